@@ -1,0 +1,106 @@
+#include "crypto/keypair.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+
+struct keypair *keypair_new(void)
+{
+	struct keypair *kp = calloc(1, sizeof(*kp));
+
+	if (kp)
+		replay_init(&kp->replay);
+	return kp;
+}
+
+void keypair_free(struct keypair *kp)
+{
+	if (!kp)
+		return;
+	sodium_memzero(kp, sizeof(*kp));
+	free(kp);
+}
+
+void keypairs_init(struct keypairs *kps, keypair_retire_fn retire, void *arg)
+{
+	atomic_init(&kps->current, NULL);
+	atomic_init(&kps->previous, NULL);
+	atomic_init(&kps->next, NULL);
+	kps->retire = retire;
+	kps->retire_arg = arg;
+}
+
+static void retire(struct keypairs *kps, struct keypair *kp)
+{
+	if (!kp)
+		return;
+	if (kps->retire)
+		kps->retire(kp, kps->retire_arg);
+	else
+		keypair_free(kp);
+}
+
+/* Only the control thread writes the slots, so plain loads of our own
+ * slots are fine; stores are release so a worker that sees the pointer
+ * also sees the keys behind it. */
+static struct keypair *slot_swap(_Atomic(struct keypair *) *slot,
+				 struct keypair *kp)
+{
+	return atomic_exchange_explicit(slot, kp, memory_order_acq_rel);
+}
+
+void keypairs_install(struct keypairs *kps, struct keypair *kp)
+{
+	struct keypair *next, *current;
+
+	if (!kp->i_am_initiator) {
+		retire(kps, slot_swap(&kps->next, kp));
+		/* The old previous can no longer be the key our peer uses. */
+		retire(kps, slot_swap(&kps->previous, NULL));
+		return;
+	}
+	next = slot_swap(&kps->next, NULL);
+	current = slot_swap(&kps->current, kp);
+	if (next) {
+		/* An unconfirmed responder keypair lost the race to ours: it
+		 * may still see packets briefly, so keep it as previous and
+		 * drop the old current instead. */
+		retire(kps, slot_swap(&kps->previous, next));
+		retire(kps, current);
+	} else {
+		retire(kps, slot_swap(&kps->previous, current));
+	}
+}
+
+bool keypairs_received_with(struct keypairs *kps, struct keypair *kp)
+{
+	struct keypair *current;
+
+	if (atomic_load_explicit(&kps->next, memory_order_acquire) != kp)
+		return false;
+	current = slot_swap(&kps->current, kp);
+	slot_swap(&kps->next, NULL);
+	retire(kps, slot_swap(&kps->previous, current));
+	return true;
+}
+
+void keypairs_clear(struct keypairs *kps)
+{
+	retire(kps, slot_swap(&kps->current, NULL));
+	retire(kps, slot_swap(&kps->previous, NULL));
+	retire(kps, slot_swap(&kps->next, NULL));
+}
+
+int keypair_take_nonce(struct keypair *kp, uint64_t *nonce)
+{
+	uint64_t n = atomic_fetch_add_explicit(&kp->send_counter, 1,
+					       memory_order_relaxed);
+
+	/* The protocol's limit. Reaching it takes ~2^64 sends, far beyond
+	 * what a keypair can do in REJECT_AFTER_TIME, so the counter cannot
+	 * run on past it and wrap in practice. */
+	if (n >= REJECT_AFTER_MESSAGES)
+		return -EKEYEXPIRED;
+	*nonce = n;
+	return 0;
+}

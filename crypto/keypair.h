@@ -1,0 +1,68 @@
+/* Transport keypairs and the per-peer current/previous/next slots.
+ *
+ * Ownership: the control thread is the only writer of the slots (it runs
+ * the handshakes); data-path workers read them with acquire loads and use a
+ * keypair without any lock. A keypair that leaves the slots is handed to the
+ * retire hook instead of being freed, because a worker may still hold it:
+ * the device plugs its deferred-free (epoch) scheme in there. Without a hook
+ * it is wiped and freed at once, which is right for single-threaded use. */
+#ifndef RINGVPN_CRYPTO_KEYPAIR_H
+#define RINGVPN_CRYPTO_KEYPAIR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/messages.h"
+#include "crypto/replay.h"
+
+struct keypair {
+	uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t recv_key[NOISE_SYMMETRIC_KEY_LEN];
+	/* Next nonce to send; workers take nonces with fetch_add. */
+	_Atomic uint64_t send_counter;
+	struct replay_window replay;
+	uint64_t birth; /* ns, monotonic */
+	uint32_t local_index;
+	uint32_t remote_index;
+	bool i_am_initiator;
+	void *owner; /* the peer, for whoever maps indices to keypairs */
+};
+
+typedef void (*keypair_retire_fn)(struct keypair *kp, void *arg);
+
+struct keypairs {
+	_Atomic(struct keypair *) current;
+	_Atomic(struct keypair *) previous;
+	_Atomic(struct keypair *) next;
+	keypair_retire_fn retire;
+	void *retire_arg;
+};
+
+struct keypair *keypair_new(void);
+/* Wipes the keys and frees; NULL is a no-op. */
+void keypair_free(struct keypair *kp);
+
+void keypairs_init(struct keypairs *kps, keypair_retire_fn retire, void *arg);
+/* Installs a freshly derived keypair. An initiator's keypair is confirmed
+ * (the response proved the peer has it) and becomes current at once; a
+ * responder's waits in next until the first data packet under it arrives,
+ * because the initiator cannot use it before it has our response. */
+void keypairs_install(struct keypairs *kps, struct keypair *kp);
+/* Reports that an authenticated data packet arrived under kp. Returns true
+ * when that promoted kp from next to current (a handshake completed). */
+bool keypairs_received_with(struct keypairs *kps, struct keypair *kp);
+/* Retires all three (zeroing of key material, peer removal). */
+void keypairs_clear(struct keypairs *kps);
+
+static inline struct keypair *keypairs_current(struct keypairs *kps)
+{
+	return atomic_load_explicit(&kps->current, memory_order_acquire);
+}
+
+/* Takes the next send nonce, or returns -EKEYEXPIRED once the counter has
+ * reached REJECT_AFTER_MESSAGES (the nonce is then never used). */
+int keypair_take_nonce(struct keypair *kp, uint64_t *nonce);
+
+#endif

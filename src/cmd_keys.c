@@ -1,0 +1,125 @@
+/* genkey, genpsk and pubkey: byte-compatible with wg(8). */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/keys.h"
+#include "src/commands.h"
+
+int command_usage(FILE *out, const char *usage, int status)
+{
+	fprintf(out, "Usage: ringvpn %s\n", usage);
+	return status;
+}
+
+int command_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
+static int print_key(const uint8_t key[WG_KEY_LEN])
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	key_to_base64(b64, key);
+	if (puts(b64) < 0 || fflush(stdout)) {
+		perror("ringvpn: writing key");
+		return 1;
+	}
+	return 0;
+}
+
+/* Like wg, warn when a secret goes to a file others could read. */
+static void warn_if_world_readable(const char *what)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & S_IRWXO))
+		fprintf(stderr, "Warning: writing %s to world accessible file.\n",
+			what);
+}
+
+static int generate(int argc, char **argv, const char *usage, bool preshared)
+{
+	uint8_t key[WG_KEY_LEN];
+	int ret;
+
+	if (command_wants_help(argc, argv))
+		return command_usage(stdout, usage, 0);
+	if (argc != 1)
+		return command_usage(stderr, usage, 1);
+	warn_if_world_readable(preshared ? "a preshared key" : "a private key");
+	if (preshared)
+		key_generate_preshared(key);
+	else
+		key_generate_private(key);
+	ret = print_key(key);
+	sodium_memzero(key, sizeof(key));
+	return ret;
+}
+
+int genkey_main(int argc, char **argv)
+{
+	return generate(argc, argv, "genkey", false);
+}
+
+int genpsk_main(int argc, char **argv)
+{
+	return generate(argc, argv, "genpsk", true);
+}
+
+/* Reads one base64 key from stdin; surrounding whitespace is allowed, as
+ * wg allows it. */
+static int read_key(uint8_t key[WG_KEY_LEN])
+{
+	char buf[WG_KEY_B64_LEN + 64];
+	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
+	char *start = buf, *end;
+	int ret;
+
+	buf[len] = '\0';
+	while (*start == ' ' || *start == '\t' || *start == '\n' ||
+	       *start == '\r')
+		start++;
+	end = start + strcspn(start, " \t\r\n");
+	if (strspn(end, " \t\r\n") != strlen(end))
+		end = start; /* something after the key: reject */
+	*end = '\0';
+	ret = key_from_base64(key, start);
+	sodium_memzero(buf, sizeof(buf));
+	return ret;
+}
+
+int pubkey_main(int argc, char **argv)
+{
+	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	int ret = 1;
+
+	if (command_wants_help(argc, argv))
+		return command_usage(stdout, "pubkey < private.key", 0);
+	if (argc != 1)
+		return command_usage(stderr, "pubkey < private.key", 1);
+	if (read_key(priv)) {
+		fprintf(stderr, "ringvpn: pubkey: the input is not a base64 "
+				"private key (44 characters for 32 bytes)\n");
+		goto out;
+	}
+	/* wg clamps before deriving, so an unclamped key gives the same
+	 * public key as its clamped form. */
+	key_clamp(priv);
+	if (key_public_from_private(pub, priv)) {
+		fprintf(stderr, "ringvpn: pubkey: invalid private key\n");
+		goto out;
+	}
+	ret = print_key(pub);
+out:
+	sodium_memzero(priv, sizeof(priv));
+	return ret;
+}

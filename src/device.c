@@ -1,0 +1,163 @@
+#include "src/device.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+int device_init(struct device *dev)
+{
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	ret = peer_table_init(&dev->peers);
+	if (ret)
+		return ret;
+	ret = index_table_init(&dev->indices);
+	if (ret)
+		goto err_peers;
+	dev->allowedips = allowedips_new();
+	if (!dev->allowedips) {
+		ret = -ENOMEM;
+		goto err_indices;
+	}
+	return 0;
+err_indices:
+	index_table_destroy(&dev->indices);
+err_peers:
+	peer_table_destroy(&dev->peers);
+	return ret;
+}
+
+static void remove_each(struct peer *peer, void *arg)
+{
+	device_remove_peer(arg, peer);
+}
+
+void device_destroy(struct device *dev)
+{
+	peer_table_each(&dev->peers, remove_each, dev);
+	allowedips_free(dev->allowedips);
+	index_table_destroy(&dev->indices);
+	peer_table_destroy(&dev->peers);
+	wg_identity_clear(&dev->identity);
+	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
+}
+
+struct rekey_ctx {
+	struct device *dev;
+	int ret;
+};
+
+static void rekey_peer(struct peer *peer, void *arg)
+{
+	struct rekey_ctx *ctx = arg;
+
+	/* Sessions made with the old identity stay valid until they expire,
+	 * as in WireGuard; only new handshakes use the new key. */
+	if (handshake_rekey_identity(&peer->handshake, &ctx->dev->identity))
+		ctx->ret = -EINVAL;
+}
+
+int device_set_private_key(struct device *dev, const uint8_t key[32])
+{
+	struct rekey_ctx ctx = { dev, 0 };
+	int ret = wg_identity_set(&dev->identity, key);
+
+	if (ret)
+		return ret;
+	cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
+	peer_table_each(&dev->peers, rekey_peer, &ctx);
+	return ctx.ret;
+}
+
+/* The keypair slots hand over keypairs they drop; their index must go
+ * with them. Deferred freeing for concurrent readers hooks in here. */
+static void retire_keypair(struct keypair *kp, void *arg)
+{
+	struct device *dev = arg;
+
+	index_table_remove(&dev->indices, kp->local_index);
+	keypair_free(kp);
+}
+
+int device_add_peer(struct device *dev, const uint8_t pub[32],
+		    const uint8_t *psk, struct peer **out)
+{
+	struct peer *peer;
+	int ret;
+
+	if (dev->identity.has_identity &&
+	    !sodium_memcmp(pub, dev->identity.public_key, 32))
+		return -EINVAL;
+	if (peer_table_find(&dev->peers, pub))
+		return -EEXIST;
+	peer = calloc(1, sizeof(*peer));
+	if (!peer)
+		return -ENOMEM;
+	peer->dev = dev;
+	ret = handshake_init(&peer->handshake, &dev->identity, pub, psk);
+	if (ret)
+		goto err;
+	cookie_maker_init(&peer->cookie, pub);
+	keypairs_init(&peer->keypairs, retire_keypair, dev);
+	timers_init(&peer->timers, 0);
+	ret = peer_table_add(&dev->peers, peer);
+	if (ret)
+		goto err;
+	*out = peer;
+	return 0;
+err:
+	handshake_wipe(&peer->handshake);
+	free(peer);
+	return ret;
+}
+
+void device_zero_peer_keys(struct device *dev, struct peer *peer)
+{
+	keypairs_clear(&peer->keypairs);
+	if (peer->handshake.state != HANDSHAKE_ZEROED)
+		index_table_remove(&dev->indices, peer->handshake.local_index);
+	handshake_clear(&peer->handshake);
+}
+
+void device_remove_peer(struct device *dev, struct peer *peer)
+{
+	device_zero_peer_keys(dev, peer);
+	allowedips_remove_by_owner(dev->allowedips, peer);
+	peer_table_remove(&dev->peers, peer);
+	timers_stop(&peer->timers);
+	sodium_memzero(peer, sizeof(*peer));
+	free(peer);
+}
+
+struct peer *device_find_peer(struct device *dev, const uint8_t pub[32])
+{
+	return peer_table_find(&dev->peers, pub);
+}
+
+int device_new_handshake_index(struct device *dev, struct peer *peer,
+			       uint32_t *index)
+{
+	struct handshake *hs = &peer->handshake;
+
+	if (hs->state != HANDSHAKE_ZEROED)
+		index_table_remove(&dev->indices, hs->local_index);
+	return index_table_add(&dev->indices, INDEX_HANDSHAKE, peer, NULL,
+			       index);
+}
+
+void device_install_keypair(struct device *dev, struct peer *peer,
+			    struct keypair *kp)
+{
+	struct index_entry *e = index_table_find(&dev->indices,
+						 kp->local_index);
+
+	/* The handshake's index carries over to the session it made. */
+	if (e) {
+		e->kind = INDEX_KEYPAIR;
+		e->keypair = kp;
+	}
+	kp->owner = peer;
+	keypairs_install(&peer->keypairs, kp);
+}

@@ -1,0 +1,46 @@
+/* The protocol engine's device: our identity, the peers and the tables
+ * that find them (by public key, by session index, by inner address). No
+ * I/O happens here; the control thread and the workers drive it. */
+#ifndef RINGVPN_SRC_DEVICE_H
+#define RINGVPN_SRC_DEVICE_H
+
+#include <stdint.h>
+
+#include "crypto/cookie.h"
+#include "crypto/handshake.h"
+#include "src/allowedips.h"
+#include "src/index_table.h"
+#include "src/peer.h"
+#include "src/peer_table.h"
+
+struct device {
+	struct wg_identity identity;
+	struct cookie_checker cookie_checker;
+	struct peer_table peers;
+	struct index_table indices;
+	struct allowedips *allowedips;
+};
+
+int device_init(struct device *dev);
+/* Removes every peer and wipes all key material. */
+void device_destroy(struct device *dev);
+int device_set_private_key(struct device *dev, const uint8_t key[32]);
+
+/* psk may be NULL. Errors: -EEXIST (already a peer), -EINVAL (our own
+ * key, or a key that gives a zero shared secret), -ENOMEM. */
+int device_add_peer(struct device *dev, const uint8_t pub[32],
+		    const uint8_t *psk, struct peer **out);
+void device_remove_peer(struct device *dev, struct peer *peer);
+struct peer *device_find_peer(struct device *dev, const uint8_t pub[32]);
+
+/* Registers a fresh local index for the peer's handshake, dropping the one
+ * it had; the index is written to *index. */
+int device_new_handshake_index(struct device *dev, struct peer *peer,
+			       uint32_t *index);
+/* Installs a derived keypair: its index now names the keypair. */
+void device_install_keypair(struct device *dev, struct peer *peer,
+			    struct keypair *kp);
+/* Wipes the peer's sessions and handshake (zero_key_material). */
+void device_zero_peer_keys(struct device *dev, struct peer *peer);
+
+#endif

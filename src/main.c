@@ -1,0 +1,57 @@
+/* ringvpn: a table of subcommands and nothing else. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/keys.h"
+#include "src/commands.h"
+
+struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "genkey", genkey_main, "Generates a new private key and writes it to stdout" },
+	{ "genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout" },
+	{ "pubkey", pubkey_main, "Reads a private key from stdin and writes a public key to stdout" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: ringvpn <cmd> [<args>]\n\n"
+		     "Available subcommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\nYou may pass `--help' to any of these subcommands "
+		     "to view usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("ringvpn %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (crypto_init()) {
+		fprintf(stderr, "ringvpn: cannot initialise libsodium\n");
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "ringvpn: invalid subcommand `%s'\n", argv[1]);
+	usage(stderr);
+	return 1;
+}

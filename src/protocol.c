@@ -1,0 +1,249 @@
+#include "src/protocol.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "crypto/data.h"
+#include "src/timers.h"
+
+static bool header_is(const uint8_t *msg, enum message_type type)
+{
+	return msg[0] == type && !msg[1] && !msg[2] && !msg[3];
+}
+
+enum message_type protocol_classify(const uint8_t *msg, size_t len)
+{
+	if (len < sizeof(struct message_header))
+		return MESSAGE_INVALID;
+	if (len == sizeof(struct message_handshake_initiation) &&
+	    header_is(msg, MESSAGE_HANDSHAKE_INITIATION))
+		return MESSAGE_HANDSHAKE_INITIATION;
+	if (len == sizeof(struct message_handshake_response) &&
+	    header_is(msg, MESSAGE_HANDSHAKE_RESPONSE))
+		return MESSAGE_HANDSHAKE_RESPONSE;
+	if (len == sizeof(struct message_handshake_cookie) &&
+	    header_is(msg, MESSAGE_HANDSHAKE_COOKIE))
+		return MESSAGE_HANDSHAKE_COOKIE;
+	if (len >= MESSAGE_MINIMUM_LENGTH && header_is(msg, MESSAGE_DATA))
+		return MESSAGE_DATA;
+	return MESSAGE_INVALID;
+}
+
+int protocol_create_initiation(struct device *dev, struct peer *peer,
+			       uint64_t now,
+			       struct message_handshake_initiation *msg)
+{
+	uint32_t index;
+	int ret;
+
+	ret = device_new_handshake_index(dev, peer, &index);
+	if (ret)
+		return ret;
+	ret = handshake_create_initiation(&peer->handshake, &dev->identity,
+					  index, msg);
+	if (ret) {
+		index_table_remove(&dev->indices, index);
+		return ret;
+	}
+	cookie_add_macs(&peer->cookie, (uint8_t *)msg, sizeof(*msg), now);
+	return 0;
+}
+
+/* The lookup remembers which index the peer's pending handshake had, so
+ * that it can be released once the new initiation replaces it. */
+struct lookup_ctx {
+	struct device *dev;
+	struct peer *peer;
+	bool had_index;
+	uint32_t old_index;
+};
+
+static struct handshake *lookup_peer(void *arg, const uint8_t pub[32])
+{
+	struct lookup_ctx *ctx = arg;
+
+	ctx->peer = device_find_peer(ctx->dev, pub);
+	if (!ctx->peer)
+		return NULL;
+	ctx->had_index = ctx->peer->handshake.state != HANDSHAKE_ZEROED;
+	ctx->old_index = ctx->peer->handshake.local_index;
+	return &ctx->peer->handshake;
+}
+
+static int derive_session(struct device *dev, struct peer *peer,
+			  uint64_t now)
+{
+	struct keypair *kp = keypair_new();
+	int ret;
+
+	if (!kp)
+		return -ENOMEM;
+	ret = handshake_derive_keypair(&peer->handshake, kp, now);
+	if (ret) {
+		keypair_free(kp);
+		return ret;
+	}
+	device_install_keypair(dev, peer, kp);
+	return 0;
+}
+
+static int receive_initiation(struct device *dev, const uint8_t *msg,
+			      uint64_t now, struct handshake_outcome *out)
+{
+	struct lookup_ctx ctx = { .dev = dev };
+	struct message_handshake_response *resp = (void *)out->reply;
+	struct handshake *hs;
+	uint32_t index;
+	int ret;
+
+	ret = handshake_consume_initiation(&dev->identity, (const void *)msg,
+					   lookup_peer, &ctx, now, &hs);
+	if (ret)
+		return ret;
+	out->peer = ctx.peer;
+	if (ctx.had_index)
+		index_table_remove(&dev->indices, ctx.old_index);
+	ret = index_table_add(&dev->indices, INDEX_HANDSHAKE, ctx.peer, NULL,
+			      &index);
+	if (ret)
+		goto fail;
+	ret = handshake_create_response(hs, index, resp);
+	if (ret) {
+		index_table_remove(&dev->indices, index);
+		goto fail;
+	}
+	cookie_add_macs(&ctx.peer->cookie, out->reply, sizeof(*resp), now);
+	ret = derive_session(dev, ctx.peer, now);
+	if (ret)
+		return ret;
+	out->reply_len = sizeof(*resp);
+	out->session_derived = true;
+	return 0;
+fail:
+	handshake_clear(hs);
+	return ret;
+}
+
+static int receive_response(struct device *dev, const uint8_t *msg,
+			    uint64_t now, struct handshake_outcome *out)
+{
+	const struct message_handshake_response *resp = (const void *)msg;
+	struct index_entry *e;
+	int ret;
+
+	e = index_table_find(&dev->indices, le32toh(resp->receiver_index));
+	if (!e || e->kind != INDEX_HANDSHAKE)
+		return -ENOKEY;
+	ret = handshake_consume_response(&e->peer->handshake, &dev->identity,
+					 resp);
+	if (ret)
+		return ret;
+	out->peer = e->peer;
+	ret = derive_session(dev, e->peer, now);
+	if (ret)
+		return ret;
+	out->session_derived = true;
+	out->handshake_complete = true;
+	return 0;
+}
+
+static int receive_cookie(struct device *dev, const uint8_t *msg,
+			  uint64_t now, struct handshake_outcome *out)
+{
+	const struct message_handshake_cookie *c = (const void *)msg;
+	struct index_entry *e;
+
+	e = index_table_find(&dev->indices, le32toh(c->receiver_index));
+	if (!e)
+		return -ENOKEY;
+	out->peer = e->peer;
+	return cookie_consume_reply(&e->peer->cookie, c, now);
+}
+
+int protocol_receive_handshake(struct device *dev, const uint8_t *msg,
+			       size_t len, const struct sockaddr *src,
+			       bool under_load, uint64_t now,
+			       struct handshake_outcome *out)
+{
+	enum message_type type = protocol_classify(msg, len);
+	uint8_t source[COOKIE_SOURCE_MAX];
+	size_t source_len = cookie_source_bytes(source, src);
+	enum cookie_mac_result mac;
+
+	memset(out, 0, sizeof(*out));
+	if (type == MESSAGE_HANDSHAKE_COOKIE)
+		return receive_cookie(dev, msg, now, out);
+	if (type != MESSAGE_HANDSHAKE_INITIATION &&
+	    type != MESSAGE_HANDSHAKE_RESPONSE)
+		return -EBADMSG;
+
+	/* MAC1 first: without our public key nobody gets us to do a DH. */
+	mac = cookie_check(&dev->cookie_checker, msg, len, source, source_len,
+			   under_load, now);
+	if (mac == COOKIE_MAC_INVALID)
+		return -EBADMSG;
+	if (under_load && mac != COOKIE_MAC2_VALID) {
+		cookie_make_reply(&dev->cookie_checker, (void *)out->reply,
+				  msg, len, source, source_len, now);
+		out->reply_len = sizeof(struct message_handshake_cookie);
+		out->cookie_sent = true;
+		return 0;
+	}
+	if (type == MESSAGE_HANDSHAKE_INITIATION)
+		return receive_initiation(dev, msg, now, out);
+	return receive_response(dev, msg, now, out);
+}
+
+int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
+		     size_t mtu, uint64_t now, size_t *msg_len,
+		     bool *want_rekey)
+{
+	struct keypair *kp = keypairs_current(&peer->keypairs);
+	uint64_t sent;
+	int ret;
+
+	*want_rekey = false;
+	if (!kp)
+		return -ENOKEY;
+	sent = atomic_load_explicit(&kp->send_counter, memory_order_relaxed);
+	if (keypair_expired(now - kp->birth, sent))
+		return -ENOKEY;
+	ret = data_encrypt(kp, buf, plain_len, mtu, msg_len);
+	if (ret)
+		return -ENOKEY;
+	*want_rekey = keypair_should_rekey_on_send(now - kp->birth, sent + 1,
+						   kp->i_am_initiator);
+	return 0;
+}
+
+int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
+		     uint64_t now, struct data_outcome *out)
+{
+	struct index_entry *e;
+	struct keypair *kp;
+	uint32_t index;
+	uint64_t counter;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (data_parse(msg, len, &index, &counter))
+		return -EBADMSG;
+	e = index_table_find(&dev->indices, index);
+	if (!e || e->kind != INDEX_KEYPAIR)
+		return -ENOKEY;
+	kp = e->keypair;
+	/* The receive side ignores the send counter's limit: it is the
+	 * age that ends a session we only receive on. */
+	if (keypair_expired(now - kp->birth, 0))
+		return -ENOKEY;
+	ret = data_decrypt(kp, msg, len, &out->plain_len);
+	if (ret)
+		return ret;
+	out->peer = e->peer;
+	out->handshake_complete = keypairs_received_with(&e->peer->keypairs, kp);
+	out->want_rekey = kp == keypairs_current(&e->peer->keypairs) &&
+		keypair_should_rekey_on_receive(now - kp->birth,
+						kp->i_am_initiator);
+	return 0;
+}

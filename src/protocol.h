@@ -1,0 +1,61 @@
+/* The engine's message handling: what to do with each received message and
+ * how to build each one we send. Pure logic over struct device; the caller
+ * does the I/O and reports timer events. */
+#ifndef RINGVPN_SRC_PROTOCOL_H
+#define RINGVPN_SRC_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "crypto/messages.h"
+#include "src/device.h"
+
+/* Classifies a datagram strictly before any crypto: handshake messages by
+ * exact size, data by minimum size. MESSAGE_INVALID means drop. */
+enum message_type protocol_classify(const uint8_t *msg, size_t len);
+
+/* Builds a complete initiation (MACs included) for peer. */
+int protocol_create_initiation(struct device *dev, struct peer *peer,
+			       uint64_t now,
+			       struct message_handshake_initiation *msg);
+
+struct handshake_outcome {
+	struct peer *peer;      /* the peer concerned, NULL if unknown */
+	uint8_t reply[sizeof(struct message_handshake_initiation)];
+	size_t reply_len;       /* 0: nothing to send back */
+	bool session_derived;   /* a new keypair was installed */
+	bool handshake_complete; /* as initiator: the session is confirmed */
+	bool cookie_sent;       /* reply is a cookie, not a response */
+};
+
+/* Handles a handshake initiation, response or cookie reply from src.
+ * under_load makes initiations and responses without a valid MAC2 get a
+ * cookie reply instead of any public-key work. Returns 0 or -errno (the
+ * message was dropped; the reason is for counters only). */
+int protocol_receive_handshake(struct device *dev, const uint8_t *msg,
+			       size_t len, const struct sockaddr *src,
+			       bool under_load, uint64_t now,
+			       struct handshake_outcome *out);
+
+/* Encrypts an inner packet for peer under its current keypair (layout of
+ * crypto/data.h). -ENOKEY: no usable session (stage the packet and start a
+ * handshake). *want_rekey is set when the session is due for a rekey. */
+int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
+		     size_t mtu, uint64_t now, size_t *msg_len,
+		     bool *want_rekey);
+
+struct data_outcome {
+	struct peer *peer;
+	size_t plain_len;        /* 0 is a keepalive */
+	bool handshake_complete; /* first packet under a responder keypair */
+	bool want_rekey;         /* initiator's session is getting old */
+};
+
+/* Decrypts a data message in place. -ENOKEY: unknown index or expired
+ * session; -EBADMSG: forged; -EALREADY: replayed. */
+int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
+		     uint64_t now, struct data_outcome *out);
+
+#endif
