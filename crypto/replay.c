@@ -75,8 +75,8 @@ static bool too_old(uint64_t counter, uint64_t top)
  * moved on to a later generation. */
 static bool mark(struct replay_window *w, uint64_t counter)
 {
-	_Atomic uint64_t *word =
-		&w->word[(counter / REPLAY_BITS_PER_WORD) % REPLAY_WINDOW_WORDS];
+	uint64_t index = counter / REPLAY_BITS_PER_WORD % REPLAY_WINDOW_WORDS;
+	_Atomic uint64_t *word = &w->word[index];
 	uint64_t gen = counter / REPLAY_RING_BITS;
 	uint64_t bit = 1ull << (counter % REPLAY_BITS_PER_WORD);
 	uint64_t old = atomic_load_explicit(word, memory_order_relaxed);

@@ -22,7 +22,7 @@
 /* Embed it (no allocation); replay_init() or an all-zero state is a fresh
  * window. */
 struct replay_window {
-	/* Highest counter marked so far; 0 when none is (0 is then unmarked). */
+	/* Highest counter marked so far, or 0 when none is yet. */
 	_Atomic uint64_t top;
 	/* (counter / REPLAY_RING_BITS) << REPLAY_BITS_PER_WORD | seen bits. */
 	_Atomic uint64_t word[REPLAY_WINDOW_WORDS];

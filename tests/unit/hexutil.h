@@ -125,7 +125,7 @@ static inline void hexutil_compare(struct hexutil_cmp *c, const uint8_t *got,
 	c->want_len = (ssize_t)want_len;
 
 	for (i = 0; i < got_len && i < want_len; i++) {
-		uint8_t b;
+		uint8_t b = 0;
 
 		hex_to_bytes_n(&b, 1, want_hex + 2 * i, 2);
 		if (b != got[i])

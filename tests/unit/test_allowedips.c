@@ -2,6 +2,7 @@
  * with a naive flat-array reference, and a smoke test of lock-free readers
  * racing the writer. */
 #include "src/allowedips.h"
+#include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -1000,11 +1001,5 @@ static Suite *allowedips_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(allowedips_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(allowedips_suite());
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tests/unit/engine_pair.h"
+#include "tests/unit/check_main.h"
 
 /* A delivered initiation under load; returns the outcome's flags. */
 static int initiate_under_load(struct engine_pair *p,
@@ -166,8 +167,6 @@ int main(void)
 {
 	Suite *s = suite_create("cookie");
 	TCase *tc = tcase_create("cookie");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_cookie_then_mac2_retry_is_served);
 	tcase_add_test(tc, test_cookie_reply_replayed_or_tampered);
@@ -178,9 +177,5 @@ int main(void)
 	tcase_add_test(tc, test_wrong_mac1_dropped_without_reply);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

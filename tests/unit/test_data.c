@@ -9,6 +9,7 @@
 
 #include "crypto/data.h"
 #include "tests/unit/engine_pair.h"
+#include "tests/unit/check_main.h"
 
 /* Table: plaintext length, MTU, expected padded length. */
 static const struct {
@@ -216,8 +217,6 @@ int main(void)
 {
 	Suite *s = suite_create("data");
 	TCase *tc = tcase_create("transport");
-	SRunner *sr;
-	int failed;
 
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
@@ -230,9 +229,5 @@ int main(void)
 	tcase_add_test(tc, test_garbage_never_decrypts);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

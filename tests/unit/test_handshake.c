@@ -12,6 +12,7 @@
 
 #include "crypto/data.h"
 #include "tests/unit/engine_pair.h"
+#include "tests/unit/check_main.h"
 
 START_TEST(test_handshake_and_data_both_ways)
 {
@@ -328,8 +329,6 @@ int main(void)
 {
 	Suite *s = suite_create("handshake");
 	TCase *tc = tcase_create("engines");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_handshake_and_data_both_ways, 0, 2);
 	tcase_add_test(tc, test_first_data_confirms_responder);
@@ -344,9 +343,5 @@ int main(void)
 	tcase_add_test(tc, test_session_expires_and_keys_zeroed);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tests/unit/hexutil.h"
+#include "tests/unit/check_main.h"
 
 #ifndef VECTORS_DIR
 #error "VECTORS_DIR must be defined as the absolute path of tests/vectors"
@@ -328,11 +329,5 @@ static Suite *kdf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kdf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(kdf_suite());
 }

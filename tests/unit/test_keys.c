@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "crypto/keys.h"
+#include "tests/unit/check_main.h"
 
 /* RFC 7748 section 6.1: Alice's private and public keys. */
 static const char alice_priv_hex[] =
@@ -116,8 +117,6 @@ int main(void)
 {
 	Suite *s = suite_create("keys");
 	TCase *tc = tcase_create("keys");
-	SRunner *sr;
-	int failed;
 
 	if (crypto_init())
 		return EXIT_FAILURE;
@@ -129,9 +128,5 @@ int main(void)
 			    sizeof(bad_base64) / sizeof(bad_base64[0]));
 	tcase_add_test(tc, test_hex);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "crypto/noise.h"
+#include "tests/unit/check_main.h"
 
 #define VECTOR_FILE VECTORS_DIR "/noise-ikpsk2-25519-chachapoly-blake2s.json"
 
@@ -206,8 +207,6 @@ int main(void)
 {
 	Suite *s = suite_create("noise_vectors");
 	TCase *tc = tcase_create("cacophony");
-	SRunner *sr;
-	int failed;
 
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
@@ -215,9 +214,5 @@ int main(void)
 	tcase_add_test(tc, test_tampered_message1_rejected);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tests/unit/hexutil.h"
+#include "tests/unit/check_main.h"
 
 /* ---- X25519 ----------------------------------------------------------- */
 
@@ -343,14 +344,7 @@ static Suite *primitives_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
-	sr = srunner_create(primitives_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(primitives_suite());
 }

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "crypto/messages.h"
+#include "tests/unit/check_main.h"
 
-/* Hot loops test with if () ck_abort_msg(): every passing ck_assert is a
- * write to Check's pipe, too slow for hundreds of thousands of checks. */
+/* Hot loops below test with if () ck_abort_msg(): each passing ck_assert
+ * writes to Check's pipe, too slow for a million checks. */
 
 #define W ((uint64_t)REPLAY_WINDOW_SIZE)
 #define B ((uint64_t)REPLAY_BITS_PER_WORD)
@@ -35,35 +36,40 @@ struct step {
 	bool accept;
 };
 
+/* Tops used below: T1, one word on (T2), a hundred words and a bit on (T3),
+ * one ring on (T4), then jumps that clear the whole ring. */
+#define T1 10000ull
+#define T2 (T1 + B)
+#define T3 (T2 + 100 * B + 3)
+#define T4 (T3 + R)
+#define T5 1000000ull
+#define T6 ((1ull << 40) + 5)
+
 static const struct step steps[] = {
 	/* 0 */ { 0, true }, { 0, false }, { 1, true }, { 1, false },
 	/* 4: out of order inside the window */
 	{ 9, true }, { 8, true }, { 7, true }, { 7, false }, { 2, true },
-	/* 9: top = 10000; the edge is top - W + 1 */
-	{ 10000, true }, { 10000 - W + 1, true }, { 10000 - W, false },
-	{ 10000 - W + 1, false }, { 9999, true }, { 10000 - W + 2, true },
-	{ 7000, true }, { 7000, false }, { 9, false }, { 10000, false },
+	/* 9: the oldest counter still in the window is top - W + 1 */
+	{ T1, true }, { T1 - W + 1, true }, { T1 - W, false },
+	{ T1 - W + 1, false }, { T1 - 1, true }, { T1 - W + 2, true },
+	{ T1 - 50, true }, { T1 - 50, false }, { 9, false }, { T1, false },
 	/* 19: one word forward: the old edge falls out */
-	{ 10000 + B, true }, { 10000 - W + 2, false },
-	{ 10000 + B - W + 1, true }, { 10000 + B - W, false },
-	{ 10000 + 1, true }, { 10000 + B - 1, true },
+	{ T2, true }, { T1 - W + 2, false }, { T2 - W + 1, true },
+	{ T2 - W, false }, { T1 + 1, true }, { T2 - 1, true },
 	/* 25: a hundred words forward, landing mid-word */
-	{ 10008 + 100 * B + 3, true }, { 10811 - W, false },
-	{ 10811 - W + 1, true }, { 7000, false }, { 7001, true },
-	{ 10811 - 1, true },
-	/* 31: exactly one ring forward: same word, next generation */
-	{ 10811 + R, true }, { 10811, false }, { 10811 + R - W + 1, true },
-	{ 10811 + R - W, false }, { 10811 + R - 1, true },
-	{ 10811 + R - B, true },
-	/* 37: jump that clears the whole ring */
-	{ 1000000, true }, { 10811 + R, false }, { 999999, true },
-	{ 1000000 - W + 1, true }, { 1000000 - W, false }, { 1000001, true },
-	{ 1000000 - R, false },
-	/* 44: a jump far beyond any narrow tag, then generations below it */
-	{ (1ull << 40) + 5, true }, { (1ull << 40) + 5 - R, false },
-	{ (1ull << 40) + 5 - W + 1, true }, { (1ull << 40) + 4, true },
-	{ (1ull << 40) + 5 + R, true }, { (1ull << 40) + 5, false },
-	/* 50: the limit */
+	{ T3, true }, { T3 - W, false }, { T3 - W + 1, true },
+	{ T1 - 50, false }, { T3 - 70, true }, { T3 - 70, false },
+	{ T3 - 1, true },
+	/* 32: exactly one ring forward: same word, next generation */
+	{ T4, true }, { T3, false }, { T4 - W + 1, true }, { T4 - W, false },
+	{ T4 - 1, true }, { T4 - B, true }, { T4 - B, false },
+	/* 39: a jump that clears the whole ring */
+	{ T5, true }, { T4, false }, { T5 - 1, true }, { T5 - W + 1, true },
+	{ T5 - W, false }, { T5 + 1, true }, { T5 - R, false },
+	/* 46: a jump beyond any narrow tag, then generations around it */
+	{ T6, true }, { T6 - R, false }, { T6 - W + 1, true },
+	{ T6 - 1, true }, { T6 + R, true }, { T6, false }, { T6 + R - 1, true },
+	/* 53: the limit */
 	{ L - 1, true }, { L, false }, { L - 1, false }, { L + 1, false },
 	{ UINT64_MAX, false }, { L - 2, true }, { L - W, true },
 	{ L - W - 1, false }, { L - 1 - R, false },
@@ -88,7 +94,7 @@ START_TEST(test_fresh_and_small_limit)
 	struct replay_window w;
 
 	memset(&w, 0, sizeof(w)); /* all-zero is a fresh window too */
-	ck_assert(replay_check_and_mark(&w, 5000, 100) == false);
+	ck_assert(!replay_check_and_mark(&w, 5000, 100));
 	ck_assert(replay_check_and_mark(&w, 99, 100));
 	ck_assert(!replay_check_and_mark(&w, 100, 100));
 	ck_assert(!replay_check_and_mark(&w, 99, 100));
@@ -267,7 +273,7 @@ static uint64_t stress(uint64_t n, uint64_t disp, uint64_t chunk,
  * still being offered: none may be pushed out, all must be accepted once. */
 START_TEST(test_threads_in_window)
 {
-	const uint64_t n = 300000;
+	const uint64_t n = 1000000;
 
 	ck_assert_uint_lt(1024 + 2 * 512, W);
 	ck_assert_uint_eq(stress(n, 512, 1024, 0x1234567ull), n);
@@ -279,7 +285,7 @@ END_TEST
  * out, but none may be accepted twice. */
 START_TEST(test_threads_free)
 {
-	const uint64_t n = 300000;
+	const uint64_t n = 1000000;
 	uint64_t once = stress(n, W + W / 2, 0, 0xabcdefull);
 
 	ck_assert_uint_gt(once, 0);
@@ -287,12 +293,84 @@ START_TEST(test_threads_free)
 }
 END_TEST
 
+/* Edge race: one sender offers 0, 1, 2, ... in order (each newer than top,
+ * so each must be accepted) while the others replay counters it has
+ * already had accepted, mostly right at the window's trailing edge, where
+ * the sender keeps recycling words under the replayers' feet. A replay must
+ * never be accepted, and must never leave a mark that costs the sender a
+ * counter. */
+struct edge {
+	struct replay_window w;
+	_Atomic uint64_t done; /* counters the sender has had accepted */
+	_Atomic bool stop;
+	uint64_t n, accepted;
+};
+
+struct replayer {
+	struct edge *e;
+	uint64_t seed, accepted;
+};
+
+static void *edge_sender(void *arg)
+{
+	struct edge *e = arg;
+
+	for (uint64_t c = 0; c < e->n; c++) {
+		e->accepted += replay_check_and_mark(&e->w, c, L);
+		atomic_store_explicit(&e->done, c + 1, memory_order_release);
+	}
+	atomic_store(&e->stop, true);
+	return NULL;
+}
+
+static void *edge_replayer(void *arg)
+{
+	struct replayer *r = arg;
+	struct edge *e = r->e;
+	uint64_t s = r->seed;
+
+	while (!atomic_load(&e->stop)) {
+		uint64_t done = atomic_load_explicit(&e->done,
+						     memory_order_acquire);
+		uint64_t back = rnd_below(&s, 8) ? W - 16 + rnd_below(&s, 32)
+						 : rnd_below(&s, W);
+
+		if (back < done)
+			r->accepted += replay_check_and_mark(&e->w,
+							     done - 1 - back,
+							     L);
+	}
+	return NULL;
+}
+
+START_TEST(test_threads_edge)
+{
+	struct edge e = { .n = 1000000 };
+	struct replayer rep[THREADS - 1];
+	pthread_t sender, tid[THREADS - 1];
+
+	replay_init(&e.w);
+	atomic_init(&e.done, 0);
+	atomic_init(&e.stop, false);
+	ck_assert_int_eq(pthread_create(&sender, NULL, edge_sender, &e), 0);
+	for (int t = 0; t < THREADS - 1; t++) {
+		rep[t] = (struct replayer){ .e = &e, .seed = 0x51ed27ull + t };
+		ck_assert_int_eq(pthread_create(&tid[t], NULL, edge_replayer,
+						&rep[t]), 0);
+	}
+	ck_assert_int_eq(pthread_join(sender, NULL), 0);
+	for (int t = 0; t < THREADS - 1; t++) {
+		ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+		ck_assert_uint_eq(rep[t].accepted, 0);
+	}
+	ck_assert_uint_eq(e.accepted, e.n);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("replay");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_fresh_and_small_limit);
@@ -305,10 +383,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_threads_in_window);
 	tcase_add_test(tc, test_threads_free);
+	tcase_add_test(tc, test_threads_edge);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -2,6 +2,7 @@
  * {time, event, argument, expectation}; the 18-retry give-up is a loop
  * because its deadlines depend on every jitter before them. */
 #include "src/timers.h"
+#include "tests/unit/check_main.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -517,11 +518,5 @@ static Suite *timers_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(timers_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(timers_suite());
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine (run as root):
+# installs the build and test dependencies, builds, runs the unit and
+# integration tests, the same again under ASan/UBSan, the fuzzers for a
+# bounded time, and `make distcheck`; ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+PACKAGES=(build-essential autoconf automake pkg-config
+	liburing-dev libsodium-dev libb2-dev libmnl-dev check libnl-route-3-dev
+	iproute2 iputils-ping wireguard-go wireguard-tools iperf3 ncat ethtool
+	clang libclang-rt-14-dev valgrind groff-base)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+install_packages() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "run.sh: missing packages (${missing[*]}); run as root to install them" >&2
+		exit 1
+	fi
+	echo "== installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+passed=0 failed=0 skipped=0
+failed_logs=()
+
+# Adds up one automake build's results: a Check program counts its test
+# cases, a script counts as one test.
+tally_build() {
+	local dir=$1 trs log result checks bad
+	while IFS= read -r trs; do
+		log=${trs%.trs}.log
+		result=$(sed -n 's/^:test-result: //p' "$trs" | head -n1)
+		checks=$(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log" | tail -n1)
+		if [ -n "$checks" ]; then
+			set -- $checks
+			bad=$(($2 + $3))
+			passed=$((passed + $1 - bad))
+			failed=$((failed + bad))
+			[ "$result" = PASS ] || [ $bad -gt 0 ] || failed=$((failed + 1))
+		else
+			case $result in
+			PASS|XFAIL) passed=$((passed + 1)) ;;
+			SKIP) skipped=$((skipped + 1)) ;;
+			*) failed=$((failed + 1)) ;;
+			esac
+		fi
+		case $result in PASS|SKIP|XFAIL) ;; *) failed_logs+=("$log") ;; esac
+	done < <(find "$dir" -name '*.trs' | sort)
+}
+
+step() { # name, command...: a step that is not an automake test
+	local name=$1; shift
+	echo "== $name"
+	if "$@"; then passed=$((passed + 1)); else
+		local rc=$?
+		if [ $rc -eq 77 ]; then skipped=$((skipped + 1)); else
+			failed=$((failed + 1)); failed_logs+=("($name: exit $rc)")
+		fi
+	fi
+}
+
+build_and_check() { # dir, configure flags...: a failed build is a failure
+	local dir=$1; shift
+	mkdir -p "$dir"
+	if ! (cd "$dir" && "$top/configure" -q "$@" >build.log 2>&1 &&
+	      make -j"$(nproc)" >>build.log 2>&1); then
+		failed=$((failed + 1)); failed_logs+=("$dir/build.log")
+		return
+	fi
+	(cd "$dir" && make -j"$(nproc)" check >check.log 2>&1)
+	tally_build "$dir"
+}
+
+install_packages
+echo "== autoreconf"
+autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
+
+echo "== build and check"
+build_and_check build
+echo "== build and check under ASan/UBSan"
+build_and_check build-asan --enable-sanitizers
+
+step "fuzz (${FUZZ_SECONDS}s per target)" bash tests/fuzz/run.sh "$FUZZ_SECONDS" "$top/build/fuzz"
+# distcheck proves the tarball builds and passes the unit tests; the
+# network tests already ran above.
+step "make distcheck" bash -c 'cd build && RINGVPN_SKIP_NETNS=1 make distcheck >distcheck.log 2>&1 || { tail -n 40 distcheck.log; exit 1; }'
+
+for log in "${failed_logs[@]}"; do
+	echo "---- $log"
+	[ -f "$log" ] && tail -n 60 "$log"
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
