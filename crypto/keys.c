@@ -44,9 +44,16 @@ void key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN])
 			  sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* libsodium's decoder is strict about padding and alphabet; the length
- * check and the trailing-bits check make the encoding canonical, so one
- * key has exactly one accepted text form, as in wg(8). */
+static bool is_base64_digit(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/* One key has exactly one accepted text form, as in wg(8): 43 digits of
+ * the standard alphabet and one '='. The alphabet is checked here because
+ * libsodium 1.0.18 decodes bytes 0x80-0xff as digits (found by fuzzing);
+ * libsodium then rejects set trailing bits. */
 int key_from_base64(uint8_t key[WG_KEY_LEN], const char *text)
 {
 	uint8_t tmp[WG_KEY_LEN];
@@ -56,6 +63,9 @@ int key_from_base64(uint8_t key[WG_KEY_LEN], const char *text)
 
 	if (strlen(text) != WG_KEY_B64_LEN || text[WG_KEY_B64_LEN - 1] != '=')
 		return -EINVAL;
+	for (size_t i = 0; i < WG_KEY_B64_LEN - 1; i++)
+		if (!is_base64_digit(text[i]))
+			return -EINVAL;
 	if (sodium_base642bin(tmp, sizeof(tmp), text, WG_KEY_B64_LEN, NULL,
 			      &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0)
 		goto out;

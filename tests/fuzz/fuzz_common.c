@@ -63,7 +63,7 @@ int fuzz_establish(struct fuzz_node *ini, struct fuzz_node *resp,
 {
 	struct message_handshake_initiation msg;
 	struct handshake_outcome res, fin;
-	uint8_t buf[MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM];
+	_Alignas(16) uint8_t buf[MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM];
 	struct data_outcome data;
 	struct sockaddr_storage ss;
 	const struct sockaddr *src = fuzz_source(&ss, false);

@@ -9,6 +9,8 @@
 #define RINGVPN_TESTS_FUZZ_COMMON_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -66,5 +68,9 @@ const struct sockaddr *fuzz_source(struct sockaddr_storage *ss, bool ipv6);
 int fuzz_establish(struct fuzz_node *ini, struct fuzz_node *resp,
 		   uint64_t now, struct message_handshake_initiation *init,
 		   struct message_handshake_response *resp_msg);
+
+/* libFuzzer's entry points, which each target defines. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif

@@ -6,8 +6,10 @@
 #   Case A: the engine initiates and checks the echo reply it gets back.
 #   Case B: wireguard-go initiates (a ping from its namespace) and the
 #           engine answers the handshake and the echo requests.
-# Needs root, wireguard-go, wg and ip; exits 77 (skip) otherwise.
-# ENGINE_PEER names the engine_peer binary (default: the build tree's).
+# Needs root, wireguard-go, wg and ip; exits 77 (skip) otherwise, or when
+# RINGVPN_SKIP_NETNS is set (distcheck).
+# ENGINE_PEER names the engine_peer binary (default: the build tree's);
+# VERBOSE=1 also shows the logs of passing cases.
 set -euo pipefail
 
 ENGINE_PEER=${ENGINE_PEER:-./tests/interop/engine_peer}
@@ -17,6 +19,7 @@ skip() {
 	exit 77
 }
 
+[ -z "${RINGVPN_SKIP_NETNS:-}" ] || skip "RINGVPN_SKIP_NETNS is set"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 for tool in wireguard-go wg ip ping; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
@@ -32,11 +35,13 @@ WG_PORT=51820
 EN_PORT=51821
 WG_TUN=10.77.0.1
 EN_TUN=10.77.0.2
+umask 077 # the key files
 TMP=$(mktemp -d /tmp/engine_interop.XXXXXX)
 WG_PID=
 EN_PID=
 PING_PID=
 
+# shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
 	local pid
 	for pid in $PING_PID $EN_PID $WG_PID; do
@@ -78,8 +83,7 @@ setup() {
 	LOG_LEVEL=verbose ip netns exec "$NS_WG" wireguard-go -f "$IFNAME" \
 		>"$TMP/wireguard-go.log" 2>&1 &
 	WG_PID=$!
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		[ -S "/var/run/wireguard/$IFNAME.sock" ] && break
 		kill -0 "$WG_PID" 2>/dev/null || break
 		sleep 0.1
@@ -113,12 +117,17 @@ EOF
 FAILED=0
 
 report() {
-	local result=$1 name=$2
-	echo "$result: $name"
-	if [ "$result" = FAIL ]; then
-		FAILED=1
+	local result=$1
+	shift
+	echo "$result: $*"
+	[ "$result" = PASS ] || FAILED=1
+	if [ "$result" = FAIL ] || [ -n "${VERBOSE:-}" ]; then
 		echo "--- engine_peer output"
 		cat "$TMP/engine.log" 2>/dev/null || true
+		if [ -f "$TMP/ping.log" ]; then
+			echo "--- ping output"
+			cat "$TMP/ping.log"
+		fi
 		echo "--- wg show"
 		in_wg wg show "$IFNAME" || true
 		echo "--- wireguard-go log (last 20 lines)"
@@ -130,6 +139,7 @@ report() {
 # (produced by the kernel of wireguard-go's namespace).
 case_initiate() {
 	local family=$1 wg_endpoint=$2 en_endpoint=$3 rc=0
+	rm -f "$TMP/ping.log"
 	configure_wg "$en_endpoint"
 	in_en "$ENGINE_PEER" --mode initiate --private-key "$TMP/en.key" \
 		--peer "$WG_PUB" --endpoint "$wg_endpoint" \
@@ -148,14 +158,14 @@ case_initiate() {
 # tunnel address; the ping only succeeds if wireguard-go accepted our
 # handshake response and decrypted our echo replies.
 case_respond() {
-	local family=$1 en_endpoint=$2 rc=0 ping_rc=0 received i
+	local family=$1 en_endpoint=$2 rc=0 ping_rc=0 received
 	configure_wg "$en_endpoint"
 	in_en "$ENGINE_PEER" --mode respond --private-key "$TMP/en.key" \
 		--peer "$WG_PUB" --listen-port "$EN_PORT" \
 		--local "$EN_TUN" --remote "$WG_TUN" --count 3 --timeout 10 \
 		>"$TMP/engine.log" 2>&1 &
 	EN_PID=$!
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		grep -q "^listening" "$TMP/engine.log" && break
 		kill -0 "$EN_PID" 2>/dev/null || break
 		sleep 0.1
@@ -171,7 +181,6 @@ case_respond() {
 	else
 		report FAIL "case B ($family underlay): engine_peer exit $rc," \
 			"ping exit $ping_rc, ${received:-0}/3 replies"
-		cat "$TMP/ping.log"
 	fi
 }
 

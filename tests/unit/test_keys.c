@@ -76,6 +76,7 @@ static const char *bad_base64[] = {
 	"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmp=",    /* trailing bits set */
 	"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTm!=",    /* bad alphabet */
 	"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo=",    /* URL-safe alphabet */
+	"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbT\xcem=",  /* a high byte (fuzzer) */
 	" SDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",    /* whitespace */
 	"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbT===",    /* 31 bytes */
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 36 bytes */

@@ -1,0 +1,199 @@
+/* Writes seed corpora for the fuzz targets from real messages, made by two
+ * in-process engines with the fixed keys of fuzz_common.c:
+ *   DIR/handshake/  flag byte + initiation, response or cookie reply
+ *   DIR/data/       mode byte + data message, or replay sequences
+ *   DIR/keys/       key texts, canonical and not
+ * Usage: make_seeds DIR */
+#include "tests/fuzz/fuzz_common.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crypto/data.h"
+#include "crypto/keys.h"
+
+static const char *outdir;
+
+static void fail(const char *what, int err)
+{
+	fprintf(stderr, "make_seeds: %s: %s\n", what, strerror(err));
+	exit(EXIT_FAILURE);
+}
+
+static void make_dir(const char *path)
+{
+	if (mkdir(path, 0777) && errno != EEXIST)
+		fail(path, errno);
+}
+
+/* Writes DIR/sub/name: the prefix byte (when >= 0) and then len bytes. */
+static void seed(const char *sub, const char *name, int prefix,
+		 const void *data, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, sub);
+	make_dir(path);
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, sub, name);
+	f = fopen(path, "wb");
+	if (!f)
+		fail(path, errno);
+	if (prefix >= 0)
+		fputc(prefix, f);
+	if (fwrite(data, 1, len, f) != len || fclose(f))
+		fail(path, errno);
+}
+
+static void handshake_seeds(struct fuzz_node *local, struct fuzz_node *remote)
+{
+	struct message_handshake_initiation init;
+	struct message_handshake_response resp;
+	struct handshake_outcome out;
+	struct sockaddr_storage ss;
+	int ret;
+
+	/* Remote's initiation is valid for the fuzzed device as it is. */
+	ret = fuzz_establish(remote, local, FUZZ_NOW0, &init, NULL);
+	if (ret)
+		fail("handshake", -ret);
+	seed("handshake", "initiation", 0, &init, sizeof(init));
+	seed("handshake", "initiation-load", FUZZ_HS_UNDER_LOAD, &init,
+	     sizeof(init));
+	seed("handshake", "initiation-load-v6",
+	     FUZZ_HS_UNDER_LOAD | FUZZ_HS_IPV6, &init, sizeof(init));
+	seed("handshake", "initiation-mac2", FUZZ_HS_UNDER_LOAD |
+	     FUZZ_HS_ADD_MAC1 | FUZZ_HS_ADD_MAC2, &init, sizeof(init));
+
+	ret = fuzz_establish(local, remote, FUZZ_NOW0, NULL, &resp);
+	if (ret)
+		fail("handshake", -ret);
+	seed("handshake", "response", 0, &resp, sizeof(resp));
+	seed("handshake", "response-live",
+	     FUZZ_HS_PATCH_INDEX | FUZZ_HS_ADD_MAC1, &resp, sizeof(resp));
+
+	/* A cookie reply: remote is under load when local initiates. */
+	ret = protocol_create_initiation(&local->dev, local->peer, FUZZ_NOW0,
+					 &init);
+	if (!ret)
+		ret = protocol_receive_handshake(&remote->dev, (void *)&init,
+						 sizeof(init),
+						 fuzz_source(&ss, true), true,
+						 FUZZ_NOW0, &out);
+	if (ret || !out.cookie_sent)
+		fail("cookie reply", ret ? -ret : EPROTO);
+	seed("handshake", "cookie", 0, out.reply, out.reply_len);
+	seed("handshake", "cookie-live", FUZZ_HS_PATCH_INDEX, out.reply,
+	     out.reply_len);
+}
+
+static void data_seeds(struct fuzz_node *remote)
+{
+	static const size_t lens[] = { 0, 1, 20, 40, 100, 1280, FUZZ_MTU };
+	_Alignas(16) uint8_t buf[MESSAGE_DATA_HEADER_LEN + FUZZ_MTU +
+				 DATA_TAILROOM];
+	char name[64];
+	size_t len;
+	bool rekey;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(buf, 0, sizeof(buf));
+		buf[MESSAGE_DATA_HEADER_LEN] = 0x45; /* looks like IPv4 */
+		ret = protocol_encrypt(remote->peer, buf, lens[i], FUZZ_MTU,
+				       FUZZ_NOW0, &len, &rekey);
+		if (ret)
+			fail("encrypt", -ret);
+		snprintf(name, sizeof(name), "data-%zu", lens[i]);
+		seed("data", name, FUZZ_DATA_RAW, buf, len);
+		snprintf(name, sizeof(name), "data-%zu-live", lens[i]);
+		seed("data", name, FUZZ_DATA_PATCH_INDEX, buf, len);
+	}
+}
+
+static struct fuzz_data_record record(uint8_t len, uint64_t counter)
+{
+	struct fuzz_data_record r = { .len = len };
+	uint64_t le = htole64(counter);
+
+	memcpy(r.counter_le, &le, sizeof(le));
+	return r;
+}
+
+/* Replay sequences: in order, duplicates, reordering, a jump that pushes
+ * old counters out, a forgery, and counters at the limit. */
+static void sequence_seeds(void)
+{
+	const struct fuzz_data_record in_order[] = {
+		record(0, 0), record(16, 1), record(32, 2), record(1, 3),
+	};
+	const struct fuzz_data_record replays[] = {
+		record(8, 5), record(8, 5), record(8, 3), record(8, 4),
+		record(8, 3), record(0x80 | 8, 6), record(8, 6),
+	};
+	const struct fuzz_data_record window[] = {
+		record(4, 100), record(4, 10000), record(4, 100),
+		record(4, 9999), record(4, 10000 - 4088), record(4, 5000),
+	};
+	const struct fuzz_data_record limit[] = {
+		record(4, REJECT_AFTER_MESSAGES - 1),
+		record(4, REJECT_AFTER_MESSAGES), record(4, UINT64_MAX),
+		record(4, REJECT_AFTER_MESSAGES - 2),
+	};
+
+	seed("data", "seq-in-order", FUZZ_DATA_SEQUENCE, in_order,
+	     sizeof(in_order));
+	seed("data", "seq-replays", FUZZ_DATA_SEQUENCE, replays,
+	     sizeof(replays));
+	seed("data", "seq-window", FUZZ_DATA_SEQUENCE, window, sizeof(window));
+	seed("data", "seq-limit", FUZZ_DATA_SEQUENCE, limit, sizeof(limit));
+}
+
+static void key_seeds(const struct fuzz_node *n)
+{
+	char b64[WG_KEY_B64_LEN + 1], hex[WG_KEY_HEX_LEN + 1];
+
+	key_to_base64(b64, n->dev.identity.public_key);
+	seed("keys", "public-base64", -1, b64, strlen(b64));
+	key_to_hex(hex, n->dev.identity.public_key);
+	seed("keys", "public-hex", -1, hex, strlen(hex));
+	for (char *p = hex; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	seed("keys", "public-hex-upper", -1, hex, strlen(hex));
+	key_to_base64(b64, n->dev.identity.private_key);
+	seed("keys", "private-base64", -1, b64, strlen(b64));
+	/* The last character carries two unused bits: this one sets them. */
+	b64[WG_KEY_B64_LEN - 2] = '/';
+	seed("keys", "noncanonical-base64", -1, b64, strlen(b64));
+	seed("keys", "empty", -1, "", 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuzz_node local, remote;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return EXIT_FAILURE;
+	}
+	outdir = argv[1];
+	make_dir(outdir);
+	ret = fuzz_node_init(&local, FUZZ_LOCAL);
+	if (!ret)
+		ret = fuzz_node_init(&remote, FUZZ_REMOTE);
+	if (ret)
+		fail("setup", -ret);
+	handshake_seeds(&local, &remote);
+	data_seeds(&remote);
+	sequence_seeds();
+	key_seeds(&local);
+	device_destroy(&local.dev);
+	device_destroy(&remote.dev);
+	return EXIT_SUCCESS;
+}
