@@ -10,7 +10,7 @@ out=${2:-$(mktemp -d "${TMPDIR:-/tmp}/ringvpn-fuzz.XXXXXX")}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cc=${CLANG:-clang}
-targets="handshake data keys"
+targets="handshake data keys config"
 
 mkdir -p "$out" || exit 1
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
@@ -58,7 +58,10 @@ for t in $targets; do
 	fi
 	rm -rf "$out/corpus/$t"
 	mkdir -p "$out/corpus/$t" "$out/artifacts"
-	cp "$out/seeds/$t"/* "$out/corpus/$t/"
+	# Generated seeds (real messages) and checked-in ones (config files).
+	for d in "$out/seeds/$t" "$here/seeds/$t"; do
+		[ -d "$d" ] && cp "$d"/* "$out/corpus/$t/"
+	done
 	"$out/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
 		-artifact_prefix="$out/artifacts/$t-" "$out/corpus/$t" \
 		>"$log" 2>&1

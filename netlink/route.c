@@ -1,0 +1,253 @@
+/* Routes to the TUN interface (RTM_NEWROUTE, RTM_DELROUTE), and the
+ * RTM_GETROUTE dumps that check what a table holds. */
+#include "netlink/rtnl.h"
+#include "netlink/internal.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <linux/rtnetlink.h>
+
+struct route_key {
+	int ifindex;
+	int family;
+	const void *dst;
+	size_t len;
+	uint8_t prefixlen;
+	uint32_t table;
+};
+
+static int route_key_init(struct route_key *k, int ifindex, int family,
+			  const void *dst, uint8_t prefixlen, uint32_t table)
+{
+	int ret = netlink_check_prefix(family, prefixlen);
+
+	if (ret)
+		return ret;
+	/* IPv4 refuses host bits and IPv6 silently clears them: refuse them
+	 * for both, so that what is added is what the caller will delete. */
+	if (table == RT_TABLE_UNSPEC ||
+	    !netlink_host_bits_clear(dst, netlink_addr_len(family), prefixlen))
+		return -EINVAL;
+	if (ifindex <= 0)
+		return -ENODEV;
+	*k = (struct route_key){
+		.ifindex = ifindex,
+		.family = family,
+		.dst = dst,
+		.len = netlink_addr_len(family),
+		.prefixlen = prefixlen,
+		.table = table,
+	};
+	return 0;
+}
+
+/* Tables past 255 exist only as RTA_TABLE; rtm_table then says so. */
+static uint8_t rtm_table_of(uint32_t table)
+{
+	return table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+}
+
+/* NULL when it does not fit. */
+static struct nlmsghdr *route_msg(void *buf, uint16_t type, uint16_t flags,
+				  const struct route_key *k)
+{
+	struct nlmsghdr *nlh = netlink_msg_start(buf, type, NLM_F_ACK | flags);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = (uint8_t)k->family;
+	rtm->rtm_dst_len = k->prefixlen;
+	rtm->rtm_table = rtm_table_of(k->table);
+	/* Deletion matches the protocol too: we remove only routes of the
+	 * kind we add. */
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_type = RTN_UNICAST;
+	/* No gateway: the destination is on the link. RT_SCOPE_NOWHERE on
+	 * deletion matches any scope; IPv6 has no route scopes. */
+	if (type == RTM_DELROUTE)
+		rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	else if (k->family == AF_INET)
+		rtm->rtm_scope = RT_SCOPE_LINK;
+	else
+		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	if (!mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_TABLE, k->table) ||
+	    !mnl_attr_put_check(nlh, NL_MSG_SIZE, RTA_DST, k->len, k->dst) ||
+	    !mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_OIF,
+				    (uint32_t)k->ifindex))
+		return NULL;
+	return nlh;
+}
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case RTA_TABLE:
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case RTA_DST:
+		if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* Parses one dumped route into rtm and tb[RTA_MAX + 1]. Returns 1 for a
+ * route, 0 for a message to skip, MNL_CB_ERROR for a malformed one. */
+static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
+		       const struct nlattr **tb)
+{
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(**rtm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	*rtm = mnl_nlmsg_get_payload(nlh);
+	if ((*rtm)->rtm_flags & RTM_F_CLONED)
+		return 0;
+	if (mnl_attr_parse(nlh, sizeof(**rtm), route_attr_cb, tb) < 0)
+		return MNL_CB_ERROR;
+	return 1;
+}
+
+static uint32_t route_table(const struct rtmsg *rtm, const struct nlattr **tb)
+{
+	return tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+}
+
+/* An identical route: same prefix, table and device, unicast. */
+static int route_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct netlink_find *f = data;
+	const struct route_key *k = f->want;
+	const struct rtmsg *rtm;
+	int ret = route_parse(nlh, &rtm, tb);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : MNL_CB_OK;
+	if (rtm->rtm_family != k->family || rtm->rtm_dst_len != k->prefixlen ||
+	    rtm->rtm_type != RTN_UNICAST || route_table(rtm, tb) != k->table)
+		return MNL_CB_OK;
+	if (!tb[RTA_OIF] ||
+	    mnl_attr_get_u32(tb[RTA_OIF]) != (uint32_t)k->ifindex)
+		return MNL_CB_OK;
+	/* The kernel leaves RTA_DST out of a default route. */
+	if (!tb[RTA_DST] ||
+	    (mnl_attr_get_payload_len(tb[RTA_DST]) == k->len &&
+	     netlink_prefix_equal(mnl_attr_get_payload(tb[RTA_DST]),
+				  k->dst, k->prefixlen)))
+		f->found = true;
+	return MNL_CB_OK;
+}
+
+static int table_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct netlink_find *f = data;
+	const uint32_t *table = f->want;
+	const struct rtmsg *rtm;
+	int ret = route_parse(nlh, &rtm, tb);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : MNL_CB_OK;
+	if (route_table(rtm, tb) == *table)
+		f->found = true;
+	return MNL_CB_OK;
+}
+
+/* Dumps the family's routes in table through f. */
+static int route_dump(struct netlink *nl, int family, uint32_t table,
+		      struct netlink_find *f)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh = netlink_msg_start(buf, RTM_GETROUTE, NLM_F_DUMP);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = (uint8_t)family;
+	if (!mnl_attr_put_u32_check(nlh, sizeof(buf), RTA_TABLE, table))
+		return -EMSGSIZE;
+	return netlink_find(nl, nlh, f);
+}
+
+int netlink_route_add(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table,
+		      bool *existed)
+{
+	struct netlink_find f = { .match = route_match_cb };
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+	struct route_key k;
+	int ret;
+
+	if (existed)
+		*existed = false;
+	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+	if (ret)
+		return ret;
+	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &k);
+	if (!nlh)
+		return -EMSGSIZE;
+	ret = netlink_request(nl, nlh, NULL, NULL);
+	if (ret != -EEXIST)
+		return ret;
+	/* -EEXIST means a route with the same prefix and metric, through
+	 * whichever device: ours only if it goes through this one. */
+	f.want = &k;
+	ret = route_dump(nl, family, table, &f);
+	if (ret)
+		return ret;
+	if (!f.found)
+		return -EEXIST;
+	if (existed)
+		*existed = true;
+	return 0;
+}
+
+int netlink_route_del(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+	struct route_key k;
+	int ret;
+
+	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+	if (ret)
+		return ret;
+	nlh = route_msg(buf, RTM_DELROUTE, 0, &k);
+	if (!nlh)
+		return -EMSGSIZE;
+	ret = netlink_request(nl, nlh, NULL, NULL);
+	/* Both families say "no such route" with -ESRCH. */
+	return ret == -ESRCH ? -ENOENT : ret;
+}
+
+int netlink_table_in_use(struct netlink *nl, uint32_t table, bool *in_use)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct netlink_find f = { .match = table_match_cb, .want = &table };
+	int ret;
+
+	*in_use = false;
+	if (table == RT_TABLE_UNSPEC)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(families) / sizeof(*families); i++) {
+		ret = route_dump(nl, families[i], table, &f);
+		if (ret)
+			return ret;
+		if (f.found) {
+			*in_use = true;
+			return 0;
+		}
+	}
+	return netlink_rule_table_in_use(nl, table, in_use);
+}

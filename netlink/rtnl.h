@@ -1,0 +1,103 @@
+/* rtnetlink primitives that configure the TUN interface: link state,
+ * addresses, routes and policy rules, over one long-lived libmnl socket.
+ *
+ * Every call is synchronous (request, then the kernel's ACK or the whole
+ * dump), returns 0 or -errno and never prints. The "add" calls are
+ * idempotent: finding the identical object already there is success, and
+ * *existed tells the caller so that it does not record the object as its
+ * own to undo later.
+ *
+ * Named rtnl.h and netlink_*, not netlink.h and nl_*: libnl owns both
+ * <netlink/netlink.h> and the nl_ prefix (nl_close, nl_addr_*), and the
+ * tests link libnl-route-3 to read the kernel's state back. */
+#ifndef RINGVPN_NETLINK_RTNL_H
+#define RINGVPN_NETLINK_RTNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libmnl/libmnl.h>
+
+struct netlink {
+	struct mnl_socket *sock;
+	uint32_t portid;
+	/* Of the last request; answers carrying another one are stale. */
+	uint32_t seq;
+};
+
+int netlink_open(struct netlink *nl);
+/* Safe on a context that netlink_open() failed to open, and twice. */
+void netlink_close(struct netlink *nl);
+
+/* -ENODEV when there is no such interface, -EINVAL for a name that no
+ * interface can have. */
+int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex);
+int netlink_link_set_mtu(struct netlink *nl, int ifindex, unsigned int mtu);
+int netlink_link_set_up(struct netlink *nl, int ifindex, bool up);
+int netlink_link_delete(struct netlink *nl, int ifindex);
+
+/* Common errors below: -ENODEV (no such ifindex), -EAFNOSUPPORT (family
+ * not AF_INET or AF_INET6), -EINVAL (prefix length beyond 32 or 128, or a
+ * route or rule that cannot be expressed; checked before anything is
+ * sent). Addresses and destinations are 4 or 16 bytes in network order.
+ * existed may be NULL. */
+
+/* The identical address (same address and prefix length) already on the
+ * interface is success with *existed set. The same IPv6 address with
+ * another prefix length is -EEXIST: the kernel allows only one. nodad
+ * skips IPv6 duplicate address detection (IFA_F_NODAD); IPv4 ignores it. */
+int netlink_addr_add(struct netlink *nl, int ifindex, int family,
+		     const void *addr, uint8_t prefixlen, bool nodad,
+		     bool *existed);
+/* -ENOENT when the address is not on the interface. */
+int netlink_addr_del(struct netlink *nl, int ifindex, int family,
+		     const void *addr, uint8_t prefixlen);
+
+/* A unicast route to the interface (no gateway; scope link for IPv4,
+ * protocol static) in `table` (RT_TABLE_MAIN is 254; any table but 0).
+ * The destination must have no bits set past prefixlen (-EINVAL). An
+ * existing route to the same prefix through the same interface in that
+ * table is success with *existed set; one through another interface is
+ * -EEXIST. */
+int netlink_route_add(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table,
+		      bool *existed);
+/* Removes only a static route through ifindex; -ENOENT when absent. */
+int netlink_route_del(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table);
+
+/* A policy rule "[not] [fwmark M] lookup T [suppress_prefixlength N]",
+ * the two shapes wg-quick's full-tunnel scheme needs:
+ *   { .table = T, .fwmark = M, .has_fwmark = true, .invert = true,
+ *     .suppress_prefixlen = -1 }
+ *   { .table = RT_TABLE_MAIN, .suppress_prefixlen = 0 }
+ * The mark is matched with an all-ones mask, so has_fwmark with fwmark 0
+ * is -EINVAL, as are table 0 and suppress_prefixlen past the family's
+ * address length. */
+struct netlink_rule {
+	int family;
+	uint32_t priority;	/* 0: the kernel picks one, and any matches */
+	uint32_t table;
+	uint32_t fwmark;
+	bool has_fwmark;
+	bool invert;		/* FIB_RULE_INVERT, "not" */
+	int suppress_prefixlen;	/* -1: none */
+};
+
+/* A rule with the same selectors, table and action (and priority, when
+ * given) already present is success with *existed set. Other selectors
+ * (from, iif, ...) make a rule a different one. The kernel cannot tell
+ * two rules apart that differ only by "not": with one already at the
+ * requested priority, adding the other is -EEXIST. */
+int netlink_rule_add(struct netlink *nl, const struct netlink_rule *r,
+		     bool *existed);
+/* Removes the rule netlink_rule_exists() finds; -ENOENT when none. */
+int netlink_rule_del(struct netlink *nl, const struct netlink_rule *r);
+int netlink_rule_exists(struct netlink *nl, const struct netlink_rule *r,
+			bool *exists);
+
+/* Whether any IPv4 or IPv6 route lives in `table` or any IPv4 or IPv6 rule
+ * points to it: how a free table number is found. */
+int netlink_table_in_use(struct netlink *nl, uint32_t table, bool *in_use);
+
+#endif

@@ -1,0 +1,143 @@
+/* The configuration file: the wg-quick(8) format (an [Interface] section
+ * and any number of [Peer] sections), plus ringvpn's own Threads key.
+ *
+ * Parsing only reads and validates: nothing on the system changes and no
+ * name is resolved (an Endpoint's host stays text until
+ * config_resolve_endpoint). Section names and keys are case-insensitive,
+ * '#' starts a comment anywhere on a line (hook commands included, as in
+ * wg-quick), a value is everything after the first '=' with the blanks
+ * around it removed, and list values may be comma-separated and/or
+ * repeated on several lines.
+ *
+ * Stricter than wg(8)/wg-quick(8), on purpose:
+ *  - a single-valued key given twice in one section (two ListenPort lines,
+ *    say) is an error; wg silently keeps the last one, which hides typos;
+ *  - the same PublicKey in two [Peer] sections, or a peer whose key is our
+ *    own public key, is an error (the kernel would merge or refuse them);
+ *  - an all-zero PrivateKey or PublicKey is refused (an all-zero
+ *    PresharedKey means "no preshared key", as in wg);
+ *  - ports are numbers only (no /etc/services names), and an IPv6
+ *    Endpoint must be written in brackets;
+ *  - an unknown key or section is an error rather than ignored.
+ *
+ * Every error is one message, "FILE:LINE: <what> `<text>' (expected
+ * <what>)". Secrets never appear in messages: a bad PrivateKey or
+ * PresharedKey is quoted as `(hidden)', and so is any offending text that
+ * looks like a base64 key (a key pasted on a line of its own, say).
+ *
+ * config_parse and the key checks use libsodium: crypto_init() must have
+ * been called (crypto/keys.h). */
+#ifndef RINGVPN_SRC_CONFIG_H
+#define RINGVPN_SRC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "crypto/keys.h"
+
+/* Longest line accepted, without its newline. */
+#define CONFIG_MAX_LINE 4096
+/* Largest file config_load reads (a guard against /dev/zero and the like;
+ * about 100000 peers). */
+#define CONFIG_MAX_FILE (16u << 20)
+
+/* An address with a prefix length. addr holds 4 (AF_INET) or 16 (AF_INET6)
+ * bytes in network order; the rest is zero. Host bits are kept as written
+ * (an interface Address needs them); see config_prefix_masked. */
+struct config_prefix {
+	int family;
+	uint8_t addr[16];
+	uint8_t cidr;
+};
+
+/* A growable list of NUL-terminated strings, in file order. */
+struct config_strings {
+	char **v;
+	size_t n;
+};
+
+struct config_peer {
+	uint8_t public_key[WG_KEY_LEN];
+	bool has_psk;
+	uint8_t psk[WG_KEY_LEN]; /* secret; zero when !has_psk */
+	struct config_prefix *allowed_ips;
+	size_t n_allowed_ips;
+	/* Both NULL without an Endpoint. The host has no brackets (an IPv6
+	 * literal may carry a %scope); the port is decimal, 1-65535. */
+	char *endpoint_host;
+	char *endpoint_port;
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	unsigned line; /* of the [Peer] header, for later messages */
+};
+
+enum config_table {
+	CONFIG_TABLE_AUTO, /* the default */
+	CONFIG_TABLE_OFF,
+	CONFIG_TABLE_ID, /* table_id; main, local, default are 254, 255, 253 */
+};
+
+struct config {
+	uint8_t private_key[WG_KEY_LEN]; /* secret */
+	uint8_t public_key[WG_KEY_LEN]; /* derived from private_key */
+	bool has_listen_port;
+	uint16_t listen_port;
+	uint32_t fwmark; /* 0 = off */
+	struct config_prefix *addresses;
+	size_t n_addresses;
+	unsigned mtu; /* 0 = not set, else 576-65535 */
+	enum config_table table;
+	uint32_t table_id; /* 1-4294967295 when table == CONFIG_TABLE_ID */
+	struct config_strings dns; /* name server addresses, as written */
+	struct config_strings dns_search; /* search domains */
+	struct config_strings pre_up, post_up, pre_down, post_down;
+	bool save_config; /* accepted but not acted on: tell the user */
+	unsigned threads; /* 0 = not set, else 1-256 */
+	struct config_peer *peers;
+	size_t n_peers;
+	/* Non-fatal findings of config_load (a world-readable file), one
+	 * line each without a newline, for the caller to print. */
+	struct config_strings warnings;
+};
+
+/* Parses len bytes of text (NUL bytes in it are an error; no terminating
+ * NUL is needed) into *c, which is overwritten. name is what messages call
+ * the file. Returns 0, -EINVAL (message in err) or -ENOMEM. On failure *c
+ * is left empty, secrets wiped, and needs no config_free (which is
+ * harmless on it). */
+int config_parse(struct config *c, const char *name, const char *text,
+		 size_t len, char *err, size_t err_len);
+
+/* Reads path (at most CONFIG_MAX_FILE bytes; any file, /dev/stdin too) and
+ * parses it with its base name for messages. Besides config_parse's
+ * errors: -errno of open/read with "cannot read `PATH': <strerror>", and
+ * -EFBIG. Adds the warning "Warning: `PATH' is world accessible" when
+ * others may read or write the file (and "... group accessible" for the
+ * group); the file buffer is wiped after parsing. */
+int config_load(struct config *c, const char *path, char *err,
+		size_t err_len);
+
+/* Wipes the secrets and frees everything; leaves *c empty. */
+void config_free(struct config *c);
+
+/* p with the host bits past p->cidr cleared: the form the AllowedIPs
+ * table stores. */
+struct config_prefix config_prefix_masked(const struct config_prefix *p);
+
+/* Resolves the peer's Endpoint with getaddrinfo (numeric port, no
+ * AI_ADDRCONFIG, UDP) and keeps the first result. Returns 0, -ENOENT (the
+ * peer has no Endpoint), -EAGAIN (temporary failure: the caller may retry,
+ * as wg does), -ENOMEM or -EINVAL, with a message in err. */
+int config_resolve_endpoint(const struct config_peer *p,
+			    struct sockaddr_storage *ss, socklen_t *len,
+			    char *err, size_t err_len);
+
+/* The interface name a config path implies, as wg-quick: the base name,
+ * which must end in ".conf", without that suffix. Returns 0 or -EINVAL when
+ * the result is not a valid interface name (1-15 characters of
+ * [a-zA-Z0-9_=+.-], and not "." or ".."). ifname has room for IFNAMSIZ
+ * (16) bytes. */
+int config_ifname_from_path(const char *path, char ifname[16]);
+
+#endif
