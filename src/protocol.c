@@ -200,19 +200,17 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 		     bool *want_rekey)
 {
 	struct keypair *kp = keypairs_current(&peer->keypairs);
-	uint64_t sent;
-	int ret;
+	const struct message_data *hdr = (const void *)buf;
 
 	*want_rekey = false;
-	if (!kp)
+	/* The message limit is enforced where the nonce is taken; only the
+	 * age is checked here. */
+	if (!kp || keypair_expired(now - kp->birth, 0))
 		return -ENOKEY;
-	sent = atomic_load_explicit(&kp->send_counter, memory_order_relaxed);
-	if (keypair_expired(now - kp->birth, sent))
+	if (data_encrypt(kp, buf, plain_len, mtu, msg_len))
 		return -ENOKEY;
-	ret = data_encrypt(kp, buf, plain_len, mtu, msg_len);
-	if (ret)
-		return -ENOKEY;
-	*want_rekey = keypair_should_rekey_on_send(now - kp->birth, sent + 1,
+	*want_rekey = keypair_should_rekey_on_send(now - kp->birth,
+						   le64toh(hdr->counter) + 1,
 						   kp->i_am_initiator);
 	return 0;
 }

@@ -5,6 +5,8 @@
  * without it or without network namespaces. */
 #include "netlink/rtnl.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/netns_test.h"
+#include "tun/tun.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -36,7 +38,7 @@
 
 /* Set up afresh for each test, in the test's own namespace. */
 static struct {
-	int tun_fd;
+	struct tun_device tun;
 	int ifindex;
 	struct netlink nl;
 	struct nl_sock *sk;	/* libnl, the independent reader */
@@ -66,22 +68,11 @@ static bool libnl_addr_is(struct nl_addr *na, const struct ip *a)
 	       !memcmp(nl_addr_get_binary_addr(na), a->bytes, ip_len(a));
 }
 
-static int tun_create(const char *name)
-{
-	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ck_assert_int_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
-	return fd;
-}
-
 static void setup(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-	fx.tun_fd = tun_create(TUN_NAME);
-	fx.ifindex = (int)if_nametoindex(TUN_NAME);
+	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
+	fx.ifindex = fx.tun.ifindex;
 	ck_assert_int_gt(fx.ifindex, 0);
 	ck_assert_int_eq(netlink_open(&fx.nl), 0);
 	fx.sk = nl_socket_alloc();
@@ -93,7 +84,7 @@ static void teardown(void)
 {
 	nl_socket_free(fx.sk);
 	netlink_close(&fx.nl);
-	close(fx.tun_fd);
+	tun_close(&fx.tun);
 }
 
 /* ---- What the kernel says, through libnl ---------------------------- */
@@ -522,8 +513,11 @@ START_TEST(test_route_clash)
 		const char *dst;
 		uint8_t plen;
 	} routes[] = { { "10.75.0.0", 16 }, { "fd00:75::", 32 } };
-	int fd2 = tun_create(TUN_NAME2);
-	int ifindex2 = (int)if_nametoindex(TUN_NAME2);
+	struct tun_device tun2;
+	int ifindex2;
+
+	ck_assert_int_eq(tun_create(&tun2, TUN_NAME2, 1, 0), 0);
+	ifindex2 = tun2.ifindex;
 
 	link_up(fx.ifindex);
 	link_up(ifindex2);
@@ -547,7 +541,7 @@ START_TEST(test_route_clash)
 		ck_assert_int_eq(kernel_routes(d.family, TABLE, fx.ifindex,
 					       &d, plen), 1);
 	}
-	close(fd2);
+	tun_close(&tun2);
 }
 END_TEST
 
@@ -907,23 +901,9 @@ static Suite *netlink_suite(void)
 	return s;
 }
 
-/* Root, a network namespace of our own and /dev/net/tun, or skip. */
-static bool can_run(void)
-{
-	int fd;
-
-	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
-		return false;
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 int main(void)
 {
-	if (!can_run())
+	if (!netns_test_possible())
 		return 77;
 	return run_suite(netlink_suite());
 }

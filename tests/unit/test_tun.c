@@ -5,6 +5,7 @@
  * Needs root and /dev/net/tun; exits 77 (skipped) otherwise. */
 #include "tun/tun.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/netns_test.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -398,8 +399,7 @@ static Suite *tun_suite(void)
 
 int main(void)
 {
-	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0 ||
-	    unshare(CLONE_NEWNET) != 0)
+	if (!netns_test_possible())
 		return 77;
 	return run_suite(tun_suite());
 }
