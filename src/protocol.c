@@ -215,6 +215,11 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 	return 0;
 }
 
+bool protocol_confirm_session(struct peer *peer, struct keypair *kp)
+{
+	return keypairs_received_with(&peer->keypairs, kp);
+}
+
 int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
 		     uint64_t now, struct data_outcome *out)
 {
@@ -239,7 +244,11 @@ int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
 	if (ret)
 		return ret;
 	out->peer = e->peer;
-	out->handshake_complete = keypairs_received_with(&e->peer->keypairs, kp);
+	out->keypair = kp;
+	/* Promotion writes the slots, which only the control thread may do:
+	 * report it and let the caller hand it over. */
+	out->confirms_next = kp == atomic_load_explicit(&e->peer->keypairs.next,
+							memory_order_acquire);
 	out->want_rekey = kp == keypairs_current(&e->peer->keypairs) &&
 		keypair_should_rekey_on_receive(now - kp->birth,
 						kp->i_am_initiator);

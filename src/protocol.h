@@ -48,14 +48,20 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 
 struct data_outcome {
 	struct peer *peer;
-	size_t plain_len;        /* 0 is a keepalive */
-	bool handshake_complete; /* first packet under a responder keypair */
-	bool want_rekey;         /* initiator's session is getting old */
+	struct keypair *keypair;
+	size_t plain_len;    /* 0 is a keepalive */
+	bool confirms_next;  /* first packet under a responder keypair: pass
+			      * it to protocol_confirm_session */
+	bool want_rekey;     /* initiator's session is getting old */
 };
 
 /* Decrypts a data message in place. -ENOKEY: unknown index or expired
- * session; -EBADMSG: forged; -EALREADY: replayed. */
+ * session; -EBADMSG: forged; -EALREADY: replayed. Safe on any thread. */
 int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
 		     uint64_t now, struct data_outcome *out);
+
+/* Makes a confirmed responder keypair current (control thread only).
+ * Returns true when it did: the handshake is complete. */
+bool protocol_confirm_session(struct peer *peer, struct keypair *kp);
 
 #endif

@@ -91,6 +91,9 @@ int fuzz_establish(struct fuzz_node *ini, struct fuzz_node *resp,
 		ret = protocol_decrypt(&resp->dev, buf, len, now, &data);
 	if (ret)
 		return ret;
+	if (!data.confirms_next ||
+	    !protocol_confirm_session(data.peer, data.keypair))
+		return -EPROTO;
 	if (init)
 		memcpy(init, &msg, sizeof(msg));
 	if (resp_msg)

@@ -337,7 +337,7 @@ static long handle_data(struct engine_peer *ep, size_t len, uint8_t **plain)
 		return ret;
 	}
 	ep->stats.data_rx++;
-	if (out.handshake_complete)
+	if (out.confirms_next && protocol_confirm_session(out.peer, out.keypair))
 		printf("session confirmed by the peer's first data message\n");
 	if (!out.plain_len) {
 		ep->stats.keepalives_rx++;

@@ -92,7 +92,12 @@ long pair_encrypt(struct engine_pair *p, int from, uint8_t *buf,
 int pair_decrypt(struct engine_pair *p, int to, uint8_t *msg, size_t len,
 		 struct data_outcome *out)
 {
-	return protocol_decrypt(&p->dev[to], msg, len, p->now, out);
+	bool *complete = &p->handshake_complete;
+	int ret = protocol_decrypt(&p->dev[to], msg, len, p->now, out);
+
+	*complete = !ret && out->confirms_next &&
+		    protocol_confirm_session(out->peer, out->keypair);
+	return ret;
 }
 
 void pair_roundtrip(struct engine_pair *p, int from, size_t len)

@@ -21,6 +21,7 @@ struct engine_pair {
 	struct peer *peer[2];  /* peer[i]: side i's view of the other side */
 	struct sockaddr_in addr[2];
 	uint64_t now;
+	bool handshake_complete; /* set by the last pair_decrypt */
 };
 
 void engine_pair_init(struct engine_pair *p, bool with_psk);
@@ -40,7 +41,8 @@ void pair_handshake(struct engine_pair *p, int initiator);
  * length or a negative errno. */
 long pair_encrypt(struct engine_pair *p, int from, uint8_t *buf,
 		  const uint8_t *data, size_t len);
-/* Delivers a data message to side `to`. */
+/* Delivers a data message to side `to` and, as the control thread would,
+ * confirms a responder session on its first packet. */
 int pair_decrypt(struct engine_pair *p, int to, uint8_t *msg, size_t len,
 		 struct data_outcome *out);
 /* Encrypt at one side and decrypt at the other, comparing the bytes. */

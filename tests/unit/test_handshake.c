@@ -50,7 +50,7 @@ START_TEST(test_first_data_confirms_responder)
 	len = pair_encrypt(&p, 0, buf, &x, 0); /* a keepalive */
 	ck_assert_int_gt(len, 0);
 	ck_assert_int_eq(pair_decrypt(&p, 1, buf, (size_t)len, &out), 0);
-	ck_assert(out.handshake_complete);
+	ck_assert(out.confirms_next && p.handshake_complete);
 	ck_assert_uint_eq(out.plain_len, 0);
 	ck_assert(atomic_load(&p.peer[1]->keypairs.next) == NULL);
 	ck_assert(keypairs_current(&p.peer[1]->keypairs) != NULL);
