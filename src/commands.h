@@ -8,6 +8,9 @@
 int genkey_main(int argc, char **argv);
 int genpsk_main(int argc, char **argv);
 int pubkey_main(int argc, char **argv);
+int up_main(int argc, char **argv);
+int down_main(int argc, char **argv);
+int show_main(int argc, char **argv);
 
 /* Prints "Usage: ringvpn <usage>" and returns 1 (or 0 for --help). */
 int command_usage(FILE *out, const char *usage, int status);

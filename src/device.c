@@ -71,6 +71,11 @@ int device_set_private_key(struct device *dev, const uint8_t key[32])
 	return ctx.ret;
 }
 
+static void free_keypair(void *kp)
+{
+	keypair_free(kp);
+}
+
 /* The keypair slots hand over keypairs they drop; their index must go
  * with them. Deferred freeing for concurrent readers hooks in here. */
 static void retire_keypair(struct keypair *kp, void *arg)
@@ -78,7 +83,10 @@ static void retire_keypair(struct keypair *kp, void *arg)
 	struct device *dev = arg;
 
 	index_table_remove(&dev->indices, kp->local_index);
-	keypair_free(kp);
+	if (dev->defer_free)
+		dev->defer_free(dev->defer_arg, kp, free_keypair);
+	else
+		keypair_free(kp);
 }
 
 int device_add_peer(struct device *dev, const uint8_t pub[32],
@@ -96,6 +104,7 @@ int device_add_peer(struct device *dev, const uint8_t pub[32],
 	if (!peer)
 		return -ENOMEM;
 	peer->dev = dev;
+	atomic_flag_clear(&peer->endpoint_lock);
 	ret = handshake_init(&peer->handshake, &dev->identity, pub, psk);
 	if (ret)
 		goto err;
@@ -124,6 +133,7 @@ void device_zero_peer_keys(struct device *dev, struct peer *peer)
 void device_remove_peer(struct device *dev, struct peer *peer)
 {
 	device_zero_peer_keys(dev, peer);
+	peer_drop_staged(peer);
 	allowedips_remove_by_owner(dev->allowedips, peer);
 	peer_table_remove(&dev->peers, peer);
 	timers_stop(&peer->timers);

@@ -19,6 +19,10 @@ struct device {
 	struct peer_table peers;
 	struct index_table indices;
 	struct allowedips *allowedips;
+	/* Frees what concurrent readers may still hold (keypairs): set by a
+	 * multi-threaded owner to its epoch scheme; NULL frees at once. */
+	void (*defer_free)(void *arg, void *mem, void (*free_fn)(void *mem));
+	void *defer_arg;
 };
 
 int device_init(struct device *dev);

@@ -1,9 +1,15 @@
 /* Local session indices (the receiver_index of incoming messages) mapped to
  * what they name: a handshake in flight or an established keypair. Indices
- * are random, so they reveal nothing, and unique on the device. */
+ * are random, so they reveal nothing, and unique on the device.
+ *
+ * One writer (the control thread) calls add, remove, set_keypair and
+ * destroy; any number of data path threads call find without a lock. Memory
+ * the writer drops goes to the retire hook; see index_table_set_retire and
+ * the comment at the top of index_table.c. */
 #ifndef RINGVPN_SRC_INDEX_TABLE_H
 #define RINGVPN_SRC_INDEX_TABLE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,29 +18,58 @@ struct keypair;
 
 enum index_kind { INDEX_HANDSHAKE, INDEX_KEYPAIR };
 
+/* index and peer never change once an entry is visible. kind and keypair
+ * are atomic because index_table_set_keypair changes them under readers:
+ * read kind first, then keypair (plain reads of the fields do that with
+ * sequentially consistent loads), and a reader that sees INDEX_KEYPAIR
+ * sees the keypair that came with it. An entry pointer from find stays
+ * valid for a reader until it is next quiescent, and for the writer until
+ * its next add or remove (growth replaces every entry with a copy). */
 struct index_entry {
 	uint32_t index;
-	enum index_kind kind;
+	_Atomic(enum index_kind) kind;
 	struct peer *peer;
-	struct keypair *keypair; /* for INDEX_KEYPAIR */
-	struct index_entry *next;
+	_Atomic(struct keypair *) keypair; /* for INDEX_KEYPAIR */
+	_Atomic(struct index_entry *) next;
 };
 
+struct index_buckets;
+
 struct index_table {
-	struct index_entry **buckets;
-	size_t mask;  /* buckets - 1; a power of two */
+	_Atomic(struct index_buckets *) buckets;
 	size_t count;
+	void (*retire)(void *mem, void *arg);
+	void *retire_arg;
 };
 
 int index_table_init(struct index_table *t);
+/* Frees the buckets and every entry directly (not through the retire
+ * hook): no reader may be inside the table any more. */
 void index_table_destroy(struct index_table *t);
+/* Unlinked entries and replaced bucket arrays are passed to
+ * retire(mem, arg) instead of free(); the hook must free(mem) once no
+ * reader can still hold it (an epoch/QSBR grace period). Without a hook
+ * (or with NULL) memory is freed at once, which is only right when nothing
+ * reads concurrently. */
+void index_table_set_retire(struct index_table *t,
+			    void (*retire)(void *mem, void *arg), void *arg);
 /* Picks a fresh random index not in use and inserts an entry for it;
  * returns the index in *index, or -ENOMEM. */
 int index_table_add(struct index_table *t, enum index_kind kind,
 		    struct peer *peer, struct keypair *kp, uint32_t *index);
+/* Lock-free; safe against a concurrent writer. NULL if absent. */
 struct index_entry *index_table_find(const struct index_table *t,
 				     uint32_t index);
-/* Removes and frees the entry; -ENOENT if absent. */
+/* Turns the entry into INDEX_KEYPAIR for kp, publishing kp before the new
+ * kind so that readers never see INDEX_KEYPAIR without it. -ENOENT if
+ * absent. */
+int index_table_set_keypair(struct index_table *t, uint32_t index,
+			    struct keypair *kp);
+/* Unlinks the entry and retires it; -ENOENT if absent. */
 int index_table_remove(struct index_table *t, uint32_t index);
+/* Writer side statistics: entries in the table, and buckets in use (a
+ * power of two that doubles as the table grows). */
+size_t index_table_count(const struct index_table *t);
+size_t index_table_nbuckets(const struct index_table *t);
 
 #endif

@@ -13,6 +13,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "up", up_main, "Brings up an interface from a configuration file" },
+	{ "down", down_main, "Takes down an interface brought up by `up'" },
+	{ "show", show_main, "Shows an interface's workers, peers and counters" },
 	{ "genkey", genkey_main, "Generates a new private key and writes it to stdout" },
 	{ "genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout" },
 	{ "pubkey", pubkey_main, "Reads a private key from stdin and writes a public key to stdout" },

@@ -1,0 +1,92 @@
+/* ringvpn down NAME: stop the daemon serving NAME and make sure nothing it
+ * added stays behind, also when it had crashed. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netlink/rtnl.h"
+#include "src/commands.h"
+#include "src/netconf.h"
+#include "src/rundir.h"
+
+#define DOWN_USAGE "down NAME"
+#define STOP_TIMEOUT_MS 10000
+
+static pid_t read_pid(const char *ifname)
+{
+	char path[256];
+	long pid = 0;
+	FILE *f;
+
+	if (rundir_path(ifname, "pid", path, sizeof(path)))
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+static bool wait_gone(pid_t pid)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+
+	for (int ms = 0; ms < STOP_TIMEOUT_MS; ms += 20) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+/* What a crashed daemon left: its journal says exactly what to undo. */
+static int undo_leftovers(const char *ifname)
+{
+	struct netlink nl;
+	char journal[256], path[256], err[512];
+	int ret = netconf_journal_path(ifname, journal, sizeof(journal));
+
+	if (ret || access(journal, F_OK))
+		return ret;
+	ret = netlink_open(&nl);
+	if (!ret)
+		ret = netconf_down(&nl, journal, err, sizeof(err));
+	netlink_close(&nl);
+	if (ret)
+		fprintf(stderr, "ringvpn: down: %s\n", err);
+	if (!rundir_path(ifname, "pid", path, sizeof(path)))
+		unlink(path);
+	if (!rundir_path(ifname, "stats", path, sizeof(path)))
+		unlink(path);
+	return ret ? ret : 1;
+}
+
+int down_main(int argc, char **argv)
+{
+	pid_t pid;
+	int ret;
+
+	if (command_wants_help(argc, argv))
+		return command_usage(stdout, DOWN_USAGE, 0);
+	if (argc != 2)
+		return command_usage(stderr, DOWN_USAGE, 1);
+	pid = read_pid(argv[1]);
+	if (pid > 0 && kill(pid, SIGTERM) == 0 && !wait_gone(pid)) {
+		fprintf(stderr, "ringvpn: %s (pid %ld) did not stop\n", argv[1],
+			(long)pid);
+		return 1;
+	}
+	ret = undo_leftovers(argv[1]);
+	if (ret < 0)
+		return 1;
+	if (pid <= 0 && ret == 0) {
+		fprintf(stderr, "ringvpn: %s is not up\n", argv[1]);
+		return 1;
+	}
+	return 0;
+}

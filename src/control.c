@@ -1,0 +1,363 @@
+#include "src/control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/data.h"
+#include "crypto/keys.h"
+#include "src/log.h"
+#include "src/protocol.h"
+#include "src/tunnel.h"
+#include "src/worker.h"
+
+/* More handshake messages than this in one drain means we are under load:
+ * answer with cookies instead of doing public-key work. */
+#define UNDER_LOAD_BATCH 64
+
+static unsigned jitter_ms(void)
+{
+	return randombytes_uniform(REKEY_TIMEOUT_JITTER_MAX_MS + 1);
+}
+
+static void short_key(char out[9], const struct peer *peer)
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	key_to_base64(b64, peer_public_key(peer));
+	memcpy(out, b64, 8);
+	out[8] = '\0';
+}
+
+/* Hands a datagram to a worker (round robin: any worker's socket sends
+ * from the same port). Dropped if that worker's queue is full. */
+static void send_datagram(struct tunnel *tn, const struct sockaddr_storage *to,
+			  socklen_t to_len, const void *data, size_t len)
+{
+	struct worker *w = &tn->workers[tn->next_sender++ % tn->n_workers];
+	struct msg *m = msg_ring_reserve(w->in);
+
+	if (!m || len > MSG_DATA_MAX || !to_len)
+		return;
+	m->kind = CTL_SEND;
+	m->len = (uint16_t)len;
+	m->addr = *to;
+	m->addr_len = to_len;
+	memcpy(m->data, data, len);
+	msg_ring_push(w->in);
+	worker_wake(w);
+}
+
+static void sent_authenticated(struct peer *peer, uint64_t now)
+{
+	timers_any_authenticated_packet_sent(&peer->timers, now);
+	timers_any_authenticated_packet_traversal(&peer->timers, now);
+}
+
+static void send_initiation(struct tunnel *tn, struct peer *peer,
+			    uint64_t now)
+{
+	struct message_handshake_initiation msg;
+	struct sockaddr_storage ep;
+	socklen_t ep_len = peer_get_endpoint(peer, &ep);
+
+	if (!ep_len || !timers_may_send_initiation(&peer->timers, now))
+		return;
+	if (protocol_create_initiation(&tn->dev, peer, now, &msg))
+		return;
+	send_datagram(tn, &ep, ep_len, &msg, sizeof(msg));
+	timers_handshake_initiated(&peer->timers, now, jitter_ms());
+	sent_authenticated(peer, now);
+}
+
+/* Encrypts and sends one packet (len 0: a keepalive). -ENOKEY: no
+ * session yet. */
+static int send_data(struct tunnel *tn, struct peer *peer, const uint8_t *pkt,
+		     size_t len, uint64_t now)
+{
+	uint8_t buf[MSG_DATA_MAX];
+	struct sockaddr_storage ep;
+	socklen_t ep_len = peer_get_endpoint(peer, &ep);
+	size_t msg_len;
+	bool rekey;
+	int ret;
+
+	if (!ep_len)
+		return -EDESTADDRREQ;
+	if (len + MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM > sizeof(buf))
+		return -EMSGSIZE;
+	memcpy(buf + MESSAGE_DATA_HEADER_LEN, pkt, len);
+	ret = protocol_encrypt(peer, buf, len, tn->mtu, now, &msg_len, &rekey);
+	if (ret)
+		return ret;
+	send_datagram(tn, &ep, ep_len, buf, msg_len);
+	sent_authenticated(peer, now);
+	if (len)
+		timers_data_sent(&peer->timers, now, jitter_ms());
+	if (rekey)
+		send_initiation(tn, peer, now);
+	return 0;
+}
+
+static void send_keepalive(struct tunnel *tn, struct peer *peer, uint64_t now)
+{
+	if (send_data(tn, peer, NULL, 0, now) == -ENOKEY)
+		send_initiation(tn, peer, now);
+}
+
+/* Sends staged packets oldest first; stops (and asks for a handshake) at
+ * the first that finds no session. Returns how many went out. */
+static unsigned flush_staged(struct tunnel *tn, struct peer *peer,
+			     uint64_t now)
+{
+	struct staged_packet *sp;
+	unsigned sent = 0;
+
+	while ((sp = peer_staged_oldest(peer))) {
+		int ret = send_data(tn, peer, sp->data, sp->len, now);
+
+		if (ret == -ENOKEY) {
+			send_initiation(tn, peer, now);
+			break;
+		}
+		free(peer_unstage(peer));
+		sent += !ret;
+	}
+	return sent;
+}
+
+static void handshake_complete(struct tunnel *tn, struct peer *peer,
+			       uint64_t now, bool initiator)
+{
+	char who[9];
+
+	timers_handshake_complete(&peer->timers, now);
+	peer->handshakes++;
+	peer->last_handshake_wall = (uint64_t)time(NULL);
+	short_key(who, peer);
+	log_info("%s: peer %s: handshake completed", tn->ifname, who);
+	/* The responder cannot send until our first packet confirms the
+	 * session: give it one even when we have nothing to say. */
+	if (!flush_staged(tn, peer, now) && initiator)
+		send_keepalive(tn, peer, now);
+}
+
+static void on_handshake(struct tunnel *tn, struct msg *m, bool under_load,
+			 uint64_t now)
+{
+	struct handshake_outcome out;
+	struct peer *peer;
+
+	if (protocol_receive_handshake(&tn->dev, m->data, m->len,
+				       (struct sockaddr *)&m->addr, under_load,
+				       now, &out))
+		return;
+	if (out.reply_len)
+		send_datagram(tn, &m->addr, m->addr_len, out.reply,
+			      out.reply_len);
+	peer = out.peer;
+	if (!peer || !out.session_derived)
+		return;
+	peer_set_endpoint(peer, (struct sockaddr *)&m->addr, m->addr_len);
+	timers_any_authenticated_packet_received(&peer->timers, now);
+	timers_any_authenticated_packet_traversal(&peer->timers, now);
+	timers_session_derived(&peer->timers, now);
+	if (out.reply_len)
+		sent_authenticated(peer, now);
+	if (out.handshake_complete)
+		handshake_complete(tn, peer, now, true);
+}
+
+static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
+		       uint64_t now)
+{
+	struct peer *peer = m->peer;
+
+	switch (m->kind) {
+	case CTL_HANDSHAKE:
+		on_handshake(tn, m, under_load, now);
+		break;
+	case CTL_STAGE:
+		peer_stage(peer, m->data, m->len);
+		/* The session may have appeared since the worker tried. */
+		flush_staged(tn, peer, now);
+		break;
+	case CTL_CONFIRM:
+		if (protocol_confirm_session(peer, m->keypair))
+			handshake_complete(tn, peer, now, false);
+		break;
+	case CTL_WANT_HANDSHAKE:
+		atomic_store(&peer->want_handshake, false);
+		send_initiation(tn, peer, now);
+		break;
+	case CTL_SEND:
+		break;
+	}
+}
+
+static unsigned handshakes_queued(struct tunnel *tn)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		struct msg_ring *r = tn->workers[i].out;
+
+		n += atomic_load(&r->tail) - atomic_load(&r->head);
+	}
+	return n;
+}
+
+void control_drain(struct tunnel *tn, uint64_t now)
+{
+	bool under_load = handshakes_queued(tn) > UNDER_LOAD_BATCH;
+
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		struct msg_ring *r = tn->workers[i].out;
+		struct msg *m;
+
+		while ((m = msg_ring_peek(r))) {
+			on_message(tn, m, under_load, now);
+			msg_ring_pop(r);
+		}
+	}
+}
+
+/* Turns what the workers saw since the last tick into timer events. */
+static void fold_facts(struct peer *peer)
+{
+	struct peer_timers *t = &peer->timers;
+
+	for (int f = 0; f < FACT_COUNT; f++) {
+		uint64_t at = atomic_load_explicit(&peer->fact[f],
+						   memory_order_relaxed);
+
+		if (at <= peer->folded[f])
+			continue;
+		peer->folded[f] = at;
+		switch (f) {
+		case FACT_DATA_SENT:
+			timers_data_sent(t, at, jitter_ms());
+			break;
+		case FACT_DATA_RECEIVED:
+			timers_data_received(t, at);
+			break;
+		case FACT_AUTH_SENT:
+			timers_any_authenticated_packet_sent(t, at);
+			timers_any_authenticated_packet_traversal(t, at);
+			break;
+		case FACT_AUTH_RECEIVED:
+			timers_any_authenticated_packet_received(t, at);
+			timers_any_authenticated_packet_traversal(t, at);
+			break;
+		}
+	}
+}
+
+static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
+		uint64_t now)
+{
+	char who[9];
+
+	if (actions & TIMER_GIVE_UP) {
+		short_key(who, peer);
+		log_info("%s: peer %s: no handshake after %d seconds, giving up",
+			 tn->ifname, who, REKEY_ATTEMPT_TIME);
+		peer_drop_staged(peer);
+	}
+	if (actions & TIMER_ZERO_KEYS)
+		device_zero_peer_keys(&tn->dev, peer);
+	if (actions & TIMER_SEND_INITIATION)
+		send_initiation(tn, peer, now);
+	if (actions & TIMER_SEND_KEEPALIVE)
+		send_keepalive(tn, peer, now);
+}
+
+struct tick_ctx {
+	struct tunnel *tn;
+	uint64_t now;
+	uint64_t next;
+};
+
+static void tick_peer(struct peer *peer, void *arg)
+{
+	struct tick_ctx *ctx = arg;
+	uint64_t deadline;
+
+	fold_facts(peer);
+	act(ctx->tn, peer, timers_expire(&peer->timers, ctx->now), ctx->now);
+	deadline = timers_next_deadline(&peer->timers);
+	if (deadline && (!ctx->next || deadline < ctx->next))
+		ctx->next = deadline;
+}
+
+uint64_t control_tick(struct tunnel *tn, uint64_t now)
+{
+	struct tick_ctx ctx = { tn, now, 0 };
+
+	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
+	epoch_reclaim(&tn->epoch);
+	return ctx.next;
+}
+
+static void write_peer(struct peer *peer, void *arg)
+{
+	FILE *f = arg;
+	char b64[WG_KEY_B64_LEN + 1], host[64] = "(none)";
+	struct sockaddr_storage ep;
+	socklen_t len = peer_get_endpoint(peer, &ep);
+
+	key_to_base64(b64, peer_public_key(peer));
+	if (len && ep.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&ep;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(host + strlen(host), sizeof(host) - strlen(host),
+			 ":%u", ntohs(a->sin_port));
+	} else if (len) {
+		const struct sockaddr_in6 *a = (const void *)&ep;
+
+		host[0] = '[';
+		inet_ntop(AF_INET6, &a->sin6_addr, host + 1, sizeof(host) - 8);
+		snprintf(host + strlen(host), sizeof(host) - strlen(host),
+			 "]:%u", ntohs(a->sin6_port));
+	}
+	fprintf(f, "peer %s: endpoint %s rx_bytes %lu tx_bytes %lu "
+		   "handshakes %lu latest_handshake %lu\n", b64, host,
+		(unsigned long)atomic_load(&peer->rx_bytes),
+		(unsigned long)atomic_load(&peer->tx_bytes),
+		(unsigned long)peer->handshakes,
+		(unsigned long)peer->last_handshake_wall);
+}
+
+/* Written to a temporary name and renamed, so a reader never sees half. */
+int control_write_stats(struct tunnel *tn)
+{
+	char tmp[sizeof(tn->stats_path) + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", tn->stats_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "interface: %s\nlistening port: %u\nthreads: %u\n",
+		tn->ifname, tn->listen_port, tn->n_workers);
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		struct worker_stats *s = &tn->workers[i].stats;
+
+		fprintf(f, "worker %u: tun_rx %lu tun_tx %lu udp_rx %lu "
+			   "udp_tx %lu drops %lu\n", i,
+			(unsigned long)atomic_load(&s->tun_rx),
+			(unsigned long)atomic_load(&s->tun_tx),
+			(unsigned long)atomic_load(&s->udp_rx),
+			(unsigned long)atomic_load(&s->udp_tx),
+			(unsigned long)atomic_load(&s->drops));
+	}
+	peer_table_each(&tn->dev.peers, write_peer, f);
+	if (fclose(f))
+		return -errno;
+	return rename(tmp, tn->stats_path) ? -errno : 0;
+}

@@ -1,0 +1,63 @@
+/* Quiescent-state-based reclamation (QSBR) for the one-writer, many-reader
+ * structures the workers read without locks (keypairs, index entries,
+ * AllowedIPs nodes).
+ *
+ * The writer (control thread) unlinks an object, then epoch_retire()s it
+ * with the current epoch E. Each reader (worker) calls epoch_quiescent()
+ * between batches, when it holds no pointer into shared structures, which
+ * publishes the epoch it has seen; a reader about to block announces
+ * itself offline. epoch_reclaim() advances the epoch and frees what every
+ * reader has passed: an object retired at E is free once each reader has
+ * seen an epoch > E or is offline, because such a reader has re-read the
+ * shared pointers since the unlink. */
+#ifndef RINGVPN_SRC_EPOCH_H
+#define RINGVPN_SRC_EPOCH_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define EPOCH_OFFLINE UINT64_MAX
+
+struct epoch_reader {
+	_Atomic uint64_t seen;
+};
+
+struct epoch_item;
+
+struct epoch {
+	_Atomic uint64_t now;
+	struct epoch_reader *readers;
+	unsigned n_readers;
+	struct epoch_item *retired; /* writer only, newest first */
+};
+
+/* readers[] starts offline: a worker goes online when it starts. */
+void epoch_init(struct epoch *e, struct epoch_reader *readers, unsigned n);
+/* Frees everything still retired; all readers must have stopped. */
+void epoch_destroy(struct epoch *e);
+
+/* Writer: free_fn(mem) runs once no reader can hold mem. Returns -ENOMEM
+ * (after freeing at once, which is only safe when no reader runs) if the
+ * bookkeeping cannot be allocated. */
+int epoch_retire(struct epoch *e, void *mem, void (*free_fn)(void *mem));
+/* Writer: advances the epoch and frees what the readers have passed. */
+void epoch_reclaim(struct epoch *e);
+
+static inline void epoch_quiescent(struct epoch *e, struct epoch_reader *r)
+{
+	atomic_store(&r->seen, atomic_load(&e->now));
+}
+
+static inline void epoch_offline(struct epoch_reader *r)
+{
+	atomic_store(&r->seen, EPOCH_OFFLINE);
+}
+
+/* seq_cst store: the reader's later loads of shared pointers cannot be
+ * ordered before the writer can see it online. */
+static inline void epoch_online(struct epoch *e, struct epoch_reader *r)
+{
+	epoch_quiescent(e, r);
+}
+
+#endif

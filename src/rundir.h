@@ -1,0 +1,12 @@
+/* Where a running interface keeps its files: RINGVPN_RUNDIR (for tests)
+ * or /run/ringvpn, then IFNAME.pid, IFNAME.stats, IFNAME.journal. */
+#ifndef RINGVPN_SRC_RUNDIR_H
+#define RINGVPN_SRC_RUNDIR_H
+
+#include <stddef.h>
+
+/* Writes DIR/IFNAME.SUFFIX into out, creating DIR (0755) if needed. */
+int rundir_path(const char *ifname, const char *suffix, char *out,
+		size_t out_len);
+
+#endif

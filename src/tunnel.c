@@ -1,0 +1,437 @@
+#include "src/tunnel.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "src/control.h"
+#include "src/log.h"
+#include "src/netconf.h"
+#include "src/rundir.h"
+#include "src/worker.h"
+
+#define DEFAULT_MTU 1420
+#define SOCKET_BUFFER (4 << 20)
+#define NS_PER_MS 1000000ULL
+
+uint64_t tunnel_now(const struct tunnel *tn)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) *
+	       tn->clock_scale;
+}
+
+static uint64_t clock_scale_from_env(void)
+{
+	const char *s = getenv("RINGVPN_TEST_CLOCK_SCALE");
+	long v = s ? strtol(s, NULL, 10) : 1;
+
+	return v >= 1 && v <= 1000 ? (uint64_t)v : 1;
+}
+
+static void defer_free(void *arg, void *mem, void (*free_fn)(void *))
+{
+	epoch_retire(arg, mem, free_fn);
+}
+
+static int add_peer(struct tunnel *tn, const struct config_peer *cp,
+		    char *err, size_t err_len)
+{
+	struct peer *peer;
+	struct sockaddr_storage ep;
+	socklen_t ep_len;
+	int ret;
+
+	ret = device_add_peer(&tn->dev, cp->public_key,
+			      cp->has_psk ? cp->psk : NULL, &peer);
+	if (ret) {
+		snprintf(err, err_len, "peer on line %u: %s", cp->line,
+			 strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < cp->n_allowed_ips; i++) {
+		struct config_prefix p = config_prefix_masked(&cp->allowed_ips[i]);
+
+		ret = allowedips_insert(tn->dev.allowedips, p.family, p.addr,
+					p.cidr, peer);
+		if (ret) {
+			snprintf(err, err_len, "AllowedIPs of the peer on line "
+				 "%u: %s", cp->line, strerror(-ret));
+			return ret;
+		}
+	}
+	if (cp->endpoint_host) {
+		ret = config_resolve_endpoint(cp, &ep, &ep_len, err, err_len);
+		if (ret)
+			return ret;
+		peer_set_endpoint(peer, (struct sockaddr *)&ep, ep_len);
+	}
+	peer->persistent_keepalive = cp->persistent_keepalive;
+	timers_set_persistent_keepalive(&peer->timers, cp->persistent_keepalive,
+					tunnel_now(tn));
+	return 0;
+}
+
+static int setup_device(struct tunnel *tn, char *err, size_t err_len)
+{
+	int ret = device_init(&tn->dev);
+
+	if (ret) {
+		snprintf(err, err_len, "cannot set up the device: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	tn->dev.defer_free = defer_free;
+	tn->dev.defer_arg = &tn->epoch;
+	ret = device_set_private_key(&tn->dev, tn->cfg->private_key);
+	if (ret) {
+		snprintf(err, err_len, "invalid private key");
+		return ret;
+	}
+	for (size_t i = 0; i < tn->cfg->n_peers; i++) {
+		ret = add_peer(tn, &tn->cfg->peers[i], err, err_len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One socket per worker in a SO_REUSEPORT group, so the kernel spreads
+ * incoming flows over the workers. Dual stack when the host has IPv6. */
+static int open_socket(struct tunnel *tn, uint16_t port, bool reuse)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	int one = 1, zero = 0, size = SOCKET_BUFFER, fd, ret;
+
+	fd = socket(tn->sock_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (tn->sock_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (reuse)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (tn->cfg->fwmark &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &tn->cfg->fwmark,
+		       sizeof(tn->cfg->fwmark)))
+		goto fail;
+	/* Root may exceed rmem_max/wmem_max; fall back to what we may. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	ret = tn->sock_family == AF_INET6 ?
+		bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
+		bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+	if (ret)
+		goto fail;
+	return fd;
+fail:
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static uint16_t bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ?
+		     ((struct sockaddr_in6 *)&ss)->sin6_port :
+		     ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* A fixed port must be free: SO_REUSEPORT would otherwise let us join
+ * another process's group silently. A probe without it finds out. */
+static int check_port_free(struct tunnel *tn, uint16_t port)
+{
+	int fd;
+
+	if (!port)
+		return 0;
+	fd = open_socket(tn, port, false);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int open_sockets(struct tunnel *tn, int *fds, char *err,
+			size_t err_len)
+{
+	uint16_t port = tn->cfg->has_listen_port ? tn->cfg->listen_port : 0;
+	int ret;
+
+	tn->sock_family = AF_INET6;
+	ret = check_port_free(tn, port);
+	if (ret == -EAFNOSUPPORT) {
+		tn->sock_family = AF_INET;
+		ret = check_port_free(tn, port);
+	}
+	for (unsigned i = 0; !ret && i < tn->n_workers; i++) {
+		fds[i] = open_socket(tn, port, true);
+		if (fds[i] < 0) {
+			ret = fds[i];
+			break;
+		}
+		port = bound_port(fds[i]);
+	}
+	if (ret) {
+		snprintf(err, err_len, "cannot listen on UDP port %u: %s",
+			 port, strerror(-ret));
+		return ret;
+	}
+	tn->listen_port = port;
+	return 0;
+}
+
+static unsigned worker_count(const struct config *cfg)
+{
+	long n = cfg->threads ? (long)cfg->threads :
+				sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > TUN_MAX_QUEUES ? TUN_MAX_QUEUES : (unsigned)n;
+}
+
+static int start_workers(struct tunnel *tn, int *fds, char *err,
+			 size_t err_len)
+{
+	int ret;
+
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		ret = worker_init(&tn->workers[i], tn, i, tn->tun.fds[i],
+				  fds[i]);
+		fds[i] = -1; /* the worker owns it now */
+		if (ret) {
+			snprintf(err, err_len, "cannot set up worker %u: %s",
+				 i, strerror(-ret));
+			return ret;
+		}
+	}
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		ret = worker_start(&tn->workers[i]);
+		if (ret) {
+			snprintf(err, err_len, "cannot start worker %u: %s", i,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int setup_network(struct tunnel *tn, char *err, size_t err_len)
+{
+	int ret;
+
+	ret = tun_create(&tn->tun, tn->ifname, tn->n_workers, 0);
+	if (ret) {
+		snprintf(err, err_len, "cannot create TUN interface %s: %s",
+			 tn->ifname, strerror(-ret));
+		return ret;
+	}
+	ret = netlink_open(&tn->nl);
+	if (ret) {
+		snprintf(err, err_len, "cannot open rtnetlink: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = netconf_journal_path(tn->ifname, tn->journal,
+				   sizeof(tn->journal));
+	if (!ret)
+		ret = rundir_path(tn->ifname, "stats", tn->stats_path,
+				  sizeof(tn->stats_path));
+	if (ret) {
+		snprintf(err, err_len, "cannot use the run directory: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	/* A journal left by a run that crashed: undo what it records. */
+	if (access(tn->journal, F_OK) == 0) {
+		log_warn("%s: undoing what a previous run left behind",
+			 tn->ifname);
+		ret = netconf_down(&tn->nl, tn->journal, err, err_len);
+		if (ret)
+			return ret;
+	}
+	ret = netconf_up(&tn->nl, tn->ifname, tn->tun.ifindex, tn->cfg,
+			 tn->journal, NULL, err, err_len);
+	tn->netconf_done = !ret;
+	return ret;
+}
+
+static int setup_signals(struct tunnel *tn)
+{
+	sigset_t set;
+
+	/* Blocked before the workers start, so they inherit the mask and
+	 * only the signalfd sees these. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	tn->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return tn->signal_fd < 0 ? -errno : 0;
+}
+
+int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
+	      char *err, size_t err_len)
+{
+	int *fds = NULL;
+	int ret;
+
+	memset(tn, 0, sizeof(*tn));
+	snprintf(tn->ifname, sizeof(tn->ifname), "%s", ifname);
+	tn->cfg = cfg;
+	tn->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	tn->clock_scale = clock_scale_from_env();
+	tn->signal_fd = tn->control_event = -1;
+	tn->n_workers = worker_count(cfg);
+	tn->readers = calloc(tn->n_workers, sizeof(*tn->readers));
+	tn->workers = calloc(tn->n_workers, sizeof(*tn->workers));
+	fds = malloc(tn->n_workers * sizeof(*fds));
+	tn->control_event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!tn->readers || !tn->workers || !fds || tn->control_event < 0) {
+		snprintf(err, err_len, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		fds[i] = -1;
+	epoch_init(&tn->epoch, tn->readers, tn->n_workers);
+	ret = setup_device(tn, err, err_len);
+	if (!ret)
+		ret = open_sockets(tn, fds, err, err_len);
+	if (!ret)
+		ret = setup_network(tn, err, err_len);
+	if (!ret && (ret = setup_signals(tn)))
+		snprintf(err, err_len, "cannot set up signals: %s",
+			 strerror(-ret));
+	if (!ret)
+		ret = start_workers(tn, fds, err, err_len);
+fail:
+	for (unsigned i = 0; fds && i < tn->n_workers; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	if (ret)
+		tunnel_down(tn);
+	return ret;
+}
+
+static bool handle_signals(struct tunnel *tn)
+{
+	struct signalfd_siginfo si;
+
+	while (read(tn->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+			return true;
+		if (si.ssi_signo == SIGUSR1)
+			control_write_stats(tn);
+	}
+	return false;
+}
+
+/* How long poll may sleep: until the next timer, but at least every
+ * 100 ms so facts from the workers are folded in promptly. */
+static int poll_timeout(const struct tunnel *tn, uint64_t next, uint64_t now)
+{
+	uint64_t ms = 100;
+
+	if (next && next > now) {
+		uint64_t wait = (next - now) / tn->clock_scale / NS_PER_MS + 1;
+
+		if (wait < ms)
+			ms = wait;
+	} else if (next) {
+		ms = 0;
+	}
+	return (int)ms;
+}
+
+int tunnel_run(struct tunnel *tn)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = tn->signal_fd, .events = POLLIN },
+		{ .fd = tn->control_event, .events = POLLIN },
+	};
+	uint64_t next = 0, last_stats = 0;
+
+	control_write_stats(tn);
+	for (;;) {
+		uint64_t now = tunnel_now(tn), val;
+
+		if (poll(pfd, 2, poll_timeout(tn, next, now)) < 0 &&
+		    errno != EINTR)
+			return -errno;
+		if (handle_signals(tn))
+			return 0;
+		/* Reset the wake-up first, then drain: a message pushed in
+		 * between wakes us again instead of being missed. */
+		if (read(tn->control_event, &val, sizeof(val)) < 0 &&
+		    errno != EAGAIN)
+			return -errno;
+		now = tunnel_now(tn);
+		control_drain(tn, now);
+		next = control_tick(tn, now);
+		if (now - last_stats >= 1000 * NS_PER_MS * tn->clock_scale) {
+			control_write_stats(tn);
+			last_stats = now;
+		}
+	}
+}
+
+static void stop_workers(struct tunnel *tn)
+{
+	atomic_store(&tn->stopping, true);
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		if (tn->workers[i].started)
+			worker_wake(&tn->workers[i]);
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		worker_join(&tn->workers[i]);
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		worker_destroy(&tn->workers[i]);
+}
+
+void tunnel_down(struct tunnel *tn)
+{
+	char err[256];
+
+	if (tn->workers)
+		stop_workers(tn);
+	if (tn->netconf_done &&
+	    netconf_down(&tn->nl, tn->journal, err, sizeof(err)))
+		log_warn("%s", err);
+	if (tn->stats_path[0])
+		unlink(tn->stats_path);
+	netlink_close(&tn->nl);
+	tun_close(&tn->tun);
+	device_destroy(&tn->dev);
+	epoch_destroy(&tn->epoch);
+	free(tn->workers);
+	free(tn->readers);
+	if (tn->control_event >= 0)
+		close(tn->control_event);
+	if (tn->signal_fd >= 0)
+		close(tn->signal_fd);
+	tn->workers = NULL;
+	tn->readers = NULL;
+}

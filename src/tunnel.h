@@ -1,0 +1,56 @@
+/* A running interface: the engine's device, the TUN queues, the workers
+ * and the control thread's state. tunnel_up builds it in an order that can
+ * be undone step by step; tunnel_run is the control loop; tunnel_down
+ * takes it apart. */
+#ifndef RINGVPN_SRC_TUNNEL_H
+#define RINGVPN_SRC_TUNNEL_H
+
+#include <net/if.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netlink/rtnl.h"
+#include "src/config.h"
+#include "src/device.h"
+#include "src/epoch.h"
+#include "tun/tun.h"
+
+struct worker;
+
+struct tunnel {
+	char ifname[IFNAMSIZ];
+	struct config *cfg;
+	struct device dev;
+	struct tun_device tun;
+	struct netlink nl;
+	char journal[256];
+	char stats_path[256];
+	bool netconf_done;
+	unsigned mtu;
+	uint16_t listen_port;
+	int sock_family; /* AF_INET6 (dual stack) or AF_INET */
+	uint64_t clock_scale; /* RINGVPN_TEST_CLOCK_SCALE, 1 normally */
+
+	struct epoch epoch;
+	struct epoch_reader *readers;
+	unsigned n_workers;
+	struct worker *workers;
+	int control_event; /* eventfd: workers -> control */
+	unsigned next_sender; /* round robin for control's sends */
+	_Atomic bool stopping;
+	int signal_fd;
+};
+
+/* Engine time: monotonic nanoseconds, sped up by the test clock scale. */
+uint64_t tunnel_now(const struct tunnel *tn);
+
+/* Brings the interface up from cfg (which the tunnel then owns). On error
+ * everything done is undone and err says what failed. */
+int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
+	      char *err, size_t err_len);
+/* The control loop: returns on SIGINT/SIGTERM (0) or a fatal error. */
+int tunnel_run(struct tunnel *tn);
+void tunnel_down(struct tunnel *tn);
+
+#endif

@@ -1,0 +1,461 @@
+# shellcheck shell=bash
+# Helpers for the network-namespace tests of the tunnel daemon; sourced by
+# tunnel_ringvpn.sh, tunnel_wggo.sh, threads.sh, rekey.sh, roaming.sh and
+# bad_config.sh, never run on its own.
+#
+# A script calls lib_init NAME TOOLS... first: it skips (exit 77) without
+# root, with RINGVPN_SKIP_NETNS set or when a tool is missing, makes the
+# temporary directory and installs the EXIT trap. Everything the helpers
+# start or create is recorded here and undone by lib_cleanup: the PIDs we
+# started, our namespaces (and whatever still runs in them: only we put
+# processes there), UAPI sockets named after our interfaces, the temporary
+# directory. Nothing else is touched.
+#
+# RINGVPN names the binary (default ./ringvpn); VERBOSE=1 shows the logs
+# of passing cases too; TRANSFER_TIMEOUT bounds one transfer (seconds).
+
+RINGVPN=${RINGVPN:-./ringvpn}
+TRANSFER_TIMEOUT=${TRANSFER_TIMEOUT:-60}
+
+# The underlay: veth A and veth B, in two namespaces.
+UL4_A=198.18.0.1
+UL4_B=198.18.0.2
+UL6_A=2001:db8:18::1
+UL6_B=2001:db8:18::2
+
+TMP=
+# shellcheck disable=SC2034 # the scripts exit with it
+FAILED=0
+LIB_PIDS=()
+LIB_NETNS=()
+LIB_IFNAMES=()
+declare -A RV_NS=() RV_PID=() RV_RUNDIR=() RV_LOG=()
+declare -A WG_NS=() WG_PID=() WG_LOG=()
+declare -A XFER_RPID=() XFER_SPID=() XFER_FILE=() XFER_DESC=()
+XFER_SEQ=0
+# Ports of transfers: a fresh one per transfer, so a late packet of the
+# previous one can never reach the next.
+XFER_PORT_BASE=40000
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# lib_init NAME TOOL...: the preamble of every script.
+lib_init() {
+	local name=$1 tool
+	shift
+	[ -z "${RINGVPN_SKIP_NETNS:-}" ] || skip "RINGVPN_SKIP_NETNS is set"
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	for tool in ip ping ncat ss sha256sum timeout "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
+	done
+	[ -x "$RINGVPN" ] || { echo "FAIL: $RINGVPN not executable"; exit 1; }
+	umask 077 # key files and configs
+	TMP=$(mktemp -d "/tmp/ringvpn-$name.XXXXXX")
+	trap lib_cleanup EXIT
+}
+
+# Gives a process we started up to 3 s to exit after SIGTERM (ringvpn
+# removes its interface then), then kills it.
+lib_stop_pid() {
+	local pid=$1 _
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+lib_cleanup() {
+	local i pid ns name
+	for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do
+		lib_stop_pid "${LIB_PIDS[i]}"
+	done
+	for ns in "${LIB_NETNS[@]}"; do
+		# Whatever is left in our namespaces is ours: a daemon started
+		# without -f, a receiver that outlived its timeout.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	for name in "${LIB_IFNAMES[@]}"; do
+		rm -f "/var/run/wireguard/$name.sock"
+	done
+	[ -z "$TMP" ] || rm -rf "$TMP"
+}
+
+lib_track_pid() { LIB_PIDS+=("$1"); }
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 on
+# timeout.
+wait_for() {
+	local tenths=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < tenths; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------------------
+# Namespaces
+
+# make_netns NS: an empty namespace with lo up.
+make_netns() {
+	ip netns add "$1"
+	LIB_NETNS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# make_pair NS_A NS_B: two namespaces joined by a veth pair, VETH_A in
+# NS_A with UL4_A and UL6_A, VETH_B in NS_B with UL4_B and UL6_B.
+make_pair() {
+	NS_A=$1
+	NS_B=$2
+	VETH_A=rv$$va
+	VETH_B=rv$$vb
+	make_netns "$NS_A"
+	make_netns "$NS_B"
+	ip link add "$VETH_A" netns "$NS_A" type veth \
+		peer name "$VETH_B" netns "$NS_B"
+	ip -n "$NS_A" addr add "$UL4_A/24" dev "$VETH_A"
+	ip -n "$NS_B" addr add "$UL4_B/24" dev "$VETH_B"
+	ip -n "$NS_A" addr add "$UL6_A/64" dev "$VETH_A" nodad
+	ip -n "$NS_B" addr add "$UL6_B/64" dev "$VETH_B" nodad
+	ip -n "$NS_A" link set "$VETH_A" up
+	ip -n "$NS_B" link set "$VETH_B" up
+}
+
+# ---------------------------------------------------------------------------
+# Keys and configuration files
+
+# make_key NAME: writes $TMP/NAME.key (from ringvpn genkey) and prints the
+# public key.
+make_key() {
+	"$RINGVPN" genkey >"$TMP/$1.key"
+	"$RINGVPN" pubkey <"$TMP/$1.key"
+}
+
+# config_interface FILE KEYNAME PORT ADDRESSES [LINE...]: starts FILE with
+# an [Interface] section; ADDRESSES may be empty (for wg setconf); each
+# LINE ("Threads = 2") is added as is.
+config_interface() {
+	local file=$1 key=$2 port=$3 addresses=$4 line
+	shift 4
+	{
+		echo "[Interface]"
+		echo "PrivateKey = $(cat "$TMP/$key.key")"
+		echo "ListenPort = $port"
+		[ -z "$addresses" ] || echo "Address = $addresses"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$file"
+}
+
+# config_peer FILE PUBKEY ALLOWED_IPS ENDPOINT [LINE...]: appends a [Peer];
+# ENDPOINT may be empty.
+config_peer() {
+	local file=$1 pub=$2 allowed=$3 endpoint=$4 line
+	shift 4
+	{
+		echo
+		echo "[Peer]"
+		echo "PublicKey = $pub"
+		echo "AllowedIPs = $allowed"
+		[ -z "$endpoint" ] || echo "Endpoint = $endpoint"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >>"$file"
+}
+
+# The values of KEY in a config file, one per line (comma lists split).
+config_values() {
+	sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//Ip" "$1" |
+		sed 's/#.*//' | tr ',' '\n' | tr -d ' \t' | sed '/^$/d'
+}
+
+# ---------------------------------------------------------------------------
+# ringvpn instances. An instance is known by its interface name, which is
+# its config file's base name.
+
+in_rv() {
+	local name=$1
+	shift
+	ip netns exec "${RV_NS[$name]}" \
+		env RINGVPN_RUNDIR="${RV_RUNDIR[$name]}" "$@"
+}
+
+# True once NAME in NS is up and has every address of CONF, none of them
+# tentative, and a route into it for every AllowedIPs prefix: then it can
+# carry traffic.
+iface_ready() {
+	local ns=$1 name=$2 conf=$3 a
+	ip -n "$ns" -o link show dev "$name" up 2>/dev/null | grep -q . ||
+		return 1
+	[ -z "$(ip -n "$ns" addr show dev "$name" tentative)" ] || return 1
+	for a in $(config_values "$conf" Address); do
+		ip -n "$ns" -o addr show dev "$name" |
+			grep -qF " ${a%/*}/" || return 1
+	done
+	config_values "$conf" Table | grep -qix off && return 0
+	for a in $(config_values "$conf" AllowedIPs); do
+		case $a in */0) continue ;; esac
+		ip -n "$ns" route get "${a%/*}" 2>/dev/null |
+			grep -q " dev $name " || return 1
+	done
+}
+
+# start_ringvpn NS CONF: `ringvpn up -f CONF` in NS, with its own run
+# directory; waits (10 s) until the interface is ready. The environment
+# is passed on (RINGVPN_TEST_CLOCK_SCALE). 1 if it did not come up.
+start_ringvpn() {
+	local ns=$1 conf=$2 name pid
+	name=$(basename "$conf" .conf)
+	RV_NS[$name]=$ns
+	RV_RUNDIR[$name]=$TMP/run-$name
+	RV_LOG[$name]=$TMP/$name.log
+	LIB_IFNAMES+=("$name")
+	mkdir -p "${RV_RUNDIR[$name]}"
+	# Not through in_rv: $! must be the daemon itself (ip netns exec and
+	# env exec it), not a subshell running a function.
+	ip netns exec "$ns" env RINGVPN_RUNDIR="${RV_RUNDIR[$name]}" \
+		"$RINGVPN" up -f "$conf" >"${RV_LOG[$name]}" 2>&1 &
+	pid=$!
+	RV_PID[$name]=$pid
+	lib_track_pid "$pid"
+	if ! wait_for 10 iface_ready "$ns" "$name" "$conf"; then
+		echo "ringvpn $name in $ns did not come up" \
+			"(process $(kill -0 "$pid" 2>/dev/null &&
+				echo running || echo gone))"
+		return 1
+	fi
+}
+
+# stop_ringvpn NAME: SIGTERM, then 0 only if the daemon exited with status
+# 0 within 5 s and its interface is gone.
+stop_ringvpn() {
+	local name=$1 pid=${RV_PID[$1]} rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! wait_for 5 eval "! kill -0 $pid 2>/dev/null"; then
+		echo "ringvpn $name ignored SIGTERM for 5 s"
+		kill -KILL "$pid" 2>/dev/null || true
+		rc=1
+	fi
+	local status=0
+	wait "$pid" 2>/dev/null || status=$?
+	if [ "$status" -ne 0 ]; then
+		echo "ringvpn $name exited with status $status after SIGTERM"
+		rc=1
+	fi
+	if ip -n "${RV_NS[$name]}" link show dev "$name" >/dev/null 2>&1; then
+		echo "interface $name still exists after SIGTERM"
+		rc=1
+	fi
+	return "$rc"
+}
+
+rv_show() { in_rv "$1" "$RINGVPN" show "$1"; }
+
+# rv_peer_field NAME FIELD: FIELD of the first peer line of `ringvpn show`
+# (rx_bytes, tx_bytes, handshakes, latest_handshake, endpoint).
+rv_peer_field() {
+	rv_show "$1" 2>/dev/null | awk -v f="$2" '
+		$1 == "peer" { for (i = 3; i < NF; i++) if ($i == f || $i == f ":") {
+			print $(i + 1); exit } }'
+}
+
+# rv_worker_field NAME FIELD: one value of FIELD per worker line.
+rv_worker_field() {
+	rv_show "$1" 2>/dev/null | awk -v f="$2" '
+		$1 == "worker" { for (i = 3; i < NF; i++) if ($i == f) print $(i + 1) }'
+}
+
+# ---------------------------------------------------------------------------
+# wireguard-go instances
+
+# start_wggo NS IFNAME WGCONF ADDRESS...: wireguard-go in NS, configured with
+# wg setconf WGCONF (no Address lines in it), the addresses added and
+# routes into it for the AllowedIPs.
+start_wggo() {
+	local ns=$1 name=$2 conf=$3 a pid
+	shift 3
+	WG_NS[$name]=$ns
+	WG_LOG[$name]=$TMP/$name.log
+	LIB_IFNAMES+=("$name")
+	mkdir -p /var/run/wireguard
+	LOG_LEVEL=verbose ip netns exec "$ns" wireguard-go -f "$name" \
+		>"${WG_LOG[$name]}" 2>&1 &
+	pid=$!
+	WG_PID[$name]=$pid
+	lib_track_pid "$pid"
+	# The UAPI socket is the sign that it is ready.
+	if ! wait_for 5 test -S "/var/run/wireguard/$name.sock"; then
+		echo "wireguard-go $name did not start"
+		return 1
+	fi
+	ip netns exec "$ns" wg setconf "$name" "$conf"
+	for a in "$@"; do
+		ip -n "$ns" addr add "$a" dev "$name" nodad
+	done
+	ip -n "$ns" link set "$name" up
+	for a in $(config_values "$conf" AllowedIPs); do
+		ip -n "$ns" route replace "$a" dev "$name"
+	done
+}
+
+stop_wggo() { lib_stop_pid "${WG_PID[$1]}"; }
+
+# ---------------------------------------------------------------------------
+# Reporting
+
+# dump_diag: the logs and state of every instance, for a failure.
+dump_diag() {
+	local name
+	for name in "${!RV_NS[@]}"; do
+		echo "--- ringvpn $name (${RV_NS[$name]}): show"
+		rv_show "$name" 2>&1 || true
+		echo "--- ringvpn $name: log (last 40 lines)"
+		tail -n 40 "${RV_LOG[$name]}" 2>/dev/null || true
+	done
+	for name in "${!WG_NS[@]}"; do
+		echo "--- wireguard-go $name (${WG_NS[$name]}): wg show"
+		ip netns exec "${WG_NS[$name]}" wg show "$name" 2>&1 || true
+		echo "--- wireguard-go $name: log (last 20 lines)"
+		tail -n 20 "${WG_LOG[$name]}" 2>/dev/null || true
+	done
+}
+
+# report PASS|FAIL TEXT...: one line per case; a failure also dumps the
+# logs and marks the script failed.
+report() {
+	local result=$1
+	shift
+	echo "$result: $*"
+	# shellcheck disable=SC2034 # the scripts exit with it
+	[ "$result" = PASS ] || FAILED=1
+	if [ "$result" != PASS ] || [ -n "${VERBOSE:-}" ]; then
+		dump_diag
+	fi
+}
+
+# check TEXT CMD...: runs CMD (in this shell: it may start and wait for
+# processes) and reports PASS or FAIL TEXT, with CMD's output on failure.
+check() {
+	local text=$1
+	shift
+	if "$@" >"$TMP/check.out" 2>&1; then
+		report PASS "$text"
+	else
+		cat "$TMP/check.out"
+		report FAIL "$text"
+	fi
+}
+
+# ping_ok NS ADDR: 3 echo replies within 10 s (a lost first packet during
+# the handshake is tolerated; a dead tunnel is not).
+ping_ok() {
+	ip netns exec "$1" ping -n -q -c 3 -i 0.2 -w 10 "$2" >/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# Transfers: random data over TCP with ncat, SHA-256 compared on both ends.
+
+# random_file BYTES: the path of a file of BYTES random bytes, made once per
+# script, with its SHA-256 in PATH.sha256.
+random_file() {
+	local f=$TMP/random-$1
+	if [ ! -f "$f.sha256" ]; then
+		head -c "$1" /dev/urandom >"$f"
+		sha256sum <"$f" | cut -d' ' -f1 >"$f.sha256"
+	fi
+	echo "$f"
+}
+
+port_listening() {
+	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
+}
+
+# transfer_start SRC_NS DST_NS DST_ADDR BYTES [CHUNK_MS]: starts sending
+# BYTES random bytes from SRC_NS to a receiver on DST_ADDR in DST_NS and
+# sets XFER_ID. With CHUNK_MS the sender pauses that many milliseconds
+# after each MiB (a slow transfer, to change something while it runs).
+transfer_start() {
+	local src=$1 dst=$2 addr=$3 bytes=$4 pause=${5:-} id port file
+	id=$((++XFER_SEQ))
+	port=$((XFER_PORT_BASE + id))
+	file=$(random_file "$bytes")
+	XFER_FILE[$id]=$file
+	XFER_DESC[$id]="$bytes bytes $src -> $dst [$addr]:$port"
+	XFER_ID=$id
+	timeout "$TRANSFER_TIMEOUT" ip netns exec "$dst" \
+		ncat -l --recv-only "$addr" "$port" 2>"$TMP/xfer$id.rlog" |
+		{ sha256sum | cut -d' ' -f1 >"$TMP/xfer$id.rsum"; } &
+	XFER_RPID[$id]=$!
+	lib_track_pid "$!"
+	if ! wait_for 5 port_listening "$dst" "$port"; then
+		echo "receiver of transfer $id did not listen"
+		XFER_SPID[$id]=
+		return 1
+	fi
+	if [ -n "$pause" ]; then
+		slow_cat "$file" "$bytes" "$pause" |
+			timeout "$TRANSFER_TIMEOUT" ip netns exec "$src" \
+			ncat --send-only "$addr" "$port" \
+			2>"$TMP/xfer$id.slog" &
+	else
+		timeout "$TRANSFER_TIMEOUT" ip netns exec "$src" \
+			ncat --send-only "$addr" "$port" <"$file" \
+			2>"$TMP/xfer$id.slog" &
+	fi
+	XFER_SPID[$id]=$!
+	lib_track_pid "$!"
+}
+
+# slow_cat FILE BYTES MS: FILE a MiB at a time, MS milliseconds apart.
+slow_cat() {
+	local i chunks=$((($2 + 1048575) / 1048576))
+	for ((i = 0; i < chunks; i++)); do
+		dd bs=1M count=1 iflag=fullblock status=none
+		sleep "$(printf '0.%03d' "$3")"
+	done <"$1"
+}
+
+# transfer_running ID: true while the receiver has not finished.
+transfer_running() { kill -0 "${XFER_RPID[$1]}" 2>/dev/null; }
+
+# transfer_wait ID: 0 if the sender succeeded and the receiver's SHA-256
+# matches the file's; otherwise says why.
+transfer_wait() {
+	local id=$1 src_rc=0 want got
+	if [ -n "${XFER_SPID[$id]}" ]; then
+		wait "${XFER_SPID[$id]}" || src_rc=$?
+	else
+		src_rc=255
+	fi
+	wait "${XFER_RPID[$id]}" || true
+	want=$(cat "${XFER_FILE[$id]}.sha256")
+	got=$(cat "$TMP/xfer$id.rsum" 2>/dev/null || true)
+	if [ "$src_rc" -eq 0 ] && [ "$want" = "$got" ]; then
+		return 0
+	fi
+	echo "transfer $id (${XFER_DESC[$id]}): sender exit $src_rc" \
+		"(124: timed out after $TRANSFER_TIMEOUT s), sha256 sent $want," \
+		"received ${got:-nothing}"
+	cat "$TMP/xfer$id.slog" "$TMP/xfer$id.rlog" 2>/dev/null || true
+	return 1
+}
+
+# transfer SRC_NS DST_NS DST_ADDR BYTES: one transfer, start to end.
+transfer() {
+	transfer_start "$@" || return 1
+	transfer_wait "$XFER_ID"
+}
