@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The README's first command. Until the tunnel exists it installs what is
-# needed, builds ringvpn, and shows it making a key pair that wg(8) agrees
-# with; it grows into the two-namespace tunnel demo.
+# The README's first command: installs what is needed, builds ringvpn,
+# then runs a gateway and a client in two network namespaces joined by a
+# veth pair, pings through the tunnel (IPv4 and IPv6) and sends 64 MiB
+# through it with a checksum check. Everything is torn down at the end,
+# also when interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+top=$PWD
 
 PACKAGES=(build-essential autoconf automake pkg-config liburing-dev
-	libsodium-dev libb2-dev libmnl-dev check wireguard-tools)
+	libsodium-dev libb2-dev libmnl-dev check iproute2 iputils-ping ncat)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -18,14 +21,92 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+echo "== building"
 autoreconf -fi >/dev/null 2>&1
 mkdir -p build && cd build
 [ -f Makefile ] || ../configure -q
-make -j"$(nproc)" -s ringvpn
+make -j"$(nproc)" -s ringvpn >/dev/null
+R=$top/build/ringvpn
+
+gw=rvdemo-gw-$$ cl=rvdemo-cl-$$
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ip netns del "$gw" 2>/dev/null || true
+	ip netns del "$cl" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+echo "== two namespaces: $gw (gateway, 198.18.0.1) and $cl (client, 198.18.0.2)"
+ip netns add "$gw"
+ip netns add "$cl"
+ip link add rvdg type veth peer name rvdc
+ip link set rvdg netns "$gw"
+ip link set rvdc netns "$cl"
+ip -n "$gw" addr add 198.18.0.1/24 dev rvdg
+ip -n "$cl" addr add 198.18.0.2/24 dev rvdc
+for ns in "$gw" "$cl"; do ip -n "$ns" link set lo up; done
+ip -n "$gw" link set rvdg up
+ip -n "$cl" link set rvdc up
 
 umask 077
-priv=$(./ringvpn genkey)
-pub=$(printf '%s\n' "$priv" | ./ringvpn pubkey)
-echo "private key: (kept secret, $(printf %s "$priv" | wc -c) characters)"
-echo "public key:  $pub"
-echo "wg agrees:   $(printf '%s\n' "$priv" | wg pubkey)"
+gk=$("$R" genkey) ck=$("$R" genkey)
+gp=$(echo "$gk" | "$R" pubkey) cp=$(echo "$ck" | "$R" pubkey)
+cat >"$tmp/rvgw.conf" <<CONF
+[Interface]
+PrivateKey = $gk
+ListenPort = 51820
+Address = 10.99.0.1/24, fd00:99::1/64
+
+[Peer]
+PublicKey = $cp
+AllowedIPs = 10.99.0.2/32, fd00:99::2/128
+CONF
+cat >"$tmp/rvcl.conf" <<CONF
+[Interface]
+PrivateKey = $ck
+Address = 10.99.0.2/24, fd00:99::2/64
+
+[Peer]
+PublicKey = $gp
+AllowedIPs = 10.99.0.0/24, fd00:99::/64
+Endpoint = 198.18.0.1:51820
+PersistentKeepalive = 25
+CONF
+
+echo "== ringvpn up in both"
+mkdir -p "$tmp/run-gw" "$tmp/run-cl"
+RINGVPN_RUNDIR=$tmp/run-gw ip netns exec "$gw" "$R" up -f "$tmp/rvgw.conf" 2>"$tmp/gw.log" &
+pids+=($!)
+RINGVPN_RUNDIR=$tmp/run-cl ip netns exec "$cl" "$R" up -f "$tmp/rvcl.conf" 2>"$tmp/cl.log" &
+pids+=($!)
+for _ in $(seq 50); do
+	ip -n "$cl" link show rvcl >/dev/null 2>&1 &&
+		ip -n "$gw" link show rvgw >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+echo "== ping through the tunnel"
+ip netns exec "$cl" ping -c 3 -i 0.2 -W 2 10.99.0.1 | tail -n 2
+ip netns exec "$cl" ping -6 -c 3 -i 0.2 -W 2 fd00:99::1 | tail -n 2
+
+echo "== 64 MiB from client to gateway through the tunnel"
+head -c 64M /dev/urandom >"$tmp/data"
+ip netns exec "$gw" ncat -l 10.99.0.1 5201 >"$tmp/received" &
+nc=$!
+sleep 0.3
+start=$(date +%s.%N)
+ip netns exec "$cl" ncat --send-only 10.99.0.1 5201 <"$tmp/data"
+wait "$nc"
+end=$(date +%s.%N)
+a=$(sha256sum <"$tmp/data" | cut -d' ' -f1)
+b=$(sha256sum <"$tmp/received" | cut -d' ' -f1)
+[ "$a" = "$b" ] || { echo "checksum mismatch"; exit 1; }
+awk -v s="$start" -v e="$end" 'BEGIN { printf "sha256 matches; %.0f Mbit/s\n", 64 * 8 * 1.048576 / (e - s) }'
+
+echo "== gateway's view"
+RINGVPN_RUNDIR=$tmp/run-gw ip netns exec "$gw" "$R" show rvgw
+echo "== done; tearing down"

@@ -160,14 +160,9 @@ int device_new_handshake_index(struct device *dev, struct peer *peer,
 void device_install_keypair(struct device *dev, struct peer *peer,
 			    struct keypair *kp)
 {
-	struct index_entry *e = index_table_find(&dev->indices,
-						 kp->local_index);
-
-	/* The handshake's index carries over to the session it made. */
-	if (e) {
-		e->kind = INDEX_KEYPAIR;
-		e->keypair = kp;
-	}
 	kp->owner = peer;
+	/* The handshake's index carries over to the session it made; the
+	 * setter publishes the keypair before the kind workers check. */
+	index_table_set_keypair(&dev->indices, kp->local_index, kp);
 	keypairs_install(&peer->keypairs, kp);
 }

@@ -140,6 +140,16 @@ static struct index_entry *entry_new(uint32_t index, enum index_kind kind,
 	return e;
 }
 
+static struct index_entry *entry_copy(const struct index_entry *e)
+{
+	enum index_kind kind;
+	struct keypair *kp;
+
+	kind = atomic_load_explicit(&e->kind, memory_order_relaxed);
+	kp = atomic_load_explicit(&e->keypair, memory_order_relaxed);
+	return entry_new(e->index, kind, e->peer, kp);
+}
+
 /* Pushes e on the head of its chain. Release: e, filled in before, must be
  * complete for any reader that finds it. */
 static void link_head(struct index_buckets *b, struct index_entry *e)
@@ -166,12 +176,7 @@ static struct index_buckets *copy_grown(const struct index_buckets *old)
 		e = atomic_load_explicit(&old->slot[i], memory_order_relaxed);
 		for (; e; e = atomic_load_explicit(&e->next,
 						   memory_order_relaxed)) {
-			c = entry_new(e->index,
-				      atomic_load_explicit(&e->kind,
-							   memory_order_relaxed),
-				      e->peer,
-				      atomic_load_explicit(&e->keypair,
-							   memory_order_relaxed));
+			c = entry_copy(e);
 			if (!c) {
 				buckets_free_all(b);
 				return NULL;

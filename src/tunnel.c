@@ -44,6 +44,11 @@ static void defer_free(void *arg, void *mem, void (*free_fn)(void *))
 	epoch_retire(arg, mem, free_fn);
 }
 
+static void defer_plain_free(void *mem, void *arg)
+{
+	epoch_retire(arg, mem, free);
+}
+
 static int add_peer(struct tunnel *tn, const struct config_peer *cp,
 		    char *err, size_t err_len)
 {
@@ -91,8 +96,12 @@ static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 			 strerror(-ret));
 		return ret;
 	}
+	/* Workers read keypairs, index entries and AllowedIPs nodes without
+	 * locks: what the control thread unlinks waits for an epoch. */
 	tn->dev.defer_free = defer_free;
 	tn->dev.defer_arg = &tn->epoch;
+	index_table_set_retire(&tn->dev.indices, defer_plain_free, &tn->epoch);
+	allowedips_set_retire(tn->dev.allowedips, defer_plain_free, &tn->epoch);
 	ret = device_set_private_key(&tn->dev, tn->cfg->private_key);
 	if (ret) {
 		snprintf(err, err_len, "invalid private key");

@@ -304,7 +304,10 @@ start_wggo() {
 	fi
 	ip netns exec "$ns" wg setconf "$name" "$conf"
 	for a in "$@"; do
-		ip -n "$ns" addr add "$a" dev "$name" nodad
+		case $a in
+		*:*) ip -n "$ns" addr add "$a" dev "$name" nodad ;;
+		*) ip -n "$ns" addr add "$a" dev "$name" ;;
+		esac
 	done
 	ip -n "$ns" link set "$name" up
 	for a in $(config_values "$conf" AllowedIPs); do

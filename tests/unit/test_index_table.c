@@ -390,6 +390,7 @@ START_TEST(test_concurrent_readers)
 	pthread_t th[NREADERS];
 	uint32_t *live = malloc(WRITER_OPS * sizeof(*live));
 	uint32_t seed = 12345;
+	unsigned long failures;
 	size_t nlive = 0;
 
 	ck_assert_ptr_nonnull(live);
@@ -417,11 +418,14 @@ START_TEST(test_concurrent_readers)
 	atomic_store_explicit(&r.stop, true, memory_order_release);
 	for (int i = 0; i < NREADERS; i++)
 		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
-	ck_assert_uint_eq(atomic_load(&r.failures), 0);
+	failures = atomic_load(&r.failures);
+	ck_assert_uint_eq(failures, 0);
 	/* Every reader took part throughout: a grace period needs each. */
-	for (int i = 0; i < NREADERS; i++)
-		ck_assert_uint_ge(atomic_load(&r.loops[i]),
-				  WRITER_OPS / SYNC_EVERY);
+	for (int i = 0; i < NREADERS; i++) {
+		unsigned long loops = atomic_load(&r.loops[i]);
+
+		ck_assert_uint_ge(loops, WRITER_OPS / SYNC_EVERY);
+	}
 	/* 64 buckets grew at least seven times. */
 	ck_assert_uint_ge(index_table_nbuckets(&r.t), 64 << 7);
 	for (int i = 0; i < NSTABLE; i++) {

@@ -197,6 +197,7 @@ struct route_query {
 	int ifindex;		/* 0: any */
 	int64_t table;		/* -1: any */
 	int protocol;		/* -1: any */
+	bool not_kernel;	/* leave out the kernel's own (RTPROT_KERNEL) */
 	const char *dst;	/* NULL: any */
 	int plen;
 };
@@ -223,6 +224,8 @@ static int kernel_routes(const struct route_query *q)
 		    (q->table >= 0 && rtnl_route_get_table(r) != q->table) ||
 		    (q->protocol >= 0 &&
 		     rtnl_route_get_protocol(r) != q->protocol) ||
+		    (q->not_kernel &&
+		     rtnl_route_get_protocol(r) == RTPROT_KERNEL) ||
 		    (q->dst && !route_dst_is(r, &d, q->plen)))
 			continue;
 		n++;
@@ -254,18 +257,21 @@ static int our_routes(int family)
 	return kernel_routes(&q);
 }
 
-/* Everything netconf could have touched, to compare before and after. */
+/* Everything netconf could have touched, to compare before and after.
+ * The routes the kernel makes for addresses are left out: those come and
+ * go with the addresses, and IPv6 adds some for a link-local address
+ * asynchronously, when its duplicate address detection ends. */
 struct snapshot {
 	unsigned int mtu;
 	bool up;
 	int addrs4, addrs6;
-	int routes4, routes6;	/* every route, every table, any device */
+	int routes4, routes6;	/* every table, any device */
 };
 
 static struct snapshot snapshot(void)
 {
 	struct route_query q4 = { .family = AF_INET, .table = -1,
-				  .protocol = -1 };
+				  .protocol = -1, .not_kernel = true };
 	struct route_query q6 = q4;
 
 	q6.family = AF_INET6;
