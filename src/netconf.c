@@ -525,7 +525,8 @@ int netconf_down(struct netlink *nl, const char *journal_path, char *err,
 	if (bad)
 		return fail(err, err_len, -EBADMSG,
 			    "journal `%s': %u line(s) not understood and "
-			    "skipped, the first at line %u; the rest was undone",
+			    "skipped, the first at line %u; the rest was "
+			    "undone",
 			    journal_path, bad, first_bad);
 	return 0;
 }
@@ -760,8 +761,8 @@ static int check(const char *ifname, int ifindex, const struct config *cfg,
 				    "AllowedIPs `%s' with Table = auto needs "
 				    "full-tunnel policy routing, which is not "
 				    "supported yet; use Table = off or a table "
-				    "number",
-				    a->family == AF_INET ? "0.0.0.0/0" : "::/0");
+				    "number", a->family == AF_INET ?
+				    "0.0.0.0/0" : "::/0");
 		}
 		if (cfg->table == CONFIG_TABLE_OFF)
 			continue;
@@ -818,8 +819,8 @@ static void roll_back(struct netconf_run *r)
 	/* The journal still says what is left: netconf_down can finish. */
 	if (r->err && len < r->err_len)
 		snprintf(r->err + len, r->err_len - len,
-			 "; undoing failed too: %s (journal `%s' kept)", undo_err,
-			 r->path);
+			 "; undoing failed too: %s (journal `%s' kept)",
+			 undo_err, r->path);
 }
 
 int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
@@ -873,7 +874,7 @@ int netconf_journal_path(const char *ifname, char *out, size_t out_len)
 	n = snprintf(out, out_len, "%s/%s.journal", dir, ifname);
 	if (n < 0 || (size_t)n >= out_len)
 		return -ENAMETOOLONG;
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (!mkdir(dir, 0755))
+		return chmod(dir, 0755) ? -errno : 0;	/* past the umask */
+	return errno == EEXIST ? 0 : -errno;
 }

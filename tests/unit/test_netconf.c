@@ -451,13 +451,17 @@ START_TEST(test_table_off)
 {
 	struct snapshot before = snapshot();
 
-	up_ok(IFACE "Address = 10.40.0.1/24\nTable = off\n"
+	/* With duplicate address detection, as `ringvpn up' does it. */
+	fx.opt.nodad = false;
+	up_ok(IFACE "Address = 10.40.0.1/24, fd00:40::1/64\nTable = off\n"
 	      "[Peer]\nPublicKey = " PEER1 "\n"
 	      "AllowedIPs = 10.41.0.0/16, fd00:41::/48, 0.0.0.0/0\n");
 	/* No MTU in the config: the default. */
 	ck_assert_uint_eq(kernel_mtu(TUN_NAME), NETCONF_DEFAULT_MTU);
 	ck_assert(kernel_up(TUN_NAME));
 	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, "10.40.0.1", 24), 1);
+	ck_assert_int_eq(kernel_addrs(AF_INET6, fx.ifindex, "fd00:40::1", 64),
+			 1);
 	ck_assert_int_eq(our_routes(AF_INET), 0);
 	ck_assert_int_eq(our_routes(AF_INET6), 0);
 	down_ok();
@@ -772,7 +776,7 @@ START_TEST(test_journal_path)
 
 	ck_assert_str_eq(fx.journal + strlen(fx.dir), "/" TUN_NAME ".journal");
 	ck_assert_int_eq(strncmp(fx.journal, fx.dir, strlen(fx.dir)), 0);
-	umask(022);
+	umask(077);
 	snprintf(sub, sizeof(sub), "%s/run", fx.dir);
 	ck_assert_int_eq(setenv(NETCONF_RUNDIR_ENV, sub, 1), 0);
 	ck_assert_int_eq(netconf_journal_path("wg0", path, sizeof(path)), 0);
@@ -935,7 +939,8 @@ START_TEST(test_parse_garbage)
 			else if (round % 4 == 2)
 				len = (seed >> 8) % len;
 			else
-				buf[(seed >> 8) % len] ^= (char)(1 << (seed % 8));
+				buf[(seed >> 8) % len] ^=
+					(char)(1 << (seed % 8));
 		}
 		if (netconf_journal_parse(&j, buf, len))
 			continue;
