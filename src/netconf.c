@@ -6,6 +6,7 @@
  * before the link goes down, addresses before the MTU is restored), so
  * that at every moment the file describes exactly what is ours. */
 #include "src/netconf.h"
+#include "src/rundir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -719,8 +720,8 @@ static int apply(struct netconf_run *r, const struct config *cfg,
 		 const struct netconf_options *opt)
 {
 	unsigned int mtu = cfg->mtu ? cfg->mtu : NETCONF_DEFAULT_MTU;
-	unsigned int old_mtu;
-	bool was_up;
+	unsigned int old_mtu = 0;
+	bool was_up = false;
 	int ret;
 
 	ret = link_state(r->ifname, &old_mtu, &was_up);
@@ -864,17 +865,7 @@ int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
 
 int netconf_journal_path(const char *ifname, char *out, size_t out_len)
 {
-	const char *dir = getenv(NETCONF_RUNDIR_ENV);
-	int n;
-
-	if (!dir || !*dir)
-		dir = NETCONF_RUNDIR;
 	if (!netconf_ifname_valid(ifname))
 		return -EINVAL;
-	n = snprintf(out, out_len, "%s/%s.journal", dir, ifname);
-	if (n < 0 || (size_t)n >= out_len)
-		return -ENAMETOOLONG;
-	if (!mkdir(dir, 0755))
-		return chmod(dir, 0755) ? -errno : 0;	/* past the umask */
-	return errno == EEXIST ? 0 : -errno;
+	return rundir_path(ifname, "journal", out, out_len);
 }

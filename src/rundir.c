@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int rundir_path(const char *ifname, const char *suffix, char *out,
 		size_t out_len)
@@ -13,8 +14,10 @@ int rundir_path(const char *ifname, const char *suffix, char *out,
 
 	if (!dir || !*dir)
 		dir = "/run/ringvpn";
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
 	n = snprintf(out, out_len, "%s/%s.%s", dir, ifname, suffix);
-	return n < 0 || (size_t)n >= out_len ? -ENAMETOOLONG : 0;
+	if (n < 0 || (size_t)n >= out_len)
+		return -ENAMETOOLONG;
+	if (!mkdir(dir, 0755))
+		return chmod(dir, 0755) ? -errno : 0; /* past the umask */
+	return errno == EEXIST ? 0 : -errno;
 }

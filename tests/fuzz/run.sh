@@ -10,7 +10,7 @@ out=${2:-$(mktemp -d "${TMPDIR:-/tmp}/ringvpn-fuzz.XXXXXX")}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cc=${CLANG:-clang}
-targets="handshake data keys config"
+targets="handshake data keys config journal"
 
 mkdir -p "$out" || exit 1
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
@@ -23,7 +23,7 @@ fi
 
 # Everything but the program's entry points; new files are picked up.
 srcs=()
-for f in "$top"/crypto/*.c "$top"/src/*.c; do
+for f in "$top"/crypto/*.c "$top"/src/*.c "$top"/netlink/*.c "$top"/tun/*.c; do
 	case $f in "$top/src/main.c" | "$top"/src/cmd_*.c) continue ;; esac
 	srcs+=("$f")
 done

@@ -199,18 +199,18 @@ in_rv() {
 # carry traffic.
 iface_ready() {
 	local ns=$1 name=$2 conf=$3 a
-	ip -n "$ns" -o link show dev "$name" up 2>/dev/null | grep -q . ||
+	[ -n "$(ip -n "$ns" -o link show dev "$name" up 2>/dev/null)" ] ||
 		return 1
 	[ -z "$(ip -n "$ns" addr show dev "$name" tentative)" ] || return 1
 	for a in $(config_values "$conf" Address); do
 		ip -n "$ns" -o addr show dev "$name" |
-			grep -qF " ${a%/*}/" || return 1
+			grep -F " ${a%/*}/" >/dev/null || return 1
 	done
-	config_values "$conf" Table | grep -qix off && return 0
+	config_values "$conf" Table | grep -ix off >/dev/null && return 0
 	for a in $(config_values "$conf" AllowedIPs); do
 		case $a in */0) continue ;; esac
 		ip -n "$ns" route get "${a%/*}" 2>/dev/null |
-			grep -q " dev $name " || return 1
+			grep " dev $name " >/dev/null || return 1
 	done
 }
 
@@ -266,17 +266,23 @@ stop_ringvpn() {
 rv_show() { in_rv "$1" "$RINGVPN" show "$1"; }
 
 # rv_peer_field NAME FIELD: FIELD of the first peer line of `ringvpn show`
-# (rx_bytes, tx_bytes, handshakes, latest_handshake, endpoint).
+# (rx_bytes, tx_bytes, handshakes, latest_handshake, endpoint); nothing
+# (and status 0: callers use it in assignments under set -e) if show
+# fails. awk reads all its input: no SIGPIPE for show under pipefail.
 rv_peer_field() {
-	rv_show "$1" 2>/dev/null | awk -v f="$2" '
-		$1 == "peer" { for (i = 3; i < NF; i++) if ($i == f || $i == f ":") {
-			print $(i + 1); exit } }'
+	{ rv_show "$1" 2>/dev/null || true; } | awk -v f="$2" '
+		$1 == "peer" && !done {
+			for (i = 3; i < NF; i++)
+				if ($i == f) { print $(i + 1); done = 1; break }
+		}'
 }
 
 # rv_worker_field NAME FIELD: one value of FIELD per worker line.
 rv_worker_field() {
-	rv_show "$1" 2>/dev/null | awk -v f="$2" '
-		$1 == "worker" { for (i = 3; i < NF; i++) if ($i == f) print $(i + 1) }'
+	{ rv_show "$1" 2>/dev/null || true; } | awk -v f="$2" '
+		$1 == "worker" {
+			for (i = 3; i < NF; i++) if ($i == f) print $(i + 1)
+		}'
 }
 
 # ---------------------------------------------------------------------------
@@ -384,7 +390,7 @@ random_file() {
 }
 
 port_listening() {
-	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
+	[ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ]
 }
 
 # transfer_start SRC_NS DST_NS DST_ADDR BYTES [CHUNK_MS]: starts sending

@@ -82,8 +82,8 @@ run_threads() {
 	check "Threads = $n: 32 MiB A -> B, SHA-256 matches" \
 		transfer "$NS_A" "$NS_B" "$T4_B" $((32 << 20))
 	if [ "$n" -eq 4 ]; then
-		check "Threads = 4: $FLOWS parallel flows, SHA-256s match, >1 worker read TUN" \
-			parallel_flows "$a"
+		check "Threads = 4: $FLOWS parallel flows, SHA-256s match, $(
+			)more than one worker read from TUN" parallel_flows "$a"
 	fi
 	check "Threads = $n: SIGTERM: both exit 0, interfaces removed" \
 		stop_both "$a" "$b"
