@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +112,31 @@ static int serve(struct config *cfg, const char *ifname, int report_fd)
 	return ret ? 1 : 0;
 }
 
+/* Until full-tunnel policy routing exists, a default route through the
+ * tunnel in the main table would cut the tunnel's own traffic off: refuse
+ * it before anything changes, naming the peer's line. */
+static bool refuse_default_route(const struct config *cfg, const char *path)
+{
+	if (cfg->table != CONFIG_TABLE_AUTO)
+		return false;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct config_peer *p = &cfg->peers[i];
+
+		for (size_t j = 0; j < p->n_allowed_ips; j++) {
+			if (p->allowed_ips[j].cidr)
+				continue;
+			fprintf(stderr, "ringvpn: %s:%u: AllowedIPs `%s' with "
+				"Table = auto needs full-tunnel policy routing, "
+				"which is not supported yet (expected Table = "
+				"off or a table number)\n", path, p->line,
+				p->allowed_ips[j].family == AF_INET ?
+				"0.0.0.0/0" : "::/0");
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The parent waits for the daemon's word: "" means up. */
 static int wait_for_daemon(int fd, pid_t child)
 {
@@ -174,6 +200,10 @@ int up_main(int argc, char **argv)
 	}
 	if (config_load(&cfg, path, err, sizeof(err))) {
 		fprintf(stderr, "ringvpn: %s\n", err);
+		return 1;
+	}
+	if (refuse_default_route(&cfg, path)) {
+		config_free(&cfg);
 		return 1;
 	}
 	for (size_t i = 0; i < cfg.warnings.n; i++)

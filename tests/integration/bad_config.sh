@@ -98,6 +98,7 @@ undo_up() {
 expect_refused() {
 	local desc=$1 ns=$2 arg=$3 name=$4 text=$5 line=${6:-} rc=0 why=()
 	local before after
+	LIB_IFNAMES+=("$name") # a stray UAPI socket is removed at exit
 	before=$(snapshot "$ns")
 	ip netns exec "$ns" env RINGVPN_RUNDIR="$RUNDIR" \
 		timeout 20 "$RINGVPN" up "$arg" >"$TMP/out" 2>"$TMP/err" ||
@@ -157,6 +158,7 @@ bad() {
 # restores it.
 control() {
 	local name=rv$$c0 conf before during after rc=0 why=()
+	LIB_IFNAMES+=("$name")
 	conf=$TMP/$name.conf
 	std_conf >"$conf"
 	before=$(snapshot "$NS")

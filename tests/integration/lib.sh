@@ -48,19 +48,24 @@ lib_init() {
 	shift
 	[ -z "${RINGVPN_SKIP_NETNS:-}" ] || skip "RINGVPN_SKIP_NETNS is set"
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	for tool in ip ping ncat ss sha256sum timeout "$@"; do
+	for tool in ip ping ncat ss sha256sum timeout awk "$@"; do
 		command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
 	done
 	[ -x "$RINGVPN" ] || { echo "FAIL: $RINGVPN not executable"; exit 1; }
 	umask 077 # key files and configs
 	TMP=$(mktemp -d "/tmp/ringvpn-$name.XXXXXX")
 	trap lib_cleanup EXIT
+	# The EXIT trap runs only if the shell exits, not if a signal kills it
+	# (a test harness's timeout sends SIGTERM).
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 }
 
 # Gives a process we started up to 3 s to exit after SIGTERM (ringvpn
 # removes its interface then), then kills it.
 lib_stop_pid() {
 	local pid=$1 _
+	lib_untrack_pid "$pid"
 	kill "$pid" 2>/dev/null || return 0
 	for _ in $(seq 30); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -72,9 +77,10 @@ lib_stop_pid() {
 
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 lib_cleanup() {
-	local i pid ns name
-	for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do
-		lib_stop_pid "${LIB_PIDS[i]}"
+	local i pid ns name pids=("${LIB_PIDS[@]}")
+	# The newest first: transfers, then the daemons they run through.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		lib_stop_pid "${pids[i]}"
 	done
 	for ns in "${LIB_NETNS[@]}"; do
 		# Whatever is left in our namespaces is ours: a daemon started
@@ -91,6 +97,16 @@ lib_cleanup() {
 }
 
 lib_track_pid() { LIB_PIDS+=("$1"); }
+
+# Once a process is reaped its PID may be reused by someone else's: forget
+# it, so that the cleanup never signals a stranger.
+lib_untrack_pid() {
+	local i
+	for i in "${!LIB_PIDS[@]}"; do
+		[ "${LIB_PIDS[i]}" != "$1" ] || unset "LIB_PIDS[i]"
+	done
+	LIB_PIDS=("${LIB_PIDS[@]}")
+}
 
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 on
 # timeout.
@@ -195,8 +211,8 @@ in_rv() {
 }
 
 # True once NAME in NS is up and has every address of CONF, none of them
-# tentative, and a route into it for every AllowedIPs prefix: then it can
-# carry traffic.
+# tentative, and (with the default Table = auto) a route into it for every
+# AllowedIPs prefix but /0: then it can carry traffic.
 iface_ready() {
 	local ns=$1 name=$2 conf=$3 a
 	[ -n "$(ip -n "$ns" -o link show dev "$name" up 2>/dev/null)" ] ||
@@ -206,13 +222,18 @@ iface_ready() {
 		ip -n "$ns" -o addr show dev "$name" |
 			grep -F " ${a%/*}/" >/dev/null || return 1
 	done
-	config_values "$conf" Table | grep -ix off >/dev/null && return 0
+	config_values "$conf" Table | grep -vix auto >/dev/null && return 0
 	for a in $(config_values "$conf" AllowedIPs); do
 		case $a in */0) continue ;; esac
 		ip -n "$ns" route get "${a%/*}" 2>/dev/null |
 			grep " dev $name " >/dev/null || return 1
 	done
 }
+
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# ready_or_gone PID NS NAME CONF: stops the wait early if the daemon died.
+ready_or_gone() { pid_gone "$1" || iface_ready "$2" "$3" "$4"; }
 
 # start_ringvpn NS CONF: `ringvpn up -f CONF` in NS, with its own run
 # directory; waits (10 s) until the interface is ready. The environment
@@ -232,12 +253,11 @@ start_ringvpn() {
 	pid=$!
 	RV_PID[$name]=$pid
 	lib_track_pid "$pid"
-	if ! wait_for 10 iface_ready "$ns" "$name" "$conf"; then
-		echo "ringvpn $name in $ns did not come up" \
-			"(process $(kill -0 "$pid" 2>/dev/null &&
-				echo running || echo gone))"
-		return 1
-	fi
+	wait_for 10 ready_or_gone "$pid" "$ns" "$name" "$conf" || true
+	iface_ready "$ns" "$name" "$conf" && return 0
+	echo "ringvpn $name in $ns did not come up (process $(
+		kill -0 "$pid" 2>/dev/null && echo running || echo gone))"
+	return 1
 }
 
 # stop_ringvpn NAME: SIGTERM, then 0 only if the daemon exited with status
@@ -245,13 +265,14 @@ start_ringvpn() {
 stop_ringvpn() {
 	local name=$1 pid=${RV_PID[$1]} rc=0
 	kill -TERM "$pid" 2>/dev/null || true
-	if ! wait_for 5 eval "! kill -0 $pid 2>/dev/null"; then
+	if ! wait_for 5 pid_gone "$pid"; then
 		echo "ringvpn $name ignored SIGTERM for 5 s"
 		kill -KILL "$pid" 2>/dev/null || true
 		rc=1
 	fi
 	local status=0
 	wait "$pid" 2>/dev/null || status=$?
+	lib_untrack_pid "$pid"
 	if [ "$status" -ne 0 ]; then
 		echo "ringvpn $name exited with status $status after SIGTERM"
 		rc=1
@@ -362,6 +383,7 @@ check() {
 	local text=$1
 	shift
 	if "$@" >"$TMP/check.out" 2>&1; then
+		[ -z "${VERBOSE:-}" ] || cat "$TMP/check.out"
 		report PASS "$text"
 	else
 		cat "$TMP/check.out"
@@ -429,7 +451,8 @@ transfer_start() {
 	lib_track_pid "$!"
 }
 
-# slow_cat FILE BYTES MS: FILE a MiB at a time, MS milliseconds apart.
+# slow_cat FILE BYTES MS: FILE a MiB at a time, MS (< 1000) milliseconds
+# apart.
 slow_cat() {
 	local i chunks=$((($2 + 1048575) / 1048576))
 	for ((i = 0; i < chunks; i++)); do
@@ -447,10 +470,12 @@ transfer_wait() {
 	local id=$1 src_rc=0 want got
 	if [ -n "${XFER_SPID[$id]}" ]; then
 		wait "${XFER_SPID[$id]}" || src_rc=$?
+		lib_untrack_pid "${XFER_SPID[$id]}"
 	else
 		src_rc=255
 	fi
 	wait "${XFER_RPID[$id]}" || true
+	lib_untrack_pid "${XFER_RPID[$id]}"
 	want=$(cat "${XFER_FILE[$id]}.sha256")
 	got=$(cat "$TMP/xfer$id.rsum" 2>/dev/null || true)
 	if [ "$src_rc" -eq 0 ] && [ "$want" = "$got" ]; then
