@@ -9,7 +9,7 @@ top=$PWD
 
 PACKAGES=(build-essential autoconf automake pkg-config
 	liburing-dev libsodium-dev libb2-dev libmnl-dev check libnl-route-3-dev
-	iproute2 iputils-ping wireguard-go wireguard-tools iperf3 ncat ethtool
+	iproute2 iputils-ping procps wireguard-go wireguard-tools iperf3 ncat ethtool
 	clang libclang-rt-14-dev valgrind groff-base)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
