@@ -90,7 +90,8 @@ static int send_data(struct tunnel *tn, struct peer *peer, const uint8_t *pkt,
 		return -EDESTADDRREQ;
 	if (len + MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM > sizeof(buf))
 		return -EMSGSIZE;
-	memcpy(buf + MESSAGE_DATA_HEADER_LEN, pkt, len);
+	if (len) /* a keepalive has no packet, and memcpy wants non-NULL */
+		memcpy(buf + MESSAGE_DATA_HEADER_LEN, pkt, len);
 	ret = protocol_encrypt(peer, buf, len, tn->mtu, now, &msg_len, &rekey);
 	if (ret)
 		return ret;
