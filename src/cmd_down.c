@@ -15,23 +15,6 @@
 #define DOWN_USAGE "down NAME"
 #define STOP_TIMEOUT_MS 10000
 
-static pid_t read_pid(const char *ifname)
-{
-	char path[256];
-	long pid = 0;
-	FILE *f;
-
-	if (rundir_path(ifname, "pid", path, sizeof(path)))
-		return 0;
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return (pid_t)pid;
-}
-
 static bool wait_gone(pid_t pid)
 {
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
@@ -75,7 +58,7 @@ int down_main(int argc, char **argv)
 		return command_usage(stdout, DOWN_USAGE, 0);
 	if (argc != 2)
 		return command_usage(stderr, DOWN_USAGE, 1);
-	pid = read_pid(argv[1]);
+	pid = rundir_read_pid(argv[1]);
 	if (pid > 0 && kill(pid, SIGTERM) == 0 && !wait_gone(pid)) {
 		fprintf(stderr, "ringvpn: %s (pid %ld) did not stop\n", argv[1],
 			(long)pid);

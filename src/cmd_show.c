@@ -11,22 +11,9 @@
 
 #define SHOW_USAGE "show NAME"
 
-static pid_t read_pid(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long pid = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return (pid_t)pid;
-}
-
 int show_main(int argc, char **argv)
 {
-	char stats[256], pidp[256], line[1024];
+	char stats[256], line[1024];
 	struct timespec wait = { 0, 50 * 1000 * 1000 };
 	pid_t pid;
 	FILE *f;
@@ -35,10 +22,9 @@ int show_main(int argc, char **argv)
 		return command_usage(stdout, SHOW_USAGE, 0);
 	if (argc != 2)
 		return command_usage(stderr, SHOW_USAGE, 1);
-	if (rundir_path(argv[1], "stats", stats, sizeof(stats)) ||
-	    rundir_path(argv[1], "pid", pidp, sizeof(pidp)))
+	if (rundir_path(argv[1], "stats", stats, sizeof(stats)))
 		return 1;
-	pid = read_pid(pidp);
+	pid = rundir_read_pid(argv[1]);
 	if (pid <= 0 || kill(pid, SIGUSR1)) {
 		fprintf(stderr, "ringvpn: %s is not up\n", argv[1]);
 		return 1;

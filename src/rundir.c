@@ -21,3 +21,20 @@ int rundir_path(const char *ifname, const char *suffix, char *out,
 		return chmod(dir, 0755) ? -errno : 0; /* past the umask */
 	return errno == EEXIST ? 0 : -errno;
 }
+
+pid_t rundir_read_pid(const char *ifname)
+{
+	char path[256];
+	long pid = 0;
+	FILE *f;
+
+	if (rundir_path(ifname, "pid", path, sizeof(path)))
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1 || pid < 0)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}

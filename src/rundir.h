@@ -4,9 +4,13 @@
 #define RINGVPN_SRC_RUNDIR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Writes DIR/IFNAME.SUFFIX into out, creating DIR (0755) if needed. */
 int rundir_path(const char *ifname, const char *suffix, char *out,
 		size_t out_len);
+
+/* The pid in IFNAME.pid, or 0 when there is none. */
+pid_t rundir_read_pid(const char *ifname);
 
 #endif
