@@ -13,6 +13,7 @@
 #include "src/log.h"
 #include "src/protocol.h"
 #include "src/tunnel.h"
+#include "src/features.h"
 #include "src/worker.h"
 
 /* More handshake messages than this in one drain means we are under load:
@@ -337,7 +338,7 @@ static void write_peer(struct peer *peer, void *arg)
 /* Written to a temporary name and renamed, so a reader never sees half. */
 int control_write_stats(struct tunnel *tn)
 {
-	char tmp[sizeof(tn->stats_path) + 8];
+	char tmp[sizeof(tn->stats_path) + 8], names[160];
 	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", tn->stats_path);
@@ -346,15 +347,19 @@ int control_write_stats(struct tunnel *tn)
 		return -errno;
 	fprintf(f, "interface: %s\nlistening port: %u\nthreads: %u\n",
 		tn->ifname, tn->listen_port, tn->n_workers);
+	fprintf(f, "data path: %s\n",
+		datapath_features_string(tn->features, names, sizeof(names)));
 	for (unsigned i = 0; i < tn->n_workers; i++) {
 		struct worker_stats *s = &tn->workers[i].stats;
 
 		fprintf(f, "worker %u: tun_rx %lu tun_tx %lu udp_rx %lu "
-			   "udp_tx %lu drops %lu\n", i,
+			   "udp_tx %lu sends %lu recvs %lu drops %lu\n", i,
 			(unsigned long)atomic_load(&s->tun_rx),
 			(unsigned long)atomic_load(&s->tun_tx),
 			(unsigned long)atomic_load(&s->udp_rx),
 			(unsigned long)atomic_load(&s->udp_tx),
+			(unsigned long)atomic_load(&s->sends),
+			(unsigned long)atomic_load(&s->recvs),
 			(unsigned long)atomic_load(&s->drops));
 	}
 	peer_table_each(&tn->dev.peers, write_peer, f);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "src/control.h"
+#include "src/features.h"
 #include "src/log.h"
 #include "src/netconf.h"
 #include "src/rundir.h"
@@ -219,14 +220,47 @@ static unsigned worker_count(const struct config *cfg)
 	return n > TUN_MAX_QUEUES ? TUN_MAX_QUEUES : (unsigned)n;
 }
 
+/* What the TUN device is asked to offer: everything not turned off (USO
+ * only with TSO: the kernel takes it only together with CSUM). */
+static unsigned int tun_wanted(unsigned int disabled)
+{
+	unsigned int want;
+
+	if (disabled & DP_VNET_HDR)
+		return 0;
+	want = TUN_VNET_HDR;
+	if (!(disabled & DP_TSO))
+		want |= TUN_TSO;
+	if (!(disabled & DP_USO) && (want & TUN_TSO))
+		want |= TUN_USO;
+	return want;
+}
+
+/* What a worker may try: the offloads the TUN device took, and every
+ * socket and ring feature that is not turned off (the worker probes). */
+static unsigned int datapath_allowed(const struct tunnel *tn)
+{
+	unsigned int f = DP_ALL & ~tn->disabled &
+			 ~(unsigned int)(DP_VNET_HDR | DP_TSO | DP_USO);
+
+	if (tn->tun.features & TUN_VNET_HDR)
+		f |= DP_VNET_HDR;
+	if (tn->tun.features & TUN_TSO)
+		f |= DP_TSO;
+	if (tn->tun.features & TUN_USO)
+		f |= DP_USO;
+	return f;
+}
+
 static int start_workers(struct tunnel *tn, int *fds, char *err,
 			 size_t err_len)
 {
+	char names[160];
 	int ret;
 
 	for (unsigned i = 0; i < tn->n_workers; i++) {
 		ret = worker_init(&tn->workers[i], tn, i, tn->tun.fds[i],
-				  fds[i]);
+				  fds[i], datapath_allowed(tn));
 		fds[i] = -1; /* the worker owns it now */
 		if (ret) {
 			snprintf(err, err_len, "cannot set up worker %u: %s",
@@ -234,6 +268,10 @@ static int start_workers(struct tunnel *tn, int *fds, char *err,
 			return ret;
 		}
 	}
+	tn->features = tn->workers[0].features;
+	log_info("%s: data path: %s", tn->ifname,
+		 datapath_features_string(tn->features, names,
+					  sizeof(names)));
 	for (unsigned i = 0; i < tn->n_workers; i++) {
 		ret = worker_start(&tn->workers[i]);
 		if (ret) {
@@ -249,7 +287,8 @@ static int setup_network(struct tunnel *tn, char *err, size_t err_len)
 {
 	int ret;
 
-	ret = tun_create(&tn->tun, tn->ifname, tn->n_workers, 0);
+	ret = tun_create(&tn->tun, tn->ifname, tn->n_workers,
+			 tun_wanted(tn->disabled));
 	if (ret) {
 		snprintf(err, err_len, "cannot create TUN interface %s: %s",
 			 tn->ifname, strerror(-ret));
@@ -305,6 +344,7 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
 	      char *err, size_t err_len)
 {
 	int *fds = NULL;
+	char bad[32];
 	int ret;
 
 	memset(tn, 0, sizeof(*tn));
@@ -314,6 +354,12 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
 	tn->clock_scale = clock_scale_from_env();
 	tn->signal_fd = tn->control_event = -1;
 	tn->n_workers = worker_count(cfg);
+	if (datapath_disabled_from_env(&tn->disabled, bad, sizeof(bad))) {
+		snprintf(err, err_len, "RINGVPN_DISABLE: unknown feature "
+			 "'%s'", bad);
+		ret = -EINVAL;
+		goto fail;
+	}
 	tn->readers = calloc(tn->n_workers, sizeof(*tn->readers));
 	tn->workers = calloc(tn->n_workers, sizeof(*tn->workers));
 	fds = malloc(tn->n_workers * sizeof(*fds));

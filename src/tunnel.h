@@ -31,6 +31,8 @@ struct tunnel {
 	uint16_t listen_port;
 	int sock_family; /* AF_INET6 (dual stack) or AF_INET */
 	uint64_t clock_scale; /* RINGVPN_TEST_CLOCK_SCALE, 1 normally */
+	unsigned disabled;    /* enum datapath_feature: RINGVPN_DISABLE */
+	unsigned features;    /* what the workers use */
 
 	struct epoch epoch;
 	struct epoch_reader *readers;

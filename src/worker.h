@@ -1,14 +1,18 @@
 /* A data-path worker: one thread, one io_uring, one TUN queue, one UDP
  * socket (all owned here, touched by nothing else).
  *
- *   TUN read -> AllowedIPs -> encrypt in place -> UDP send -> TUN read
- *   UDP recv -> decrypt in place -> source check -> TUN write -> UDP recv
+ *   TUN read -> split (TSO/USO) -> AllowedIPs -> encrypt in place
+ *            -> one UDP_SEGMENT sendmsg per run            (worker_tx.c)
+ *   UDP recv (GRO) -> decrypt in place -> source check
+ *            -> coalesce (GRO rules) -> TUN write          (worker_rx.c)
  *
- * Every buffer has a home operation and returns to it when its packet is
- * done, so a fixed number of reads stays in flight and nothing is
- * allocated per packet. Handshake messages and packets that wait for a
- * session go to the control thread through `out`; the control thread's
- * datagrams arrive through `in`, announced on `event_fd`. */
+ * Packets of one flow are read from one TUN queue (the kernel steers by
+ * flow hash) and arrive on one socket of the SO_REUSEPORT group (hash of
+ * the 4-tuple), so they stay on one worker and leave in order.
+ *
+ * Handshake messages and packets that wait for a session go to the
+ * control thread through `out`; the control thread's datagrams arrive
+ * through `in`, announced on `event_fd`. */
 #ifndef RINGVPN_SRC_WORKER_H
 #define RINGVPN_SRC_WORKER_H
 
@@ -17,41 +21,80 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "src/buf_pool.h"
 #include "src/msg_ring.h"
 
 struct tunnel;
 struct epoch_reader;
-struct worker_buf;
+struct tx_area;
+struct tw_area;
+struct udp_plain;
+struct spare_buf;
 
+/* One writer each (the worker); read by the control thread for `show`. */
 struct worker_stats {
-	_Atomic uint64_t tun_rx, tun_tx, udp_rx, udp_tx, drops;
+	_Atomic uint64_t tun_rx;	/* frames read (a super-packet is one) */
+	_Atomic uint64_t tun_tx;	/* frames written */
+	_Atomic uint64_t udp_rx;	/* datagrams received */
+	_Atomic uint64_t udp_tx;	/* datagrams sent */
+	_Atomic uint64_t sends;		/* sendmsg calls (GSO: many datagrams) */
+	_Atomic uint64_t recvs;		/* recvmsg completions (GRO: many) */
+	_Atomic uint64_t drops;
+};
+
+/* A FIFO of received buffers that wait for an output area. */
+struct bid_fifo {
+	uint32_t *bid;
+	int32_t *res;
+	unsigned int cap, head, tail;
 };
 
 struct worker {
-	unsigned id;
+	unsigned int id;
 	struct tunnel *tn;
 	struct epoch_reader *reader;
 	struct io_uring ring;
-	int tun_fd;     /* owned by tun_device; used only here */
+	bool ring_ready;
+	unsigned int features;	/* enum datapath_feature in use */
+	int tun_fd;		/* owned by tun_device; used only here */
 	int udp_fd;
-	int event_fd;   /* control -> worker wake-up */
+	int event_fd;		/* control -> worker wake-up */
 	uint64_t event_val;
 	pthread_t thread;
 	bool started;
-	struct worker_buf *bufs;
-	unsigned n_bufs;
-	unsigned *spare;  /* free list of buffers for control's sends */
-	unsigned n_spare;
-	struct msg_ring *in;  /* control -> worker */
-	struct msg_ring *out; /* worker -> control */
-	bool out_pushed;      /* wake the control thread after this batch */
+
+	/* TUN -> UDP */
+	struct buf_pool tun_bufs;
+	bool tun_read_armed;
+	struct bid_fifo tun_waiting;	/* read, no free tx area yet */
+	struct tx_area *tx;
+	unsigned int *tx_free, n_tx_free;
+
+	/* UDP -> TUN */
+	struct buf_pool udp_bufs;
+	struct udp_plain *udp_plain;	/* plain mode: one msghdr a buffer */
+	struct msghdr recv_template;	/* ring mode: layout of each buffer */
+	bool udp_recv_armed;
+	struct bid_fifo udp_waiting;	/* received, no free tw area yet */
+	struct tw_area *tw;
+	unsigned int *tw_free, n_tw_free;
+
+	/* control -> network */
+	struct spare_buf *spare;
+	unsigned int *spare_free, n_spare_free;
+
+	struct msg_ring *in;	/* control -> worker */
+	struct msg_ring *out;	/* worker -> control */
+	bool out_pushed;	/* wake the control thread after this batch */
 	struct worker_stats stats;
 };
 
-/* Sets up the ring, socket buffers and queues; the UDP socket is already
- * bound by the tunnel. */
-int worker_init(struct worker *w, struct tunnel *tn, unsigned id,
-		int tun_fd, int udp_fd);
+/* Sets up the ring, buffers and queues with the features in `allowed`
+ * that the kernel has (w->features says which); the UDP socket is already
+ * bound by the tunnel. The ring is enabled by the worker thread itself
+ * (SINGLE_ISSUER binds it to its submitter). */
+int worker_init(struct worker *w, struct tunnel *tn, unsigned int id,
+		int tun_fd, int udp_fd, unsigned int allowed);
 int worker_start(struct worker *w);
 /* Wakes the worker (after tn->stopping was set or a message was queued). */
 void worker_wake(struct worker *w);

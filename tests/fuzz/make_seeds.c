@@ -3,6 +3,7 @@
  *   DIR/handshake/  flag byte + initiation, response or cookie reply
  *   DIR/data/       mode byte + data message, or replay sequences
  *   DIR/keys/       key texts, canonical and not
+ *   DIR/offload/    mode byte + TUN frame (TSO, USO), or its segments
  * Usage: make_seeds DIR */
 #include "tests/fuzz/fuzz_common.h"
 
@@ -15,6 +16,7 @@
 
 #include "crypto/data.h"
 #include "crypto/keys.h"
+#include "tun/offload.h"
 
 static const char *outdir;
 
@@ -173,6 +175,108 @@ static void key_seeds(const struct fuzz_node *n)
 	seed("keys", "empty", -1, "", 0);
 }
 
+/* A TUN frame as the kernel hands it over (fuzz_offload.c, mode 0): a
+ * TCP (with timestamps) or UDP super-packet of plen bytes, its L4 field
+ * holding the pseudo-header sum. Returns its length. */
+static size_t offload_frame(uint8_t *f, bool v6, bool udp, size_t plen,
+			    uint16_t gso_size)
+{
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	uint8_t *ip = f + TUN_VNET_HDR_LEN, *l4 = ip + (v6 ? 40 : 20);
+	size_t l4_hdr = udp ? 8 : 32, len = (v6 ? 40 : 20) + l4_hdr + plen;
+	size_t alen = v6 ? 16 : 4;
+	uint8_t proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+	uint16_t v;
+
+	memset(ip, 0, len);
+	for (size_t i = 0; i < plen; i++)
+		l4[l4_hdr + i] = (uint8_t)(i * 7);
+	if (v6) {
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)((len - 40) >> 8);
+		ip[5] = (uint8_t)(len - 40);
+		ip[6] = proto;
+		ip[7] = 64;
+		ip[8] = ip[24] = 0xfd;
+		ip[23] = 1;
+		ip[39] = 2;
+	} else {
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)(len >> 8);
+		ip[3] = (uint8_t)len;
+		ip[4] = 0x12;
+		ip[6] = udp ? 0 : 0x40; /* DF: IDs then need not count */
+		ip[8] = 64;
+		ip[9] = proto;
+		memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+		v = htons((uint16_t)~offload_csum_fold(
+				  offload_csum_add(0, ip, 20)));
+		memcpy(ip + 10, &v, 2);
+	}
+	memcpy(l4, "\x9c\x40\x14\x51", 4); /* ports 40000, 5201 */
+	if (udp) {
+		l4[4] = (uint8_t)((8 + plen) >> 8);
+		l4[5] = (uint8_t)(8 + plen);
+	} else {
+		l4[4] = 0x10; /* seq */
+		l4[12] = 8 << 4;
+		l4[13] = 0x18; /* ACK PSH */
+		l4[14] = 0x01;
+		memcpy(l4 + 20, "\x01\x01\x08\x0a\0\0\0\x01\0\0\0\x02", 12);
+	}
+	v = htons(offload_csum_fold(offload_pseudo_sum(
+		ip + (v6 ? 8 : 12), ip + (v6 ? 24 : 16), alen, proto,
+		(uint32_t)(l4_hdr + plen))));
+	memcpy(l4 + (udp ? 6 : 16), &v, 2);
+	h.gso_type = udp ? VIRTIO_NET_HDR_GSO_UDP_L4 :
+		     v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	h.hdr_len = (uint16_t)((v6 ? 40 : 20) + l4_hdr);
+	h.gso_size = gso_size;
+	h.csum_start = v6 ? 40 : 20;
+	h.csum_offset = udp ? 6 : 16;
+	memcpy(f, &h, sizeof(h));
+	return TUN_VNET_HDR_LEN + len;
+}
+
+/* TSO over IPv4 and IPv6, USO, a frame without GSO; and the segments of
+ * each as slices records [ctl][len hi][len lo][packet] (mode 1), ctl 1:
+ * the harness mends checksums after a mutation. */
+static void offload_seeds(void)
+{
+	static const struct { const char *name; bool v6, udp; } kinds[] = {
+		{ "tso4", false, false }, { "tso6", true, false },
+		{ "uso4", false, true }, { "uso6", true, true },
+	};
+	static uint8_t f[4096], slices[8192];
+	struct offload_split s;
+	size_t len, n, seg;
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		len = offload_frame(f, kinds[i].v6, kinds[i].udp, 2900, 1000);
+		n = 0;
+		seed("offload", kinds[i].name, 0, f, len);
+		if (offload_split_begin(&s, f, len))
+			fail("offload seed", EINVAL);
+		while ((seg = offload_split_next(&s, slices + n + 3,
+						 sizeof(slices) - n - 3))) {
+			slices[n] = 1;
+			slices[n + 1] = (uint8_t)(seg >> 8);
+			slices[n + 2] = (uint8_t)seg;
+			n += 3 + seg;
+		}
+		snprintf(name, sizeof(name), "%s-slices", kinds[i].name);
+		seed("offload", name, 1, slices, n);
+		len = offload_frame(f, kinds[i].v6, kinds[i].udp, 1000, 90);
+		snprintf(name, sizeof(name), "%s-small", kinds[i].name);
+		seed("offload", name, 0, f, len);
+	}
+	/* No GSO: only the checksum to complete. */
+	len = offload_frame(f, false, false, 500, 0);
+	f[1] = VIRTIO_NET_HDR_GSO_NONE;
+	seed("offload", "csum4", 0, f, len);
+}
+
 int main(int argc, char **argv)
 {
 	struct fuzz_node local, remote;
@@ -193,6 +297,7 @@ int main(int argc, char **argv)
 	data_seeds(&remote);
 	sequence_seeds();
 	key_seeds(&local);
+	offload_seeds();
 	device_destroy(&local.dev);
 	device_destroy(&remote.dev);
 	return EXIT_SUCCESS;

@@ -1,0 +1,573 @@
+#!/usr/bin/env bash
+# Throughput, latency and CPU cost of ringvpn next to wireguard-go and a
+# bare veth, measured in one run on this machine (run as root):
+#
+#   bash contrib/bench/bench.sh [--runs N] [--seconds S] [--ringvpn PATH]
+#                               [--threads N] [--mtu N] [--kinds LIST]
+#
+# Two network namespaces joined by a veth pair (198.18.0.1 and .2); in them
+# a ringvpn pair and a wireguard-go pair, all up at once, each on its own
+# tunnel subnet. iperf3's server runs in namespace B, its client in A.
+# Every repetition runs every test on every kind back to back (the kind
+# order rotates per repetition), so the machine's noise hits all kinds
+# alike; the table shows medians.
+#
+# stdout gets the report (machine and date first, then the tables: ready to
+# paste into a README); progress and per-run numbers go to stderr.
+# Exit status: 0 when the measurements ran, whatever the numbers (a failed
+# iperf3 run is reported as such); nonzero only if the setup failed.
+set -euo pipefail
+
+RUNS=5
+SECONDS_PER_TEST=8 # 5 runs x 4 tests x 3 kinds x ~9 s: about 10 minutes
+THREADS=2
+MTU=1420
+RINGVPN=
+KINDS=
+
+usage() {
+	sed -n '5,6p' "$0" | sed 's/^# *//'
+	exit "${1:-2}"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) RUNS=${2:?}; shift 2 ;;
+	--seconds) SECONDS_PER_TEST=${2:?}; shift 2 ;;
+	--ringvpn) RINGVPN=${2:?}; shift 2 ;;
+	--threads) THREADS=${2:?}; shift 2 ;;
+	--mtu) MTU=${2:?}; shift 2 ;;
+	--kinds) KINDS=${2:?}; shift 2 ;; # e.g. veth,ringvpn
+	-h | --help) usage 0 ;;
+	*) echo "bench.sh: unknown argument $1" >&2; usage ;;
+	esac
+done
+for n in "$RUNS" "$SECONDS_PER_TEST" "$THREADS" "$MTU"; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: not a number: $n" >&2; exit 2; }
+done
+
+cd "$(dirname "$0")/../.."
+TOP=$PWD
+
+log() { echo "$*" >&2; }
+die() {
+	log "bench.sh: $*"
+	exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Packages and the binary
+
+RUN_PACKAGES=(iperf3 wireguard-go wireguard-tools iproute2 iputils-ping procps)
+BUILD_PACKAGES=(build-essential autoconf automake pkg-config liburing-dev
+	libsodium-dev libb2-dev libmnl-dev check)
+
+# Installs what is missing; apt-get update only then (it is slow and needs
+# the network).
+install_packages() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	log "== installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >&2 &&
+		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+# Without --ringvpn: build/ringvpn of this tree, brought up to date the way
+# contrib/demo.sh builds it (make is incremental).
+build_ringvpn() {
+	log "== building ringvpn in $TOP/build"
+	(
+		cd "$TOP"
+		[ -x configure ] || autoreconf -fi >/dev/null 2>&1
+		mkdir -p build && cd build
+		[ -f Makefile ] || ../configure -q
+		make -j"$(nproc)" -s ringvpn >/dev/null
+	) >&2 || die "building ringvpn failed"
+	RINGVPN=$TOP/build/ringvpn
+}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
+umask 077 # private keys and configs
+if [ -n "$RINGVPN" ]; then
+	install_packages "${RUN_PACKAGES[@]}" || die "installing packages failed"
+	RINGVPN=$(realpath "$RINGVPN")
+else
+	install_packages "${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}" ||
+		die "installing packages failed"
+	build_ringvpn
+fi
+[ -x "$RINGVPN" ] || die "$RINGVPN is not executable"
+
+# The kinds of peer measured; OpenVPN is not measured by this script.
+if [ -z "$KINDS" ]; then
+	KINDS="veth,ringvpn,wireguard-go"
+fi
+IFS=, read -r -a KIND_LIST <<<"$KINDS"
+for k in "${KIND_LIST[@]}"; do
+	case $k in veth | ringvpn | wireguard-go) ;; *) die "unknown kind $k (veth, ringvpn, wireguard-go)" ;; esac
+done
+has_kind() { [[ ,$KINDS, == *,$1,* ]]; }
+
+# ---------------------------------------------------------------------------
+# Cleanup: only what we started and created
+
+TMP=$(mktemp -d /tmp/ringvpn-bench.XXXXXX)
+NS_A=rvbench-a-$$
+NS_B=rvbench-b-$$
+PIDS=()
+NETNS=()
+WG_IFNAMES=()
+
+# shellcheck disable=SC2317 # invoked by the traps
+cleanup() {
+	local i pid
+	trap - EXIT INT TERM
+	# Newest first: the iperf3 client, then the server, then the daemons.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${PIDS[i]}
+		kill "$pid" 2>/dev/null || continue
+		# ringvpn removes its interface on SIGTERM; give it a moment.
+		for _ in $(seq 30); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	for i in "${NETNS[@]}"; do ip netns del "$i" 2>/dev/null || true; done
+	for i in "${WG_IFNAMES[@]}"; do rm -f "/var/run/wireguard/$i.sock"; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+# The EXIT trap alone does not run when a signal kills the shell.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+track() { PIDS+=("$1"); }
+# A reaped PID may be reused by a stranger's process: forget it.
+untrack() {
+	local i
+	for i in "${!PIDS[@]}"; do [ "${PIDS[i]}" != "$1" ] || unset "PIDS[i]"; done
+	PIDS=("${PIDS[@]}")
+}
+
+wait_for() { # TENTHS CMD...: CMD every 0.1 s until it succeeds
+	local i
+	for ((i = 0; i < $1; i++)); do
+		"${@:2}" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------
+# The underlay: two namespaces and a veth pair
+
+UL_A=198.18.0.1
+UL_B=198.18.0.2
+
+make_underlay() {
+	local va=rvb$$va vb=rvb$$vb ns
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns add "$ns"
+		NETNS+=("$ns")
+		ip -n "$ns" link set lo up
+	done
+	ip link add "$va" netns "$NS_A" type veth peer name "$vb" netns "$NS_B"
+	ip -n "$NS_A" addr add "$UL_A/24" dev "$va"
+	ip -n "$NS_B" addr add "$UL_B/24" dev "$vb"
+	ip -n "$NS_A" link set "$va" up
+	ip -n "$NS_B" link set "$vb" up
+}
+
+# ---------------------------------------------------------------------------
+# The tunnels. For each kind: the address iperf3 and ping go to (in B) and
+# the PIDs whose CPU time is counted.
+
+declare -A TARGET=([veth]=$UL_B)
+declare -A VPN_PIDS=([veth]="")
+declare -A LOGS=()
+STARTED=
+
+# ping_through NS ADDR: one reply within a few tries (the first packet
+# also starts the handshake).
+ping_through() {
+	local i
+	for i in $(seq 10); do
+		ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
+# rv_ready NS NAME ADDR: the interface is up with its address.
+rv_ready() {
+	[ -n "$(ip -n "$1" -o link show dev "$2" up 2>/dev/null)" ] &&
+		ip -n "$1" -o addr show dev "$2" 2>/dev/null | grep -qF " $3/"
+}
+
+# start_ringvpn NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: `ringvpn up
+# -f NAME.conf` in NS (the interface is named after the file) with a private
+# run directory, so it collides with no other instance. Sets STARTED (not
+# printed: a $(...) subshell would lose the PID bookkeeping).
+start_ringvpn() {
+	local ns=$1 name=$2 addr=$3 port=$4 peer=$5 peer_addr=$6 ep=${7:-} pid
+	{
+		echo "[Interface]"
+		echo "PrivateKey = $(cat "$TMP/$name.key")"
+		echo "ListenPort = $port"
+		echo "Address = $addr/24"
+		echo "MTU = $MTU"
+		echo "Threads = $THREADS"
+		echo
+		echo "[Peer]"
+		echo "PublicKey = $peer"
+		echo "AllowedIPs = $peer_addr/32"
+		[ -z "$ep" ] || echo "Endpoint = $ep"
+	} >"$TMP/$name.conf"
+	mkdir -p "$TMP/run-$name"
+	LOGS[$name]=$TMP/$name.log
+	# ip netns exec and env exec: $! is ringvpn itself.
+	ip netns exec "$ns" env RINGVPN_RUNDIR="$TMP/run-$name" \
+		"$RINGVPN" up -f "$TMP/$name.conf" >"${LOGS[$name]}" 2>&1 &
+	pid=$!
+	track "$pid"
+	STARTED=$pid
+	wait_for 100 rv_ready "$ns" "$name" "$addr" || true
+	alive "$pid" && rv_ready "$ns" "$name" "$addr"
+}
+
+setup_ringvpn() {
+	local a=rvb$$ra b=rvb$$rb pa pb pid_a pid_b
+	"$RINGVPN" genkey >"$TMP/$a.key"
+	"$RINGVPN" genkey >"$TMP/$b.key"
+	pa=$("$RINGVPN" pubkey <"$TMP/$a.key")
+	pb=$("$RINGVPN" pubkey <"$TMP/$b.key")
+	start_ringvpn "$NS_B" "$b" 10.201.0.2 51820 "$pa" 10.201.0.1 ||
+		fail_setup "ringvpn $b did not come up"
+	pid_b=$STARTED
+	start_ringvpn "$NS_A" "$a" 10.201.0.1 51820 "$pb" 10.201.0.2 \
+		"$UL_B:51820" || fail_setup "ringvpn $a did not come up"
+	pid_a=$STARTED
+	TARGET[ringvpn]=10.201.0.2
+	VPN_PIDS[ringvpn]="$pid_a $pid_b"
+	ping_through "$NS_A" 10.201.0.2 || fail_setup "no ping through ringvpn"
+}
+
+# start_wggo NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: wireguard-go
+# in the foreground (-f: $! is the daemon), configured with wg setconf once
+# its UAPI socket exists, then addressed and brought up by hand. Sets
+# STARTED.
+start_wggo() {
+	local ns=$1 name=$2 addr=$3 port=$4 peer=$5 peer_addr=$6 ep=${7:-} pid
+	{
+		echo "[Interface]"
+		echo "PrivateKey = $(cat "$TMP/$name.key")"
+		echo "ListenPort = $port"
+		echo
+		echo "[Peer]"
+		echo "PublicKey = $peer"
+		echo "AllowedIPs = $peer_addr/32"
+		[ -z "$ep" ] || echo "Endpoint = $ep"
+	} >"$TMP/$name.conf"
+	mkdir -p /var/run/wireguard
+	WG_IFNAMES+=("$name")
+	LOGS[$name]=$TMP/$name.log
+	ip netns exec "$ns" wireguard-go -f "$name" >"${LOGS[$name]}" 2>&1 &
+	pid=$!
+	track "$pid"
+	STARTED=$pid
+	wait_for 50 test -S "/var/run/wireguard/$name.sock" || return 1
+	ip netns exec "$ns" wg setconf "$name" "$TMP/$name.conf" >&2 || return 1
+	ip -n "$ns" addr add "$addr/24" dev "$name" &&
+		ip -n "$ns" link set "$name" mtu "$MTU" up
+}
+
+setup_wggo() {
+	local a=rvb$$wa b=rvb$$wb pa pb pid_a pid_b
+	wg genkey >"$TMP/$a.key"
+	wg genkey >"$TMP/$b.key"
+	pa=$(wg pubkey <"$TMP/$a.key")
+	pb=$(wg pubkey <"$TMP/$b.key")
+	start_wggo "$NS_B" "$b" 10.202.0.2 51821 "$pa" 10.202.0.1 ||
+		fail_setup "wireguard-go $b did not come up"
+	pid_b=$STARTED
+	start_wggo "$NS_A" "$a" 10.202.0.1 51821 "$pb" 10.202.0.2 \
+		"$UL_B:51821" || fail_setup "wireguard-go $a did not come up"
+	pid_a=$STARTED
+	TARGET[wireguard-go]=10.202.0.2
+	VPN_PIDS[wireguard-go]="$pid_a $pid_b"
+	ping_through "$NS_A" 10.202.0.2 || fail_setup "no ping through wireguard-go"
+}
+
+fail_setup() {
+	local f
+	for f in "${LOGS[@]}"; do
+		log "--- $f (last 20 lines)"
+		tail -n 20 "$f" >&2 2>/dev/null || true
+	done
+	die "$*"
+}
+
+# ---------------------------------------------------------------------------
+# Measurements. Each helper prints a number, or nothing if it could not
+# measure, and always succeeds: a bad number must not end the run.
+
+CLK_TCK=$(getconf CLK_TCK)
+IPERF_PID=
+
+# iperf3's server in B, restarted should it have died.
+ensure_iperf_server() {
+	if [ -n "$IPERF_PID" ] && alive "$IPERF_PID"; then return 0; fi
+	[ -z "$IPERF_PID" ] || { wait "$IPERF_PID" 2>/dev/null || true; untrack "$IPERF_PID"; }
+	ip netns exec "$NS_B" iperf3 -s -p 5201 >>"$TMP/iperf3-server.log" 2>&1 &
+	IPERF_PID=$!
+	track "$IPERF_PID"
+	wait_for 30 server_listening || true
+}
+
+# shellcheck disable=SC2317 # called through wait_for
+server_listening() {
+	[ -n "$(ip netns exec "$NS_B" ss -Hltn 'sport = :5201' 2>/dev/null)" ]
+}
+
+# cpu_ticks PID...: user + system clock ticks of the processes, all their
+# threads included (/proc/PID/stat of a thread-group leader sums them).
+cpu_ticks() {
+	local pid sum=0 stat f
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		# Fields after "(comm)": state is field 3, utime 14, stime 15.
+		read -r -a f <<<"${stat##*) }"
+		sum=$((sum + f[11] + f[12]))
+	done
+	echo "$sum"
+}
+
+# udp_errors: UDP InErrors (which include RcvbufErrors) of both namespaces,
+# and RcvbufErrors alone: "INERR RCVBUF".
+udp_errors() {
+	local ns
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" cat /proc/net/snmp 2>/dev/null || true
+	done | awk '
+		$1 == "Udp:" && !hdr { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1; next }
+		$1 == "Udp:" && hdr { e += $col["InErrors"]; r += $col["RcvbufErrors"]; hdr = 0 }
+		END { print e + 0, r + 0 }'
+}
+
+# iperf_sum JSON: "BYTES BITS_PER_SECOND" of the receiver's sum, or nothing
+# (then the error, if iperf3 gave one, on stderr).
+iperf_sum() {
+	awk '
+		/"sum_received"[ \t]*:/ { inside = 1; next }
+		inside && /^[ \t]*}/ { inside = 0 }
+		inside && /"bytes"[ \t]*:/ { v = $0; sub(/.*:[ \t]*/, "", v); sub(/,.*/, "", v); bytes = v }
+		inside && /"bits_per_second"[ \t]*:/ { v = $0; sub(/.*:[ \t]*/, "", v); sub(/,.*/, "", v); bps = v }
+		/"error"[ \t]*:/ { err = $0; sub(/.*"error"[ \t]*:[ \t]*/, "", err) }
+		END {
+			if (bytes + 0 > 0 && bps + 0 > 0) print bytes, bps
+			else if (err != "") print "iperf3: " err > "/dev/stderr"
+		}' "$1"
+}
+
+# ping_rtt ADDR: the median of 20 idle echo round trips from A, in ms.
+ping_rtt() {
+	ping_through "$NS_A" "$1" || return 0
+	ip netns exec "$NS_A" ping -n -c 20 -i 0.05 -W 1 "$1" 2>/dev/null |
+		sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | median || true
+}
+
+# median: of the numbers on stdin; nothing if there are none.
+median() {
+	sort -g | awk '{ v[NR] = $1 }
+		END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The four iperf3 tests: name and client options.
+TESTS=(1f 1r 4f 4r)
+declare -A TEST_OPTS=([1f]="" [1r]="-R" [4f]="-P 4" [4r]="-P 4 -R")
+declare -A TEST_NAME=([1f]="1 stream fwd" [1r]="1 stream rev"
+	[4f]="4 streams fwd" [4r]="4 streams rev")
+
+RESULTS=$TMP/results.tsv # kind test run gbps cpu_s_per_gb udp_inerr udp_rcvbuf
+FAILURES=0
+
+# run_test KIND TEST RUN: one iperf3 run from A to KIND's address in B, with
+# the VPN processes' CPU time and the UDP errors around it.
+run_test() {
+	local kind=$1 test=$2 run=$3 json=$TMP/iperf.json pid
+	local t0 t1 e0 e1 sum bytes bps gbps cpu="-" inerr rcvbuf
+	local -a opts pids
+	read -r -a opts <<<"${TEST_OPTS[$test]}"
+	read -r -a pids <<<"${VPN_PIDS[$kind]}"
+	ensure_iperf_server
+	t0=$(cpu_ticks "${pids[@]}")
+	read -r -a e0 <<<"$(udp_errors)"
+	# In the background so that the traps can stop it; timeout bounds a
+	# hung connection.
+	timeout $((SECONDS_PER_TEST + 20)) ip netns exec "$NS_A" \
+		iperf3 -c "${TARGET[$kind]}" -p 5201 -t "$SECONDS_PER_TEST" -J \
+		"${opts[@]}" >"$json" 2>&1 &
+	pid=$!
+	track "$pid"
+	wait "$pid" || true
+	untrack "$pid"
+	t1=$(cpu_ticks "${pids[@]}")
+	read -r -a e1 <<<"$(udp_errors)"
+	inerr=$((e1[0] - e0[0]))
+	rcvbuf=$((e1[1] - e0[1]))
+	sum=$(iperf_sum "$json" 2>&1) || true
+	if [[ $sum != [0-9]* ]]; then
+		FAILURES=$((FAILURES + 1))
+		log "$(printf 'run %d  %-12s %-13s  FAILED: %s' "$run" "$kind" \
+			"${TEST_NAME[$test]}" "${sum:-no result (iperf3 exit or timeout)}")"
+		return 0
+	fi
+	read -r bytes bps <<<"$sum"
+	gbps=$(awk -v b="$bps" 'BEGIN { printf "%.3f", b / 1e9 }')
+	if [ ${#pids[@]} -gt 0 ]; then
+		cpu=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v by="$bytes" \
+			'BEGIN { printf "%.2f", t / hz / (by / 1e9) }')
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$test" "$run" "$gbps" \
+		"$cpu" "$inerr" "$rcvbuf" >>"$RESULTS"
+	log "$(printf 'run %d  %-12s %-13s %7s Gbit/s  %6s CPU-s/GB  UDP errors %s (rcvbuf %s)' \
+		"$run" "$kind" "${TEST_NAME[$test]}" "$gbps" "$cpu" "$inerr" "$rcvbuf")"
+}
+
+# ---------------------------------------------------------------------------
+# The report
+
+# col KIND TEST FIELD: the values of one results column (field 4: Gbit/s,
+# 5: CPU-s/GB, 6: UDP InErrors, 7: RcvbufErrors); TEST "" means all tests.
+col() {
+	awk -F'\t' -v k="$1" -v t="$2" -v f="$3" \
+		'$1 == k && (t == "" || $2 == t) && $f != "-" { print $f }' "$RESULTS"
+}
+total() { awk '{ s += $1 } END { if (NR) print s }'; } # nothing if no runs
+fmt() { # PRINTF_FORMAT [VALUE]: "-" without a value
+	# shellcheck disable=SC2059 # the format is the argument
+	if [ -n "${2:-}" ]; then printf "$1" "$2"; else printf -- "-"; fi
+}
+kind_label() {
+	case $1 in veth) echo "bare veth" ;; *) echo "$1" ;; esac
+}
+
+# ratio A B TEST: A's median over B's median for TEST.
+ratio() {
+	local a b
+	a=$(col "$1" "$3" 4 | median)
+	b=$(col "$2" "$3" 4 | median)
+	if [ -n "$a" ] && [ -n "$b" ]; then
+		awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'
+	else
+		printf -- "-"
+	fi
+}
+
+ratio_line() { # A B LABEL
+	local t line=
+	has_kind "$1" && has_kind "$2" || return 0
+	for t in "${TESTS[@]}"; do
+		line+="${line:+, }$(ratio "$1" "$2" "$t") (${TEST_NAME[$t]})"
+	done
+	printf '%-25s %s\n' "$3:" "$line"
+}
+
+report() {
+	local k t row
+	echo
+	echo "Throughput in Gbit/s (iperf3 TCP; fwd: A -> B, rev: B -> A), medians of $RUNS runs:"
+	echo
+	echo "| peer kind    | 1 stream fwd | 1 stream rev | 4 streams fwd | 4 streams rev | RTT ms | CPU-s/GB | UDP drops |"
+	echo "|--------------|-------------:|-------------:|--------------:|--------------:|-------:|---------:|----------:|"
+	for k in "${KIND_LIST[@]}"; do
+		row=$(printf '| %-12s ' "$(kind_label "$k")")
+		for t in "${TESTS[@]}"; do
+			# As wide as the column's heading.
+			row+=$(printf '| %*s ' "${#TEST_NAME[$t]}" \
+				"$(fmt %.2f "$(col "$k" "$t" 4 | median)")")
+		done
+		row+=$(printf '| %6s ' "$(fmt %.3f "${RTT_MEDIAN[$k]:-}")")
+		row+=$(printf '| %8s ' "$(fmt %.1f "$(col "$k" "" 5 | median)")")
+		row+=$(printf '| %9s |' "$(fmt %d "$(col "$k" "" 6 | total)")")
+		echo "$row"
+	done
+	echo
+	echo "RTT: median of idle pings; CPU-s/GB: user + system seconds of both"
+	echo "VPN processes per 10^9 bytes received, median over all runs; UDP"
+	echo "drops: UDP InErrors of both namespaces during the runs, total."
+	echo
+	ratio_line ringvpn wireguard-go "ringvpn / wireguard-go"
+	ratio_line ringvpn veth "ringvpn / bare veth"
+	ratio_line wireguard-go veth "wireguard-go / bare veth"
+	echo "openvpn: $(command -v openvpn >/dev/null 2>&1 &&
+		echo "installed, not measured by this script" || echo "not installed")"
+	echo
+	echo "Per test: Gbit/s min / median / max, CPU-s/GB median, UDP InErrors"
+	echo "(RcvbufErrors) total:"
+	for k in "${KIND_LIST[@]}"; do
+		for t in "${TESTS[@]}"; do
+			printf '  %-12s %-13s %6s / %6s / %6s  %6s CPU-s/GB  %s (%s)\n' \
+				"$(kind_label "$k")" "${TEST_NAME[$t]}" \
+				"$(fmt %.2f "$(col "$k" "$t" 4 | sort -g | head -n1)")" \
+				"$(fmt %.2f "$(col "$k" "$t" 4 | median)")" \
+				"$(fmt %.2f "$(col "$k" "$t" 4 | sort -g | tail -n1)")" \
+				"$(fmt %.1f "$(col "$k" "$t" 5 | median)")" \
+				"$(fmt %d "$(col "$k" "$t" 6 | total)")" \
+				"$(fmt %d "$(col "$k" "$t" 7 | total)")"
+		done
+	done
+	[ "$FAILURES" -eq 0 ] || echo "iperf3 runs that failed: $FAILURES (see stderr)"
+}
+
+# ---------------------------------------------------------------------------
+# Main
+
+model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)
+echo "ringvpn benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, kernel $(uname -r)"
+echo "ringvpn: $RINGVPN (Threads = $THREADS, MTU $MTU);" \
+	"$(wireguard-go --version 2>/dev/null | head -n1) (MTU $MTU);" \
+	"$(iperf3 --version 2>/dev/null | head -n1 | cut -d' ' -f1,2)"
+echo "method: two network namespaces over a veth pair; $RUNS runs of" \
+	"$SECONDS_PER_TEST s per test, kinds interleaved within each run"
+
+log "== namespaces $NS_A and $NS_B"
+make_underlay
+has_kind ringvpn && setup_ringvpn
+has_kind wireguard-go && setup_wggo
+: >"$RESULTS"
+declare -A RTTS=() RTT_MEDIAN=()
+
+for ((run = 1; run <= RUNS; run++)); do
+	# Rotate the kinds' order each run: none is always first or last.
+	order=()
+	for ((i = 0; i < ${#KIND_LIST[@]}; i++)); do
+		order+=("${KIND_LIST[(i + run - 1) % ${#KIND_LIST[@]}]}")
+	done
+	log "== run $run of $RUNS (${order[*]})"
+	for k in "${order[@]}"; do
+		rtt=$(ping_rtt "${TARGET[$k]}")
+		RTTS[$k]+="${rtt:+$rtt }"
+		log "$(printf 'run %d  %-12s idle RTT %s ms' "$run" "$k" "${rtt:--}")"
+	done
+	for t in "${TESTS[@]}"; do
+		for k in "${order[@]}"; do
+			run_test "$k" "$t" "$run"
+		done
+	done
+done
+for k in "${KIND_LIST[@]}"; do
+	RTT_MEDIAN[$k]=$(tr ' ' '\n' <<<"${RTTS[$k]:-}" | sed '/^$/d' | median)
+done
+
+report
+exit 0

@@ -1,0 +1,153 @@
+/* What worker.c, worker_tx.c and worker_rx.c share; nothing outside the
+ * worker includes this. */
+#ifndef RINGVPN_SRC_WORKER_INTERNAL_H
+#define RINGVPN_SRC_WORKER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "crypto/data.h"
+#include "crypto/messages.h"
+#include "src/worker.h"
+#include "tun/offload.h"
+
+/* io_uring's multishot read (Linux 6.7); liburing 2.3's headers lack it. */
+#ifndef IORING_OP_READ_MULTISHOT
+#define IORING_OP_READ_MULTISHOT 49
+#endif
+
+#define RING_ENTRIES 256
+#define CQ_ENTRIES 4096	 /* many sends complete per submission */
+#define CQE_BATCH 128
+
+#define BGID_TUN 1
+#define BGID_UDP 2
+
+/* TUN side: a read holds a whole frame (vnet header + 64 KiB). */
+#define TUN_BUFS 16
+#define TUN_BUF_SIZE (TUN_VNET_HDR_LEN + 65535)
+
+/* A tx area takes one frame's segments, each encrypted in place behind
+ * its 16-byte header: up to TX_MAX_SEGMENTS of them (a TCP MSS below
+ * ~128 bytes would need more; such a super-packet is dropped). */
+#define TX_AREAS 8
+#define TX_MAX_SEGMENTS 512
+#define TX_AREA_SIZE (192 * 1024)
+
+/* The kernel's limits for one UDP_SEGMENT send: 64 segments on older
+ * kernels (128 here), and one IP datagram's length. */
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES (65535 - 8 - 40)
+
+/* UDP side: a GRO receive holds up to 64 KiB of datagrams. */
+#define UDP_BUFS 32
+#define UDP_NAME_LEN ((socklen_t)sizeof(struct sockaddr_in6))
+#define UDP_CONTROL_LEN 64
+#define UDP_PAYLOAD_MAX 65535
+#define UDP_BUF_SIZE (sizeof(struct io_uring_recvmsg_out) + UDP_NAME_LEN + \
+		      UDP_CONTROL_LEN + UDP_PAYLOAD_MAX)
+
+/* A tw area takes one receive's decrypted, coalesced frames. Every
+ * datagram shrinks by at least 32 bytes when decrypted and grows by at
+ * most a 10-byte vnet header, so one area always holds one receive. */
+#define TW_AREAS 8
+#define TW_AREA_SIZE (66 * 1024)
+#define TW_MAX_FRAMES 80 /* a GRO receive carries at most 64 datagrams */
+
+/* Buffers for the control thread's datagrams. */
+#define SPARE_BUFS 16
+
+enum op {
+	OP_TUN_READ = 1,
+	OP_UDP_SEND,	 /* index: tx area */
+	OP_UDP_RECV,
+	OP_TUN_WRITE,	 /* index: tw area */
+	OP_SPARE_SEND,	 /* index: spare buffer */
+	OP_EVENT_READ,
+};
+
+struct tx_send {
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} control;
+};
+
+struct tx_area {
+	uint8_t *data;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	unsigned int pending;	/* sends in flight */
+	uint16_t msg_len[TX_MAX_SEGMENTS];
+	struct tx_send send[TX_MAX_SEGMENTS];
+};
+
+struct tw_area {
+	uint8_t *data;
+	unsigned int pending;	/* writes in flight */
+	struct offload_frame frames[TW_MAX_FRAMES];
+};
+
+struct udp_plain {
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage addr;
+	union {
+		char buf[UDP_CONTROL_LEN];
+		struct cmsghdr align;
+	} control;
+};
+
+struct spare_buf {
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage addr;
+	uint8_t data[MSG_DATA_MAX];
+};
+
+static inline uint64_t user_data(enum op op, unsigned int index)
+{
+	return (uint64_t)op << 32 | index;
+}
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	/* One writer per counter: no locked instruction needed. */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+			      + n, memory_order_relaxed);
+}
+
+static inline void stat_inc(_Atomic uint64_t *c)
+{
+	stat_add(c, 1);
+}
+
+/* worker.c */
+struct io_uring_sqe *worker_sqe(struct worker *w);
+struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
+			      struct peer *peer);
+void worker_want_handshake(struct worker *w, struct peer *peer);
+
+/* bid_fifo (worker.c) */
+bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res);
+bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res);
+
+/* worker_tx.c */
+int worker_tx_init(struct worker *w);
+void worker_tx_start(struct worker *w);
+void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe);
+void worker_tx_send_done(struct worker *w, unsigned int area, int res);
+void worker_tx_destroy(struct worker *w);
+
+/* worker_rx.c */
+int worker_rx_init(struct worker *w);
+void worker_rx_start(struct worker *w);
+void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe);
+void worker_rx_write_done(struct worker *w, unsigned int area, int res);
+void worker_rx_destroy(struct worker *w);
+
+#endif
