@@ -159,6 +159,20 @@ static void wake_control(struct worker *w)
 		stat_inc(&w->stats.drops);
 }
 
+/* Handles every completion there is; returns how many. */
+static unsigned int reap(struct worker *w, struct io_uring_cqe **cqes)
+{
+	unsigned int n, total = 0;
+
+	while ((n = io_uring_peek_batch_cqe(&w->ring, cqes, CQE_BATCH))) {
+		for (unsigned int k = 0; k < n; k++)
+			handle_cqe(w, cqes[k]);
+		io_uring_cq_advance(&w->ring, n);
+		total += n;
+	}
+	return total;
+}
+
 /* liburing 2.3 declares io_uring_enable_rings() but its library does not
  * export it: the system call is one line. */
 static int enable_ring(struct io_uring *ring)
@@ -186,7 +200,6 @@ static void *worker_main(void *arg)
 	arm_event_read(w);
 
 	while (!atomic_load(&tn->stopping)) {
-		unsigned int n;
 		int ret;
 
 		/* Blocked in the kernel we hold no shared pointers. */
@@ -196,12 +209,7 @@ static void *worker_main(void *arg)
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY)
 			break;
-		while ((n = io_uring_peek_batch_cqe(&w->ring, cqes,
-						    CQE_BATCH))) {
-			for (unsigned int k = 0; k < n; k++)
-				handle_cqe(w, cqes[k]);
-			io_uring_cq_advance(&w->ring, n);
-		}
+		reap(w, cqes);
 		if (w->out_pushed)
 			wake_control(w);
 	}

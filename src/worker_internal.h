@@ -22,6 +22,7 @@
 #define CQ_ENTRIES 4096	 /* many sends complete per submission */
 #define CQE_BATCH 128
 
+
 #define BGID_TUN 1
 #define BGID_UDP 2
 
