@@ -22,7 +22,7 @@ size_t data_padded_len(size_t plain_len, size_t mtu)
 int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len)
 {
-	struct message_data *hdr = (struct message_data *)buf;
+	struct message_data hdr;
 	uint8_t *payload = buf + MESSAGE_DATA_HEADER_LEN;
 	size_t padded = data_padded_len(plain_len, mtu);
 	uint64_t nonce;
@@ -32,10 +32,13 @@ int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 	if (ret)
 		return ret;
 	memset(payload + plain_len, 0, padded - plain_len);
-	hdr->header.type = MESSAGE_DATA;
-	memset(hdr->header.reserved, 0, sizeof(hdr->header.reserved));
-	hdr->key_idx = htole32(kp->remote_index);
-	hdr->counter = htole64(nonce);
+	/* Messages sit at any offset of a GSO run or GRO receive: the
+	 * header is built aligned and copied. */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.header.type = MESSAGE_DATA;
+	hdr.key_idx = htole32(kp->remote_index);
+	hdr.counter = htole64(nonce);
+	memcpy(buf, &hdr, sizeof(hdr));
 	noise_aead_encrypt(payload, payload, padded, NULL, 0, nonce,
 			   kp->send_key);
 	*msg_len = MESSAGE_DATA_HEADER_LEN + padded + NOISE_AUTHTAG_LEN;
@@ -45,14 +48,16 @@ int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 int data_parse(const uint8_t *msg, size_t len, uint32_t *receiver_index,
 	       uint64_t *counter)
 {
-	const struct message_data *hdr = (const void *)msg;
+	struct message_data hdr;
 
-	if (len < MESSAGE_MINIMUM_LENGTH || hdr->header.type != MESSAGE_DATA ||
-	    hdr->header.reserved[0] || hdr->header.reserved[1] ||
-	    hdr->header.reserved[2])
+	if (len < MESSAGE_MINIMUM_LENGTH)
 		return -EBADMSG;
-	*receiver_index = le32toh(hdr->key_idx);
-	*counter = le64toh(hdr->counter);
+	memcpy(&hdr, msg, sizeof(hdr)); /* msg may be unaligned */
+	if (hdr.header.type != MESSAGE_DATA || hdr.header.reserved[0] ||
+	    hdr.header.reserved[1] || hdr.header.reserved[2])
+		return -EBADMSG;
+	*receiver_index = le32toh(hdr.key_idx);
+	*counter = le64toh(hdr.counter);
 	return 0;
 }
 

@@ -200,17 +200,19 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 		     bool *want_rekey)
 {
 	struct keypair *kp = keypairs_current(&peer->keypairs);
-	const struct message_data *hdr = (const void *)buf;
+	uint32_t index;
+	uint64_t counter;
 
 	*want_rekey = false;
 	/* The message limit is enforced where the nonce is taken; only the
 	 * age is checked here. */
 	if (!kp || keypair_expired(now - kp->birth, 0))
 		return -ENOKEY;
-	if (data_encrypt(kp, buf, plain_len, mtu, msg_len))
+	if (data_encrypt(kp, buf, plain_len, mtu, msg_len) ||
+	    data_parse(buf, *msg_len, &index, &counter))
 		return -ENOKEY;
 	*want_rekey = keypair_should_rekey_on_send(now - kp->birth,
-						   le64toh(hdr->counter) + 1,
+						   counter + 1,
 						   kp->i_am_initiator);
 	return 0;
 }
