@@ -44,7 +44,8 @@
 
 /* UDP side: a GRO receive holds up to 64 KiB of datagrams. */
 #define UDP_BUFS 32
-#define UDP_NAME_LEN ((socklen_t)sizeof(struct sockaddr_in6))
+/* Rounded up so that the control messages after it stay 8-byte aligned. */
+#define UDP_NAME_LEN ((socklen_t)((sizeof(struct sockaddr_in6) + 7) & ~7ul))
 #define UDP_CONTROL_LEN 64
 #define UDP_PAYLOAD_MAX 65535
 #define UDP_BUF_SIZE (sizeof(struct io_uring_recvmsg_out) + UDP_NAME_LEN + \
