@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "crypto/data.h"
@@ -200,7 +201,6 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 		     bool *want_rekey)
 {
 	struct keypair *kp = keypairs_current(&peer->keypairs);
-	uint32_t index;
 	uint64_t counter;
 
 	*want_rekey = false;
@@ -208,9 +208,12 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 	 * age is checked here. */
 	if (!kp || keypair_expired(now - kp->birth, 0))
 		return -ENOKEY;
-	if (data_encrypt(kp, buf, plain_len, mtu, msg_len) ||
-	    data_parse(buf, *msg_len, &index, &counter))
+	if (data_encrypt(kp, buf, plain_len, mtu, msg_len))
 		return -ENOKEY;
+	/* The nonce just used, from the header written (maybe unaligned). */
+	memcpy(&counter, buf + offsetof(struct message_data, counter),
+	       sizeof(counter));
+	counter = le64toh(counter);
 	*want_rekey = keypair_should_rekey_on_send(now - kp->birth,
 						   counter + 1,
 						   kp->i_am_initiator);
