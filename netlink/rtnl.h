@@ -95,6 +95,11 @@ int netlink_rule_add(struct netlink *nl, const struct netlink_rule *r,
 int netlink_rule_del(struct netlink *nl, const struct netlink_rule *r);
 int netlink_rule_exists(struct netlink *nl, const struct netlink_rule *r,
 			bool *exists);
+/* The priority of the rule netlink_rule_exists() finds: where the kernel
+ * put a rule added with priority 0, so that it can be named exactly
+ * later. -ENOENT when there is none. */
+int netlink_rule_priority(struct netlink *nl, const struct netlink_rule *r,
+			  uint32_t *priority);
 
 /* Whether any IPv4 or IPv6 route lives in `table` or any IPv4 or IPv6 rule
  * points to it: how a free table number is found. */

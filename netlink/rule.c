@@ -225,6 +225,20 @@ int netlink_rule_exists(struct netlink *nl, const struct netlink_rule *r,
 	return ret;
 }
 
+int netlink_rule_priority(struct netlink *nl, const struct netlink_rule *r,
+			  uint32_t *priority)
+{
+	struct netlink_find f;
+	int ret = rule_find(nl, r, &f);
+
+	if (ret)
+		return ret;
+	if (!f.found)
+		return -ENOENT;
+	*priority = f.priority;
+	return 0;
+}
+
 int netlink_rule_add(struct netlink *nl, const struct netlink_rule *r,
 		     bool *existed)
 {

@@ -15,12 +15,32 @@
 #define DOWN_USAGE "down NAME"
 #define STOP_TIMEOUT_MS 10000
 
+/* A daemon that has exited but not been reaped yet (its parent is init,
+ * which takes its time) is as good as gone. */
+static bool exited(pid_t pid)
+{
+	char path[64], stat[256], *p;
+	FILE *f;
+	bool zombie = false;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')))
+		zombie = p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return zombie;
+}
+
 static bool wait_gone(pid_t pid)
 {
-	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
 
-	for (int ms = 0; ms < STOP_TIMEOUT_MS; ms += 20) {
-		if (kill(pid, 0) && errno == ESRCH)
+	for (int ms = 0; ms < STOP_TIMEOUT_MS; ms += 5) {
+		if (exited(pid))
 			return true;
 		nanosleep(&tick, NULL);
 	}

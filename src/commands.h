@@ -11,6 +11,9 @@ int pubkey_main(int argc, char **argv);
 int up_main(int argc, char **argv);
 int down_main(int argc, char **argv);
 int show_main(int argc, char **argv);
+int syncconf_main(int argc, char **argv);
+/* `ringvpn [-f] IFNAME`: argv[0] is the program, as main got it. */
+int userspace_main(int argc, char **argv);
 
 /* Prints "Usage: ringvpn <usage>" and returns 1 (or 0 for --help). */
 int command_usage(FILE *out, const char *usage, int status);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/grow.h"
+
 /* Quoted offending text is cut after this many bytes. */
 #define QUOTE_MAX 48
 /* Room for QUOTE_MAX bytes escaped as \xNN, "..." and the NUL. */
@@ -170,51 +172,12 @@ static int no_memory(struct parser *p)
 	return -ENOMEM;
 }
 
-/* Arrays here have no capacity field: it follows from the count (4, then
- * powers of two). The new capacity when element n needs room, else 0. */
-static size_t new_capacity(size_t n)
-{
-	if (n && (n < 4 || (n & (n - 1))))
-		return 0;
-	return n ? n * 2 : 4;
-}
-
-/* Makes room for element n in the array *arrp points to (any pointer
- * type: it is read and written with memcpy, so no aliasing rule is broken).
- * With wipe, the old block is copied and wiped by hand instead of passed
- * to realloc, which could leave a copy of secrets in freed memory. */
-static int grow(void *arrp, size_t n, size_t size, bool wipe)
-{
-	size_t cap = new_capacity(n);
-	void *old, *nv;
-
-	if (!cap)
-		return 0;
-	if (n > SIZE_MAX / 2 / size)
-		return -ENOMEM;
-	memcpy(&old, arrp, sizeof(old));
-	if (!wipe) {
-		nv = realloc(old, cap * size);
-	} else {
-		nv = malloc(cap * size);
-		if (nv && old) {
-			memcpy(nv, old, n * size);
-			sodium_memzero(old, n * size);
-			free(old);
-		}
-	}
-	if (!nv)
-		return -ENOMEM;
-	memcpy(arrp, &nv, sizeof(nv));
-	return 0;
-}
-
 static int push_string(struct parser *p, struct config_strings *l,
 		       const char *s)
 {
 	char *copy;
 
-	if (grow(&l->v, l->n, sizeof(*l->v), false))
+	if (grow_array(&l->v, l->n, sizeof(*l->v), false))
 		return no_memory(p);
 	copy = strdup(s);
 	if (!copy)
@@ -226,7 +189,7 @@ static int push_string(struct parser *p, struct config_strings *l,
 static int push_prefix(struct parser *p, struct config_prefix **v,
 		       size_t *n, const struct config_prefix *x)
 {
-	if (grow(v, *n, sizeof(**v), false))
+	if (grow_array(v, *n, sizeof(**v), false))
 		return no_memory(p);
 	(*v)[(*n)++] = *x;
 	return 0;
@@ -769,7 +732,7 @@ static int new_peer(struct parser *p)
 {
 	struct config *c = p->c;
 
-	if (grow(&c->peers, c->n_peers, sizeof(*c->peers), true))
+	if (grow_array(&c->peers, c->n_peers, sizeof(*c->peers), true))
 		return no_memory(p);
 	memset(&c->peers[c->n_peers], 0, sizeof(*c->peers));
 	c->peers[c->n_peers++].line = p->line;
@@ -1059,7 +1022,7 @@ static int permission_warning(struct config *c, const char *path, int fd)
 	if (!msg)
 		return -ENOMEM;
 	snprintf(msg, len, "Warning: `%s' is %s accessible", path, who);
-	if (grow(&w->v, w->n, sizeof(*w->v), false)) {
+	if (grow_array(&w->v, w->n, sizeof(*w->v), false)) {
 		free(msg);
 		return -ENOMEM;
 	}

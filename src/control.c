@@ -12,12 +12,16 @@
 #include "crypto/keys.h"
 #include "src/log.h"
 #include "src/protocol.h"
+#include "src/sockaddr.h"
 #include "src/tunnel.h"
 #include "src/features.h"
 #include "src/worker.h"
 
-/* More handshake messages than this in one drain means we are under load:
- * answer with cookies instead of doing public-key work. */
+/* More handshake messages than this queued at a drain means we are under
+ * load (for a second after, too: protocol_under_load): only sources that
+ * prove their address with a cookie, within their rate, get public-key
+ * work. A quarter of one worker's ring: a flood fills it long before
+ * honest peers, which send one initiation per REKEY_TIMEOUT, come near. */
 #define UNDER_LOAD_BATCH 64
 
 static unsigned jitter_ms(void)
@@ -135,11 +139,14 @@ static unsigned flush_staged(struct tunnel *tn, struct peer *peer,
 static void handshake_complete(struct tunnel *tn, struct peer *peer,
 			       uint64_t now, bool initiator)
 {
+	struct timespec wall;
 	char who[9];
 
 	timers_handshake_complete(&peer->timers, now);
 	peer->handshakes++;
-	peer->last_handshake_wall = (uint64_t)time(NULL);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	peer->last_handshake_ns = (uint64_t)wall.tv_sec * 1000000000ULL +
+				  (uint64_t)wall.tv_nsec;
 	short_key(who, peer);
 	log_info("%s: peer %s: handshake completed", tn->ifname, who);
 	/* The responder cannot send until our first packet confirms the
@@ -179,6 +186,8 @@ static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
 {
 	struct peer *peer = m->peer;
 
+	if (peer && peer->removed)
+		return; /* queued before the removal; see control_tick */
 	switch (m->kind) {
 	case CTL_HANDSHAKE:
 		on_handshake(tn, m, under_load, now);
@@ -201,27 +210,41 @@ static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
 	}
 }
 
+/* Handshake messages waiting in the workers' rings. Only they cost
+ * public-key work: staged packets and confirmations do not count. */
 static unsigned handshakes_queued(struct tunnel *tn)
 {
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < tn->n_workers; i++) {
 		struct msg_ring *r = tn->workers[i].out;
+		uint32_t head = atomic_load_explicit(&r->head,
+						     memory_order_relaxed);
+		uint32_t tail = atomic_load_explicit(&r->tail,
+						     memory_order_acquire);
 
-		n += atomic_load(&r->tail) - atomic_load(&r->head);
+		for (; head != tail; head++)
+			n += r->slot[head & (MSG_RING_SLOTS - 1)].kind ==
+			     CTL_HANDSHAKE;
 	}
 	return n;
 }
 
+/* Takes only what was queued when it started: under a flood that arrives
+ * faster than we work, draining "until empty" would never end, never
+ * look at the load again and never let the timers run. What arrives
+ * meanwhile came with a wake-up of its own, so nothing waits long. */
 void control_drain(struct tunnel *tn, uint64_t now)
 {
-	bool under_load = handshakes_queued(tn) > UNDER_LOAD_BATCH;
+	bool under_load = protocol_under_load(&tn->dev,
+			handshakes_queued(tn) > UNDER_LOAD_BATCH, now);
 
 	for (unsigned i = 0; i < tn->n_workers; i++) {
 		struct msg_ring *r = tn->workers[i].out;
+		uint32_t n = atomic_load(&r->tail) - atomic_load(&r->head);
 		struct msg *m;
 
-		while ((m = msg_ring_peek(r))) {
+		while (n-- && (m = msg_ring_peek(r))) {
 			on_message(tn, m, under_load, now);
 			msg_ring_pop(r);
 		}
@@ -296,43 +319,40 @@ static void tick_peer(struct peer *peer, void *arg)
 		ctx->next = deadline;
 }
 
+/* Messages from the workers may name a peer or keypair that is about to
+ * be freed (the worker queued it, then went quiescent): they are handled
+ * before the memory goes. */
+static void drain_before_free(void *arg)
+{
+	struct tunnel *tn = arg;
+
+	control_drain(tn, tunnel_now(tn));
+}
+
 uint64_t control_tick(struct tunnel *tn, uint64_t now)
 {
 	struct tick_ctx ctx = { tn, now, 0 };
 
 	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
-	epoch_reclaim(&tn->epoch);
+	epoch_reclaim_after(&tn->epoch, drain_before_free, tn);
 	return ctx.next;
 }
 
 static void write_peer(struct peer *peer, void *arg)
 {
 	FILE *f = arg;
-	char b64[WG_KEY_B64_LEN + 1], host[64] = "(none)";
+	char b64[WG_KEY_B64_LEN + 1], host[SOCKADDR_TEXT_MAX] = "(none)";
 	struct sockaddr_storage ep;
-	socklen_t len = peer_get_endpoint(peer, &ep);
 
 	key_to_base64(b64, peer_public_key(peer));
-	if (len && ep.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)&ep;
-
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		snprintf(host + strlen(host), sizeof(host) - strlen(host),
-			 ":%u", ntohs(a->sin_port));
-	} else if (len) {
-		const struct sockaddr_in6 *a = (const void *)&ep;
-
-		host[0] = '[';
-		inet_ntop(AF_INET6, &a->sin6_addr, host + 1, sizeof(host) - 8);
-		snprintf(host + strlen(host), sizeof(host) - strlen(host),
-			 "]:%u", ntohs(a->sin6_port));
-	}
+	if (peer_get_endpoint(peer, &ep))
+		sockaddr_to_text(&ep, host);
 	fprintf(f, "peer %s: endpoint %s rx_bytes %lu tx_bytes %lu "
 		   "handshakes %lu latest_handshake %lu\n", b64, host,
 		(unsigned long)atomic_load(&peer->rx_bytes),
 		(unsigned long)atomic_load(&peer->tx_bytes),
 		(unsigned long)peer->handshakes,
-		(unsigned long)peer->last_handshake_wall);
+		(unsigned long)(peer->last_handshake_ns / 1000000000ULL));
 }
 
 /* Written to a temporary name and renamed, so a reader never sees half. */
@@ -349,6 +369,12 @@ int control_write_stats(struct tunnel *tn)
 		tn->ifname, tn->listen_port, tn->n_workers);
 	fprintf(f, "data path: %s\n",
 		datapath_features_string(tn->features, names, sizeof(names)));
+	fprintf(f, "handshakes: processed %lu cookies_sent %lu "
+		   "ratelimited %lu bad_mac %lu\n",
+		(unsigned long)tn->dev.hs_stats.processed,
+		(unsigned long)tn->dev.hs_stats.cookies_sent,
+		(unsigned long)tn->dev.hs_stats.ratelimited,
+		(unsigned long)tn->dev.hs_stats.bad_mac);
 	for (unsigned i = 0; i < tn->n_workers; i++) {
 		struct worker_stats *s = &tn->workers[i].stats;
 

@@ -21,7 +21,12 @@ int device_init(struct device *dev)
 		ret = -ENOMEM;
 		goto err_indices;
 	}
+	ret = ratelimiter_init(&dev->ratelimiter, RATELIMITER_DEFAULT_ENTRIES);
+	if (ret)
+		goto err_allowedips;
 	return 0;
+err_allowedips:
+	allowedips_free(dev->allowedips);
 err_indices:
 	index_table_destroy(&dev->indices);
 err_peers:
@@ -37,6 +42,7 @@ static void remove_each(struct peer *peer, void *arg)
 void device_destroy(struct device *dev)
 {
 	peer_table_each(&dev->peers, remove_each, dev);
+	ratelimiter_destroy(&dev->ratelimiter);
 	allowedips_free(dev->allowedips);
 	index_table_destroy(&dev->indices);
 	peer_table_destroy(&dev->peers);
@@ -130,6 +136,14 @@ void device_zero_peer_keys(struct device *dev, struct peer *peer)
 	handshake_clear(&peer->handshake);
 }
 
+static void free_peer(void *mem)
+{
+	struct peer *peer = mem;
+
+	sodium_memzero(peer, sizeof(*peer));
+	free(peer);
+}
+
 void device_remove_peer(struct device *dev, struct peer *peer)
 {
 	device_zero_peer_keys(dev, peer);
@@ -137,8 +151,13 @@ void device_remove_peer(struct device *dev, struct peer *peer)
 	allowedips_remove_by_owner(dev->allowedips, peer);
 	peer_table_remove(&dev->peers, peer);
 	timers_stop(&peer->timers);
-	sodium_memzero(peer, sizeof(*peer));
-	free(peer);
+	peer->removed = true;
+	/* Workers may still hold the pointer (found through AllowedIPs or
+	 * an index just before the removal). */
+	if (dev->defer_free)
+		dev->defer_free(dev->defer_arg, peer, free_peer);
+	else
+		free_peer(peer);
 }
 
 struct peer *device_find_peer(struct device *dev, const uint8_t pub[32])

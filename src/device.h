@@ -12,10 +12,26 @@
 #include "src/index_table.h"
 #include "src/peer.h"
 #include "src/peer_table.h"
+#include "src/ratelimiter.h"
+
+/* What became of the handshake messages (types 1 and 2) the control thread
+ * was given. Control thread only: read them there (the stats file). */
+struct device_handshake_stats {
+	uint64_t processed;    /* given to public-key work */
+	uint64_t cookies_sent; /* under load without MAC2: a cookie reply */
+	uint64_t ratelimited;  /* under load, MAC2 good, source over its rate:
+				* dropped */
+	uint64_t bad_mac;      /* MAC1 wrong: dropped without a word */
+};
 
 struct device {
 	struct wg_identity identity;
+	/* The responder's defences (control thread only): cookies, the
+	 * per-source limiter under load, and when load was last seen. */
 	struct cookie_checker cookie_checker;
+	struct ratelimiter ratelimiter;
+	uint64_t last_under_load; /* ns; 0 = never */
+	struct device_handshake_stats hs_stats;
 	struct peer_table peers;
 	struct index_table indices;
 	struct allowedips *allowedips;

@@ -67,7 +67,8 @@ static uint64_t oldest_seen(const struct epoch *e)
 	return min;
 }
 
-void epoch_reclaim(struct epoch *e)
+void epoch_reclaim_after(struct epoch *e, void (*drain)(void *arg),
+			 void *arg)
 {
 	struct epoch_item **pp = &e->retired, *done;
 	uint64_t oldest;
@@ -82,5 +83,12 @@ void epoch_reclaim(struct epoch *e)
 		pp = &(*pp)->next;
 	done = *pp;
 	*pp = NULL;
+	if (drain && done)
+		drain(arg);
 	free_list(done);
+}
+
+void epoch_reclaim(struct epoch *e)
+{
+	epoch_reclaim_after(e, NULL, NULL);
 }

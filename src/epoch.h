@@ -42,6 +42,14 @@ void epoch_destroy(struct epoch *e);
 int epoch_retire(struct epoch *e, void *mem, void (*free_fn)(void *mem));
 /* Writer: advances the epoch and frees what the readers have passed. */
 void epoch_reclaim(struct epoch *e);
+/* The same, but calls drain(arg) after deciding what to free and before
+ * freeing it. A reader may hand a pointer to the writer through a queue
+ * (a peer in a message) and then go quiescent: the writer must consume
+ * such messages before the memory goes, and everything a reader queued
+ * before the quiescent point that let the memory go is in the queue by
+ * the time drain runs. */
+void epoch_reclaim_after(struct epoch *e, void (*drain)(void *arg),
+			 void *arg);
 
 static inline void epoch_quiescent(struct epoch *e, struct epoch_reader *r)
 {

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "up", up_main, "Brings up an interface from a configuration file" },
 	{ "down", down_main, "Takes down an interface brought up by `up'" },
 	{ "show", show_main, "Shows an interface's workers, peers and counters" },
+	{ "syncconf", syncconf_main, "Applies a changed configuration file without disturbing sessions" },
 	{ "genkey", genkey_main, "Generates a new private key and writes it to stdout" },
 	{ "genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout" },
 	{ "pubkey", pubkey_main, "Reads a private key from stdin and writes a public key to stdout" },
@@ -23,7 +24,8 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: ringvpn <cmd> [<args>]\n\n"
+	fprintf(out, "Usage: ringvpn <cmd> [<args>]\n"
+		     "       ringvpn [-f|--foreground] INTERFACE\n\n"
 		     "Available subcommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name,
@@ -54,6 +56,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].main(argc - 1, argv + 1);
+	/* Not a subcommand: the userspace-implementation convention,
+	 * `ringvpn [-f] IFNAME`, when it looks like one. */
+	if (argv[1][0] == '-' || (argc == 2 && strlen(argv[1]) < 16))
+		return userspace_main(argc, argv);
 	fprintf(stderr, "ringvpn: invalid subcommand `%s'\n", argv[1]);
 	usage(stderr);
 	return 1;

@@ -1,36 +1,47 @@
 /* The network settings of a config applied to the TUN interface (MTU,
- * addresses, link up, routes), each change recorded in a journal file
- * right after the kernel accepted it, so that it can be undone exactly:
- * by `ringvpn down`, on a failure half-way through, or by the next `up`
- * after a crash (netconf_down on the journal left behind).
+ * addresses, link up, DNS, routes, and wg-quick's full-tunnel policy
+ * routing), each change recorded in a journal file right after it was
+ * made, so that it can be undone exactly: by `ringvpn down`, on a failure
+ * half-way through, or by the next `up` after a crash (netconf_down on
+ * the journal left behind).
  *
- * What is recorded is only what we changed: an address or route the
- * kernel already had, an MTU already right and a link already up are not
- * ours and are left alone on the way down.
+ * What is recorded is only what we changed: an address, route or rule
+ * the kernel already had, an MTU already right, a link already up and a
+ * sysctl already set are not ours and are left alone on the way down.
  *
  * The journal is a text file, one change a line, fields separated by one
  * space, every line ending in '\n':
  *
  *	ringvpn-journal 1
  *	mtu IFNAME IFINDEX OLD_MTU
- *	addr IFNAME IFINDEX inet|inet6 ADDRESS/PREFIXLEN
+ *	addr IFNAME IFINDEX FAMILY ADDRESS/PREFIXLEN
  *	up IFNAME IFINDEX
- *	route IFNAME IFINDEX inet|inet6 DESTINATION/PREFIXLEN TABLE
+ *	route IFNAME IFINDEX FAMILY DESTINATION/PREFIXLEN TABLE
+ *	rule IFNAME IFINDEX FAMILY PRIORITY TABLE FWMARK|- not|- SUPPRESS|-
+ *	sysctl IFNAME IFINDEX NAME OLD_VALUE
+ *	dns IFNAME IFINDEX RECORD
  *
- * "mtu" holds the MTU to restore and "up" means the link was down before;
- * both are undone too, since `up` may have attached to a persistent TUN
- * that outlives us (for our own TUN they cost a line each and are undone
- * a moment before the device goes). Numbers are decimal, addresses in
- * inet_ntop form, and a route's destination has no host bits. Empty lines
- * and lines starting with '#' are ignored.
+ * FAMILY is inet or inet6. "mtu" holds the MTU to restore and "up" means
+ * the link was down before; both are undone too, since `up` may have
+ * attached to a persistent TUN that outlives us. A "rule" is the policy
+ * rule "[not] [fwmark FWMARK] lookup TABLE [suppress_prefixlength N]" at
+ * the priority the kernel gave it ("-" for no fwmark, no "not", no
+ * suppress_prefixlength; priority 0 matches any). A "sysctl" names one
+ * of the few sysctls netconf sets (net.ipv4.conf.all.src_valid_mark) and
+ * the value to write back. "dns" is the resolvconf record (IFNAME, or
+ * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. Numbers are
+ * decimal, addresses in inet_ntop form, and a route's destination has no
+ * host bits. Empty lines and lines starting with '#' are ignored.
  *
- * An entry is undone on the interface named IFNAME, and only when that
- * name still has index IFINDEX: a device that went away (a crashed run's
- * TUN) took our addresses and routes with it, and one created since under
- * the same name, with a new index, holds nothing of ours.
+ * mtu, addr, up and route entries are undone on the interface named
+ * IFNAME, and only when that name still has index IFINDEX: a device that
+ * went away (a crashed run's TUN) took our addresses and routes with it,
+ * and one created since under the same name, with a new index, holds
+ * nothing of ours. rule, sysctl and dns entries belong to the host, not
+ * the device, and are undone whatever became of it.
  *
  * A crash can at worst leave the last line torn (no '\n'): that line is
- * ignored, as is the one change made between the kernel's answer and the
+ * ignored, as is the one change made between its success and the
  * journal write. */
 #ifndef RINGVPN_SRC_NETCONF_H
 #define RINGVPN_SRC_NETCONF_H
@@ -52,26 +63,75 @@
 #define NETCONF_JOURNAL_MAX (128u << 20)
 /* Longest journal line, without its '\n'. */
 #define NETCONF_LINE_MAX 128
+/* The first table a full tunnel may take, as wg-quick. */
+#define NETCONF_FULL_TABLE_FIRST 51820u
+/* Where resolvconf(8) says which records go first; see
+ * netconf_resolvconf_prefix. */
+#define NETCONF_RESOLVCONF_ORDER "/etc/resolvconf/interface-order"
+/* A resolvconf record prefix ("tun."), with its NUL. */
+#define NETCONF_DNS_PREFIX_MAX 32
+#define NETCONF_DNS_RECORD_MAX (NETCONF_DNS_PREFIX_MAX + IFNAMSIZ)
+#define NETCONF_MAX_WARNINGS 2
+#define NETCONF_WARNING_MAX 256
 
 struct netconf_options {
 	bool nodad;	/* IPv6 addresses skip duplicate address detection */
 };
 
-/* Applies cfg to the interface ifname (index ifindex), in this order: the
- * MTU (cfg->mtu, or NETCONF_DEFAULT_MTU), every Address, link up, then a
- * route to the interface for every AllowedIPs prefix (masked) of every
- * peer: in the main table for Table = auto, in table_id for a number,
- * none for off. Everything is checked before anything changes: a /0
- * AllowedIPs with Table = auto is -EOPNOTSUPP (that needs wg-quick's
- * policy routing, which ringvpn does not do yet). The journal is created
+/* What netconf_up will do, decided before anything changes (and before
+ * the daemon's UDP sockets are opened, since they carry fwmark). */
+struct netconf_plan {
+	const struct config *cfg;
+	/* A /0 AllowedIPs of the family with Table = auto: wg-quick's
+	 * full-tunnel scheme (index 0 IPv4, 1 IPv6). */
+	bool full[2];
+	uint32_t table;		/* of the full tunnel; 0 without one */
+	uint32_t fwmark;	/* the UDP sockets': cfg->fwmark or table */
+	bool ipv6_off;		/* IPv6 disabled on the host: skip it */
+	bool src_valid_mark_ro;	/* to be set, but /proc/sys is ro */
+	char dns_prefix[NETCONF_DNS_PREFIX_MAX];	/* "" or "tun." */
+	/* For the caller to log, each once: IPv6 things skipped, a sysctl
+	 * that could not be set. */
+	unsigned int n_warnings;
+	char warnings[NETCONF_MAX_WARNINGS][NETCONF_WARNING_MAX];
+};
+
+/* The programs a config needs on this system (resolvconf when it sets
+ * DNS): checked by `up` before it runs PreUp or changes anything.
+ * Returns 0 or -ENOENT with a message saying what to install. */
+int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
+
+/* Plans cfg, which must outlive the plan, as wg-quick(8) would apply it:
+ * full[] when a peer's AllowedIPs has a /0 and cfg->table is
+ * CONFIG_TABLE_AUTO; then table = cfg->fwmark when set, else the first
+ * table from NETCONF_FULL_TABLE_FIRST up that no route or rule uses, and
+ * fwmark = table. Without a full tunnel fwmark is cfg->fwmark. Reads
+ * whether IPv6 is disabled on the host (warning when cfg has IPv6
+ * addresses, routes or a ::/0), whether net.ipv4.conf.all.src_valid_mark
+ * can be set where it has to be (warning when /proc/sys is read-only),
+ * and the resolvconf prefix. With DNS servers in cfg, a resolvconf that
+ * is not on PATH is -ENOENT ("DNS is set but resolvconf is not
+ * installed"). Changes nothing. */
+int netconf_plan(struct netlink *nl, const struct config *cfg,
+		 struct netconf_plan *plan, char *err, size_t err_len);
+
+/* Applies plan->cfg to the interface ifname (index ifindex), in
+ * wg-quick's order: every Address, the MTU (cfg->mtu, or
+ * NETCONF_DEFAULT_MTU), link up, DNS through resolvconf, then a route to
+ * the interface for every AllowedIPs prefix (masked) of every peer: in
+ * the main table for Table = auto, in table_id for a number, none for
+ * off. A /0 with Table = auto goes instead into plan->table, after the
+ * rules "not fwmark M lookup T" and "lookup main suppress_prefixlength
+ * 0" of its family; for IPv4, net.ipv4.conf.all.src_valid_mark is then
+ * set to 1 unless it is already. IPv6 is skipped when plan->ipv6_off.
+ * Everything is checked before anything changes. The journal is created
  * at journal_path, which must not exist (-EEXIST: undo the previous run
- * with netconf_down first), and fsync'd after every change. opt may be
- * NULL. On failure everything done is undone in reverse order and the
- * journal removed (kept only when the undoing failed too, and the message
- * says so); returns -errno with a message like "cannot add address
- * 10.0.0.1/24 to wg0: File exists". */
+ * with netconf_down first). opt may be NULL. On failure everything done
+ * is undone in reverse order and the journal removed (kept only when the
+ * undoing failed too, and the message says so); returns -errno with a
+ * message like "cannot add address 10.0.0.1/24 to wg0: File exists". */
 int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
-	       const struct config *cfg, const char *journal_path,
+	       const struct netconf_plan *plan, const char *journal_path,
 	       const struct netconf_options *opt, char *err, size_t err_len);
 
 /* Undoes the journal's entries in reverse order and removes it. Things
@@ -96,6 +156,12 @@ int netconf_journal_path(const char *ifname, char *out, size_t out_len);
  * not "." or "..". */
 bool netconf_ifname_valid(const char *ifname);
 
+/* The prefix of resolvconf records as wg-quick's resolvconf_iface_prefix:
+ * "NAME." for the first line of the file at path that is NAME* (NAME of
+ * letters, digits and '-'; blanks around the line ignored), "" when there
+ * is none or no file. -errno when the file cannot be read. */
+int netconf_resolvconf_prefix(const char *path, char *out, size_t out_len);
+
 /* ---- The journal's parser, on its own for the fuzz target ------------- */
 
 enum netconf_kind {
@@ -103,6 +169,14 @@ enum netconf_kind {
 	NETCONF_ADDR,
 	NETCONF_UP,
 	NETCONF_ROUTE,
+	NETCONF_RULE,
+	NETCONF_SYSCTL,
+	NETCONF_DNS,
+};
+
+/* The sysctls a "sysctl" entry may name: nothing else is ever written. */
+enum netconf_sysctl {
+	NETCONF_SRC_VALID_MARK,	/* net.ipv4.conf.all.src_valid_mark */
 };
 
 struct netconf_entry {
@@ -114,6 +188,11 @@ struct netconf_entry {
 	uint8_t prefixlen;	/* addr, route */
 	uint32_t table;		/* route: 1 or more */
 	uint32_t mtu;		/* mtu: the one to restore, 1 or more */
+	/* rule: as netlink_rule_del takes it (has_fwmark iff fwmark) */
+	struct netlink_rule rule;
+	enum netconf_sysctl sysctl;	/* sysctl */
+	uint32_t value;			/* sysctl: the one to restore */
+	char record[NETCONF_DNS_RECORD_MAX];	/* dns: IFNAME, P.IFNAME */
 };
 
 struct netconf_journal {

@@ -13,7 +13,8 @@ socklen_t peer_get_endpoint(struct peer *p, struct sockaddr_storage *out)
 		s1 = atomic_load_explicit(&p->endpoint_seq,
 					  memory_order_acquire);
 		len = p->endpoint_len;
-		if (len > sizeof(*out))
+		/* A torn read retries below; it must not overrun first. */
+		if (len > sizeof(p->endpoint))
 			len = 0;
 		memcpy(out, &p->endpoint, len);
 		atomic_thread_fence(memory_order_acquire);
@@ -55,29 +56,34 @@ bool peer_set_endpoint(struct peer *p, const struct sockaddr *sa,
 int peer_stage(struct peer *p, const uint8_t *pkt, uint16_t len)
 {
 	struct staged_packet *sp = malloc(sizeof(*sp) + len);
-	unsigned tail;
 
 	if (!sp)
 		return -ENOMEM;
+	sp->next = NULL;
 	sp->len = len;
 	memcpy(sp->data, pkt, len);
 	if (p->staged_count == PEER_MAX_STAGED)
 		free(peer_unstage(p));
-	tail = (p->staged_head + p->staged_count) % PEER_MAX_STAGED;
-	p->staged[tail] = sp;
+	if (p->staged_last)
+		p->staged_last->next = sp;
+	else
+		p->staged_first = sp;
+	p->staged_last = sp;
 	p->staged_count++;
 	return 0;
 }
 
 struct staged_packet *peer_unstage(struct peer *p)
 {
-	struct staged_packet *sp;
+	struct staged_packet *sp = p->staged_first;
 
-	if (!p->staged_count)
+	if (!sp)
 		return NULL;
-	sp = p->staged[p->staged_head];
-	p->staged_head = (p->staged_head + 1) % PEER_MAX_STAGED;
+	p->staged_first = sp->next;
+	if (!p->staged_first)
+		p->staged_last = NULL;
 	p->staged_count--;
+	sp->next = NULL;
 	return sp;
 }
 

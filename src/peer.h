@@ -5,13 +5,21 @@
  * keypair slots, timers and staged packets. Workers read the keypair slots
  * and the endpoint, and report what they see through the atomics below
  * (facts for the timers, counters, a wish for a handshake), never by
- * calling into the timers. */
+ * calling into the timers.
+ *
+ * Memory: a gateway holds thousands of peers, most of them idle, so what
+ * only a busy peer needs lives outside the struct and exists only while
+ * needed: keypairs (about 4 KiB each, mostly the replay window) while a
+ * session lives, staged packets while they wait. An idle peer is the
+ * struct (under 700 bytes, mostly the handshake and cookie keys) plus its
+ * AllowedIPs nodes; tests/unit/test_many_peers measures it. */
 #ifndef RINGVPN_SRC_PEER_H
 #define RINGVPN_SRC_PEER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "crypto/cookie.h"
@@ -33,9 +41,19 @@ enum peer_fact {
 
 #define PEER_MAX_STAGED MAX_STAGED_PACKETS
 
+/* A packet waiting for a session, in a list: an idle peer (most of a
+ * gateway's) holds no queue at all. */
 struct staged_packet {
+	struct staged_packet *next;
 	uint16_t len;
 	uint8_t data[];
+};
+
+/* Room for either family without sockaddr_storage's 128 bytes per peer. */
+union peer_endpoint {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
 };
 
 struct peer {
@@ -48,7 +66,7 @@ struct peer {
 	/* Seqlock: workers roam it, everyone reads it (peer.c). */
 	_Atomic uint32_t endpoint_seq;
 	atomic_flag endpoint_lock;
-	struct sockaddr_storage endpoint;
+	union peer_endpoint endpoint;
 	socklen_t endpoint_len; /* 0: no endpoint known */
 
 	_Atomic uint64_t fact[FACT_COUNT];
@@ -59,10 +77,14 @@ struct peer {
 
 	/* Control thread only. */
 	uint64_t handshakes;
-	uint64_t last_handshake_wall; /* unix seconds; 0 = never */
+	uint64_t last_handshake_ns; /* wall clock, unix ns; 0 = never */
+	/* Taken out of the device (UAPI remove, syncconf): its memory waits
+	 * for the workers to pass an epoch, and messages about it that are
+	 * still queued are ignored. */
+	bool removed;
 	uint16_t persistent_keepalive;
-	struct staged_packet *staged[PEER_MAX_STAGED];
-	unsigned staged_head, staged_count;
+	struct staged_packet *staged_first, *staged_last; /* oldest first */
+	unsigned staged_count; /* at most PEER_MAX_STAGED */
 
 	struct peer *table_next; /* peer_table chain */
 };
@@ -74,7 +96,8 @@ static inline const uint8_t *peer_public_key(const struct peer *p)
 
 /* Copies the endpoint out; returns its length (0 when none). */
 socklen_t peer_get_endpoint(struct peer *p, struct sockaddr_storage *out);
-/* Sets it if it differs; true when it changed. */
+/* Sets it if it differs; true when it changed. Only AF_INET and AF_INET6
+ * addresses fit (a longer len is refused). */
 bool peer_set_endpoint(struct peer *p, const struct sockaddr *sa,
 		       socklen_t len);
 
@@ -90,7 +113,7 @@ int peer_stage(struct peer *p, const uint8_t *pkt, uint16_t len);
 struct staged_packet *peer_unstage(struct peer *p);
 static inline struct staged_packet *peer_staged_oldest(struct peer *p)
 {
-	return p->staged_count ? p->staged[p->staged_head] : NULL;
+	return p->staged_first;
 }
 void peer_drop_staged(struct peer *p);
 

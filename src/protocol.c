@@ -182,18 +182,40 @@ int protocol_receive_handshake(struct device *dev, const uint8_t *msg,
 	/* MAC1 first: without our public key nobody gets us to do a DH. */
 	mac = cookie_check(&dev->cookie_checker, msg, len, source, source_len,
 			   under_load, now);
-	if (mac == COOKIE_MAC_INVALID)
+	if (mac == COOKIE_MAC_INVALID) {
+		dev->hs_stats.bad_mac++;
 		return -EBADMSG;
+	}
+	/* Under load, public-key work is only for sources that proved their
+	 * address (MAC2) and stay within their rate (whitepaper 5.3). */
 	if (under_load && mac != COOKIE_MAC2_VALID) {
 		cookie_make_reply(&dev->cookie_checker, (void *)out->reply,
 				  msg, len, source, source_len, now);
 		out->reply_len = sizeof(struct message_handshake_cookie);
 		out->cookie_sent = true;
+		dev->hs_stats.cookies_sent++;
 		return 0;
 	}
+	if (under_load && !ratelimiter_allow(&dev->ratelimiter, src, now)) {
+		dev->hs_stats.ratelimited++;
+		return -EAGAIN;
+	}
+	dev->hs_stats.processed++;
 	if (type == MESSAGE_HANDSHAKE_INITIATION)
 		return receive_initiation(dev, msg, now, out);
 	return receive_response(dev, msg, now, out);
+}
+
+bool protocol_under_load(struct device *dev, bool busy, uint64_t now)
+{
+	if (busy) {
+		dev->last_under_load = now ? now : 1;
+		return true;
+	}
+	/* A flood comes in waves: stay wary for a while after the last one,
+	 * as the kernel does, or every lull would open the gate. */
+	return dev->last_under_load &&
+	       now - dev->last_under_load < PROTOCOL_LOAD_LINGER_NS;
 }
 
 int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,

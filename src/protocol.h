@@ -31,13 +31,23 @@ struct handshake_outcome {
 };
 
 /* Handles a handshake initiation, response or cookie reply from src.
- * under_load makes initiations and responses without a valid MAC2 get a
- * cookie reply instead of any public-key work. Returns 0 or -errno (the
- * message was dropped; the reason is for counters only). */
+ * Under load an initiation or response needs a valid MAC2 (else it gets a
+ * cookie reply instead of any public-key work) and must pass the device's
+ * ratelimiter for its source (else it is dropped with -EAGAIN); not under
+ * load, MAC1 is all it needs. Counts into dev->hs_stats. Returns 0 or
+ * -errno (the message was dropped; the reason is for counters only). */
 int protocol_receive_handshake(struct device *dev, const uint8_t *msg,
 			       size_t len, const struct sockaddr *src,
 			       bool under_load, uint64_t now,
 			       struct handshake_outcome *out);
+
+/* How long the device stays under load after it was last busy. */
+#define PROTOCOL_LOAD_LINGER_NS 1000000000ULL
+
+/* Whether handshakes are to be treated as under load, given whether the
+ * caller's queue of them is long right now (busy): true while busy and
+ * for PROTOCOL_LOAD_LINGER_NS after. Control thread only. */
+bool protocol_under_load(struct device *dev, bool busy, uint64_t now);
 
 /* Encrypts an inner packet for peer under its current keypair (layout of
  * crypto/data.h). -ENOKEY: no usable session (stage the packet and start a

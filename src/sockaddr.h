@@ -4,6 +4,7 @@
 #ifndef RINGVPN_SRC_SOCKADDR_H
 #define RINGVPN_SRC_SOCKADDR_H
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <string.h>
@@ -50,5 +51,14 @@ static inline socklen_t sockaddr_normalize(struct sockaddr_storage *ss,
 	memcpy(ss, &v4, sizeof(v4));
 	return sizeof(v4);
 }
+
+/* Longest text of sockaddr_to_text: "[v6%scope]:65535". */
+#define SOCKADDR_TEXT_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + 10)
+
+/* "a.b.c.d:port", or "[v6]:port" with "%scope" when it has one: the form
+ * wg prints and the UAPI's endpoint= takes. A v4-mapped address is shown
+ * as IPv4. out has room for SOCKADDR_TEXT_MAX bytes. */
+void sockaddr_to_text(const struct sockaddr_storage *ss,
+		      char out[SOCKADDR_TEXT_MAX]);
 
 #endif

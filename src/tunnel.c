@@ -17,6 +17,7 @@
 #include "src/log.h"
 #include "src/netconf.h"
 #include "src/rundir.h"
+#include "src/uapi.h"
 #include "src/worker.h"
 
 #define DEFAULT_MTU 1420
@@ -103,6 +104,8 @@ static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 	tn->dev.defer_arg = &tn->epoch;
 	index_table_set_retire(&tn->dev.indices, defer_plain_free, &tn->epoch);
 	allowedips_set_retire(tn->dev.allowedips, defer_plain_free, &tn->epoch);
+	if (!tn->config_path[0])
+		return 0; /* unconfigured: keys come through the UAPI */
 	ret = device_set_private_key(&tn->dev, tn->cfg->private_key);
 	if (ret) {
 		snprintf(err, err_len, "invalid private key");
@@ -133,9 +136,9 @@ static int open_socket(struct tunnel *tn, uint16_t port, bool reuse)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (reuse)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (tn->cfg->fwmark &&
-	    setsockopt(fd, SOL_SOCKET, SO_MARK, &tn->cfg->fwmark,
-		       sizeof(tn->cfg->fwmark)))
+	if (tn->fwmark &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &tn->fwmark,
+		       sizeof(tn->fwmark)))
 		goto fail;
 	/* Root may exceed rmem_max/wmem_max; fall back to what we may. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
@@ -181,6 +184,33 @@ static int check_port_free(struct tunnel *tn, uint16_t port)
 	return 0;
 }
 
+/* n_workers sockets on port (0: any free one) into fds, all -1 on
+ * failure; *bound is the port they share. */
+static int open_socket_group(struct tunnel *tn, uint16_t port, int *fds,
+			     uint16_t *bound)
+{
+	int ret = check_port_free(tn, port);
+
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		fds[i] = -1;
+	for (unsigned i = 0; !ret && i < tn->n_workers; i++) {
+		fds[i] = open_socket(tn, port, true);
+		if (fds[i] < 0) {
+			ret = fds[i];
+			fds[i] = -1;
+			break;
+		}
+		port = bound_port(fds[i]);
+	}
+	for (unsigned i = 0; ret && i < tn->n_workers; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	*bound = port;
+	return ret;
+}
+
 static int open_sockets(struct tunnel *tn, int *fds, char *err,
 			size_t err_len)
 {
@@ -189,18 +219,9 @@ static int open_sockets(struct tunnel *tn, int *fds, char *err,
 
 	tn->sock_family = AF_INET6;
 	ret = check_port_free(tn, port);
-	if (ret == -EAFNOSUPPORT) {
+	if (ret == -EAFNOSUPPORT)
 		tn->sock_family = AF_INET;
-		ret = check_port_free(tn, port);
-	}
-	for (unsigned i = 0; !ret && i < tn->n_workers; i++) {
-		fds[i] = open_socket(tn, port, true);
-		if (fds[i] < 0) {
-			ret = fds[i];
-			break;
-		}
-		port = bound_port(fds[i]);
-	}
+	ret = open_socket_group(tn, port, fds, &port);
 	if (ret) {
 		snprintf(err, err_len, "cannot listen on UDP port %u: %s",
 			 port, strerror(-ret));
@@ -283,17 +304,38 @@ static int start_workers(struct tunnel *tn, int *fds, char *err,
 	return 0;
 }
 
-static int setup_network(struct tunnel *tn, char *err, size_t err_len)
+/* What a crashed run left is undone first, so that its full-tunnel table
+ * is free again; then the plan says which fwmark the sockets carry. */
+static int plan_network(struct tunnel *tn, struct netconf_plan *plan,
+			char *err, size_t err_len)
 {
 	int ret;
 
-	ret = tun_create(&tn->tun, tn->ifname, tn->n_workers,
-			 tun_wanted(tn->disabled));
-	if (ret) {
-		snprintf(err, err_len, "cannot create TUN interface %s: %s",
-			 tn->ifname, strerror(-ret));
-		return ret;
+	if (access(tn->journal, F_OK) == 0) {
+		log_warn("%s: undoing what a previous run left behind",
+			 tn->ifname);
+		ret = netconf_down(&tn->nl, tn->journal, err, err_len);
+		if (ret)
+			return ret;
 	}
+	ret = netconf_plan(&tn->nl, tn->cfg, plan, err, err_len);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < plan->n_warnings; i++)
+		log_warn("%s: %s", tn->ifname, plan->warnings[i]);
+	tn->fwmark = plan->fwmark;
+	return 0;
+}
+
+/* Netlink and the plan come before the sockets (they need the plan's
+ * fwmark), the sockets before the TUN device, as before. */
+static int setup_network(struct tunnel *tn, int *fds, char *err,
+			 size_t err_len)
+{
+	bool configured = tn->config_path[0];
+	struct netconf_plan plan;
+	int ret;
+
 	ret = netlink_open(&tn->nl);
 	if (ret) {
 		snprintf(err, err_len, "cannot open rtnetlink: %s",
@@ -310,15 +352,22 @@ static int setup_network(struct tunnel *tn, char *err, size_t err_len)
 			 strerror(-ret));
 		return ret;
 	}
-	/* A journal left by a run that crashed: undo what it records. */
-	if (access(tn->journal, F_OK) == 0) {
-		log_warn("%s: undoing what a previous run left behind",
-			 tn->ifname);
-		ret = netconf_down(&tn->nl, tn->journal, err, err_len);
-		if (ret)
-			return ret;
+	/* Unconfigured, wg-quick sets the network up. */
+	if (configured && (ret = plan_network(tn, &plan, err, err_len)))
+		return ret;
+	ret = open_sockets(tn, fds, err, err_len);
+	if (ret)
+		return ret;
+	ret = tun_create(&tn->tun, tn->ifname, tn->n_workers,
+			 tun_wanted(tn->disabled));
+	if (ret) {
+		snprintf(err, err_len, "cannot create TUN interface %s: %s",
+			 tn->ifname, strerror(-ret));
+		return ret;
 	}
-	ret = netconf_up(&tn->nl, tn->ifname, tn->tun.ifindex, tn->cfg,
+	if (!configured)
+		return 0;
+	ret = netconf_up(&tn->nl, tn->ifname, tn->tun.ifindex, &plan,
 			 tn->journal, NULL, err, err_len);
 	tn->netconf_done = !ret;
 	return ret;
@@ -340,8 +389,19 @@ static int setup_signals(struct tunnel *tn)
 	return tn->signal_fd < 0 ? -errno : 0;
 }
 
-int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
-	      char *err, size_t err_len)
+static int open_uapi(struct tunnel *tn, char *err, size_t err_len)
+{
+	int ret = uapi_server_open(&tn->uapi, tn->ifname);
+
+	if (ret)
+		snprintf(err, err_len, "cannot serve %s/%s.sock: %s", UAPI_DIR,
+			 tn->ifname, ret == -EADDRINUSE ?
+			 "another daemon serves that name" : strerror(-ret));
+	return ret;
+}
+
+int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
+	      const char *ifname, char *err, size_t err_len)
 {
 	int *fds = NULL;
 	char bad[32];
@@ -349,11 +409,15 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
 
 	memset(tn, 0, sizeof(*tn));
 	snprintf(tn->ifname, sizeof(tn->ifname), "%s", ifname);
+	snprintf(tn->config_path, sizeof(tn->config_path), "%s",
+		 config_path ? config_path : "");
+	uapi_server_init(&tn->uapi);
 	tn->cfg = cfg;
 	tn->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
 	tn->clock_scale = clock_scale_from_env();
 	tn->signal_fd = tn->control_event = -1;
 	tn->n_workers = worker_count(cfg);
+	tn->fwmark = cfg->fwmark;
 	if (datapath_disabled_from_env(&tn->disabled, bad, sizeof(bad))) {
 		snprintf(err, err_len, "RINGVPN_DISABLE: unknown feature "
 			 "'%s'", bad);
@@ -374,14 +438,14 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
 	epoch_init(&tn->epoch, tn->readers, tn->n_workers);
 	ret = setup_device(tn, err, err_len);
 	if (!ret)
-		ret = open_sockets(tn, fds, err, err_len);
-	if (!ret)
-		ret = setup_network(tn, err, err_len);
+		ret = setup_network(tn, fds, err, err_len);
 	if (!ret && (ret = setup_signals(tn)))
 		snprintf(err, err_len, "cannot set up signals: %s",
 			 strerror(-ret));
 	if (!ret)
 		ret = start_workers(tn, fds, err, err_len);
+	if (!ret)
+		ret = open_uapi(tn, err, err_len);
 fail:
 	for (unsigned i = 0; fds && i < tn->n_workers; i++)
 		if (fds[i] >= 0)
@@ -390,6 +454,22 @@ fail:
 	if (ret)
 		tunnel_down(tn);
 	return ret;
+}
+
+static void reload(struct tunnel *tn)
+{
+	char err[512];
+
+	if (!tn->config_path[0]) {
+		log_warn("%s: SIGHUP: no config file to reload (configured "
+			 "through the UAPI)", tn->ifname);
+		return;
+	}
+	if (tunnel_reload(tn, err, sizeof(err)))
+		log_error("%s: reload of %s failed: %s", tn->ifname,
+			  tn->config_path, err);
+	else
+		log_info("%s: reloaded %s", tn->ifname, tn->config_path);
 }
 
 static bool handle_signals(struct tunnel *tn)
@@ -401,6 +481,8 @@ static bool handle_signals(struct tunnel *tn)
 			return true;
 		if (si.ssi_signo == SIGUSR1)
 			control_write_stats(tn);
+		if (si.ssi_signo == SIGHUP)
+			reload(tn);
 	}
 	return false;
 }
@@ -422,20 +504,44 @@ static int poll_timeout(const struct tunnel *tn, uint64_t next, uint64_t now)
 	return (int)ms;
 }
 
+/* As a userspace implementation should: we go when our TUN interface
+ * is deleted (wg-quick down does `ip link delete`) or our UAPI socket
+ * file is removed. */
+static bool lost_interface(struct tunnel *tn)
+{
+	char name[IF_NAMESIZE];
+
+	if (uapi_server_gone(&tn->uapi)) {
+		log_info("%s: the UAPI socket was removed", tn->ifname);
+		return true;
+	}
+	if (!if_indextoname((unsigned)tn->tun.ifindex, name) ||
+	    strcmp(name, tn->ifname)) {
+		log_info("%s: the interface was deleted", tn->ifname);
+		return true;
+	}
+	return false;
+}
+
+enum { PFD_SIGNAL, PFD_EVENT, PFD_UAPI, PFD_MAX = PFD_UAPI + 1 +
+					      UAPI_MAX_CONNS };
+
 int tunnel_run(struct tunnel *tn)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = tn->signal_fd, .events = POLLIN },
-		{ .fd = tn->control_event, .events = POLLIN },
+	struct pollfd pfd[PFD_MAX] = {
+		[PFD_SIGNAL] = { .fd = tn->signal_fd, .events = POLLIN },
+		[PFD_EVENT] = { .fd = tn->control_event, .events = POLLIN },
 	};
 	uint64_t next = 0, last_stats = 0;
 
 	control_write_stats(tn);
 	for (;;) {
 		uint64_t now = tunnel_now(tn), val;
+		unsigned n_uapi = uapi_server_pollfds(&tn->uapi,
+						      &pfd[PFD_UAPI]);
 
-		if (poll(pfd, 2, poll_timeout(tn, next, now)) < 0 &&
-		    errno != EINTR)
+		if (poll(pfd, PFD_UAPI + n_uapi, poll_timeout(tn, next, now)) <
+		    0 && errno != EINTR)
 			return -errno;
 		if (handle_signals(tn))
 			return 0;
@@ -444,12 +550,18 @@ int tunnel_run(struct tunnel *tn)
 		if (read(tn->control_event, &val, sizeof(val)) < 0 &&
 		    errno != EAGAIN)
 			return -errno;
+		uapi_server_serve(&tn->uapi, &pfd[PFD_UAPI], n_uapi,
+				  uapi_handle, tn);
+		if (atomic_load(&tn->stopping))
+			return -EIO; /* workers could not restart */
 		now = tunnel_now(tn);
 		control_drain(tn, now);
 		next = control_tick(tn, now);
 		if (now - last_stats >= 1000 * NS_PER_MS * tn->clock_scale) {
 			control_write_stats(tn);
 			last_stats = now;
+			if (lost_interface(tn))
+				return 0;
 		}
 	}
 }
@@ -466,10 +578,59 @@ static void stop_workers(struct tunnel *tn)
 		worker_destroy(&tn->workers[i]);
 }
 
+/* Workers own their sockets, so a new port means new workers on new
+ * sockets; the device (peers, sessions) is not theirs and stays. If the
+ * new workers cannot start, the tunnel stops: tunnel_run sees stopping. */
+int tunnel_set_listen_port(struct tunnel *tn, uint16_t port)
+{
+	char err[256];
+	uint16_t bound;
+	int *fds, ret;
+
+	if (port && port == tn->listen_port)
+		return 0;
+	fds = malloc(tn->n_workers * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	ret = open_socket_group(tn, port, fds, &bound);
+	if (ret) {
+		free(fds);
+		return ret;
+	}
+	stop_workers(tn);
+	atomic_store(&tn->stopping, false);
+	ret = start_workers(tn, fds, err, sizeof(err));
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	if (ret) {
+		log_error("%s: %s", tn->ifname, err);
+		atomic_store(&tn->stopping, true);
+		return ret;
+	}
+	tn->listen_port = bound;
+	log_info("%s: now on UDP port %u", tn->ifname, bound);
+	return 0;
+}
+
+/* A socket option, not I/O: setting it from the control thread does not
+ * disturb the worker that owns the socket. */
+int tunnel_set_fwmark(struct tunnel *tn, uint32_t fwmark)
+{
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		if (setsockopt(tn->workers[i].udp_fd, SOL_SOCKET, SO_MARK,
+			       &fwmark, sizeof(fwmark)))
+			return -errno;
+	tn->fwmark = fwmark;
+	return 0;
+}
+
 void tunnel_down(struct tunnel *tn)
 {
 	char err[256];
 
+	uapi_server_close(&tn->uapi);
 	if (tn->workers)
 		stop_workers(tn);
 	if (tn->netconf_done &&

@@ -14,6 +14,7 @@
 #include "src/config.h"
 #include "src/device.h"
 #include "src/epoch.h"
+#include "src/uapi_server.h"
 #include "tun/tun.h"
 
 struct worker;
@@ -21,6 +22,10 @@ struct worker;
 struct tunnel {
 	char ifname[IFNAMSIZ];
 	struct config *cfg;
+	/* The file cfg came from (SIGHUP reloads it); empty when the
+	 * interface was created unconfigured, for wg(8) to configure
+	 * through the UAPI, as a userspace implementation for wg-quick. */
+	char config_path[4096];
 	struct device dev;
 	struct tun_device tun;
 	struct netlink nl;
@@ -29,6 +34,7 @@ struct tunnel {
 	bool netconf_done;
 	unsigned mtu;
 	uint16_t listen_port;
+	uint32_t fwmark; /* on our sockets: FwMark, or the full tunnel's */
 	int sock_family; /* AF_INET6 (dual stack) or AF_INET */
 	uint64_t clock_scale; /* RINGVPN_TEST_CLOCK_SCALE, 1 normally */
 	unsigned disabled;    /* enum datapath_feature: RINGVPN_DISABLE */
@@ -42,17 +48,30 @@ struct tunnel {
 	unsigned next_sender; /* round robin for control's sends */
 	_Atomic bool stopping;
 	int signal_fd;
+	struct uapi_server uapi;
 };
 
 /* Engine time: monotonic nanoseconds, sped up by the test clock scale. */
 uint64_t tunnel_now(const struct tunnel *tn);
 
-/* Brings the interface up from cfg (which the tunnel then owns). On error
- * everything done is undone and err says what failed. */
-int tunnel_up(struct tunnel *tn, struct config *cfg, const char *ifname,
-	      char *err, size_t err_len);
+/* Brings the interface up from cfg (which the tunnel then owns), read
+ * from config_path; with config_path NULL, cfg is an empty config (no
+ * private key, no peers) and nothing but the TUN device is set up: the
+ * addresses and routes are wg-quick's business then. On error everything
+ * done is undone and err says what failed. */
+int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
+	      const char *ifname, char *err, size_t err_len);
 /* The control loop: returns on SIGINT/SIGTERM (0) or a fatal error. */
 int tunnel_run(struct tunnel *tn);
 void tunnel_down(struct tunnel *tn);
+
+/* Live changes through the UAPI (control thread). A new port gets fresh
+ * sockets and restarted workers (peers and sessions stay); -EADDRINUSE
+ * and the like leave the old ones. Port 0 picks a free one. */
+int tunnel_set_listen_port(struct tunnel *tn, uint16_t port);
+/* SO_MARK on every socket; 0 removes it. */
+int tunnel_set_fwmark(struct tunnel *tn, uint32_t fwmark);
+/* SIGHUP: the config file again, applied with wg syncconf's semantics. */
+int tunnel_reload(struct tunnel *tn, char *err, size_t err_len);
 
 #endif

@@ -25,6 +25,14 @@ static void die(const char *what, const char *detail)
 	abort();
 }
 
+static bool rule_eq(const struct netlink_rule *a, const struct netlink_rule *b)
+{
+	return a->family == b->family && a->priority == b->priority &&
+	       a->table == b->table && a->fwmark == b->fwmark &&
+	       a->has_fwmark == b->has_fwmark && a->invert == b->invert &&
+	       a->suppress_prefixlen == b->suppress_prefixlen;
+}
+
 static bool entry_eq(const struct netconf_entry *a,
 		     const struct netconf_entry *b)
 {
@@ -34,7 +42,9 @@ static bool entry_eq(const struct netconf_entry *a,
 	       a->ifindex == b->ifindex && a->family == b->family &&
 	       (!prefix || (a->prefixlen == b->prefixlen &&
 			    !memcmp(a->addr, b->addr, sizeof(a->addr)))) &&
-	       a->table == b->table && a->mtu == b->mtu;
+	       a->table == b->table && a->mtu == b->mtu &&
+	       rule_eq(&a->rule, &b->rule) && a->sysctl == b->sysctl &&
+	       a->value == b->value && !strcmp(a->record, b->record);
 }
 
 /* e's line, alone after the header, parses back to e. */

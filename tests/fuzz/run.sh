@@ -10,7 +10,7 @@ out=${2:-$(mktemp -d "${TMPDIR:-/tmp}/ringvpn-fuzz.XXXXXX")}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cc=${CLANG:-clang}
-targets="handshake data keys config journal offload"
+targets="handshake data keys config journal offload uapi"
 
 mkdir -p "$out" || exit 1
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
@@ -27,7 +27,9 @@ for f in "$top"/crypto/*.c "$top"/src/*.c "$top"/netlink/*.c "$top"/tun/*.c; do
 	case $f in "$top/src/main.c" | "$top"/src/cmd_*.c) continue ;; esac
 	srcs+=("$f")
 done
-echo '#define PACKAGE_VERSION "fuzz"' >"$out/config.h"
+# What configure's config.h gives the real build (AC_USE_SYSTEM_EXTENSIONS).
+printf '#define _GNU_SOURCE 1\n#define PACKAGE_VERSION "fuzz"\n' \
+	>"$out/config.h"
 pkgs=(libsodium libb2 liburing libmnl)
 read -ra pkg_cflags <<<"$(pkg-config --cflags "${pkgs[@]}")"
 read -ra pkg_libs <<<"$(pkg-config --libs "${pkgs[@]}")"

@@ -36,7 +36,7 @@ sum_field() {
 # shellcheck disable=SC2317 # called through check
 features_match() {
 	local name=$1 off=$2 line word
-	line=$(rv_show "$name" | sed -n 's/^data path: //p')
+	line=$(rv_show "$name" | sed -n 's/^ *data path: //p')
 	echo "$name: data path: ${line:-?}"
 	[ -n "$line" ] || return 1
 	for word in ${off//,/ }; do

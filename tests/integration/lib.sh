@@ -493,3 +493,105 @@ transfer() {
 	transfer_start "$@" || return 1
 	transfer_wait "$XFER_ID"
 }
+
+# ---------------------------------------------------------------------------
+# Many instances at once (gateway.sh): a switch, background jobs, teardown.
+
+# make_switch NS BRIDGE: a namespace holding a bridge, up; no STP, so a
+# port forwards as soon as it is up.
+make_switch() {
+	make_netns "$1"
+	ip -n "$1" link add "$2" type bridge stp_state 0
+	ip -n "$1" link set "$2" up
+}
+
+# switch_port SW_NS BRIDGE PORT NS IFNAME ADDRESS...: a veth pair, PORT on
+# BRIDGE in SW_NS and IFNAME in NS with ADDRESSes (IPv6 ones without DAD:
+# usable at once), both up.
+switch_port() {
+	local sw=$1 br=$2 port=$3 ns=$4 name=$5 a
+	shift 5
+	ip link add "$port" netns "$sw" type veth peer name "$name" netns "$ns"
+	ip -n "$sw" link set "$port" master "$br" up
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$ns" addr add "$a" dev "$name" nodad ;;
+		*) ip -n "$ns" addr add "$a" dev "$name" ;;
+		esac
+	done
+	ip -n "$ns" link set "$name" up
+}
+
+# bg_start OUT CMD...: CMD (a function too) in the background, its output
+# in OUT; sets BG_PID. bg_wait PID: its exit status, once it ended.
+bg_start() {
+	local out=$1
+	shift
+	"$@" >"$out" 2>&1 &
+	BG_PID=$!
+	lib_track_pid "$BG_PID"
+}
+
+bg_wait() {
+	local rc=0
+	wait "$1" || rc=$?
+	lib_untrack_pid "$1"
+	return "$rc"
+}
+
+# stop_pids PID...: SIGTERM to all at once, then up to 5 s for all to exit
+# and SIGKILL for the rest: tearing down many daemons one by one would
+# cost a fraction of a second each. 1 if any needed SIGKILL.
+stop_pids() {
+	local pid rc=0
+	for pid in "$@"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "$@"; do
+		if ! wait_for 5 pid_gone "$pid"; then
+			echo "process $pid ignored SIGTERM for 5 s"
+			kill -KILL "$pid" 2>/dev/null || true
+			rc=1
+		fi
+		wait "$pid" 2>/dev/null || true
+		lib_untrack_pid "$pid"
+	done
+	return "$rc"
+}
+
+# dump_instances NAME...: dump_diag for only these ringvpn or wireguard-go
+# instances (with dozens running, all of them would bury the failure).
+dump_instances() {
+	local name
+	for name in "$@"; do
+		if [ -n "${RV_NS[$name]:-}" ]; then
+			echo "--- ringvpn $name (${RV_NS[$name]}): show"
+			rv_show "$name" 2>&1 || true
+			echo "--- ringvpn $name: log (last 40 lines)"
+			tail -n 40 "${RV_LOG[$name]}" 2>/dev/null || true
+		elif [ -n "${WG_NS[$name]:-}" ]; then
+			echo "--- wireguard-go $name (${WG_NS[$name]}): wg show"
+			ip netns exec "${WG_NS[$name]}" wg show "$name" 2>&1 ||
+				true
+			echo "--- wireguard-go $name: log (last 20 lines)"
+			tail -n 20 "${WG_LOG[$name]}" 2>/dev/null || true
+		fi
+	done
+}
+
+# mem_used_mib: memory in use on the machine (MemTotal - MemAvailable).
+mem_used_mib() {
+	awk '$1 == "MemTotal:" { t = $2 } $1 == "MemAvailable:" { a = $2 }
+		END { print int((t - a) / 1024) }' /proc/meminfo
+}
+
+# rss_mib PID...: the resident memory of these processes together.
+rss_mib() {
+	local pid kib=0 v
+	for pid in "$@"; do
+		v=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status" \
+			2>/dev/null || true)
+		kib=$((kib + ${v:-0}))
+	done
+	echo $((kib / 1024))
+}

@@ -29,7 +29,7 @@ show_threads() {
 	local want=$3 name threads workers rc=0
 	for name in "$1" "$2"; do
 		threads=$(rv_show "$name" | awk '$1 == "threads:" { print $2 }')
-		workers=$(rv_show "$name" | grep -c '^worker ' || true)
+		workers=$(rv_show "$name" | grep -c '^ *worker ' || true)
 		echo "$name: threads: ${threads:-none}, $workers worker lines"
 		[ "$threads" = "$want" ] && [ "$workers" -eq "$want" ] || rc=1
 	done

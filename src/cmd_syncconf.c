@@ -1,0 +1,125 @@
+/* ringvpn syncconf NAME [CONFIG]: apply a changed config file to a running
+ * interface with `wg syncconf` semantics (src/config_sync.h). With CONFIG
+ * the file is parsed here, errors are reported here, and the change goes
+ * through the UAPI socket; without it the daemon is sent SIGHUP and
+ * re-reads the file it was started from (errors then go to its log). */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/keys.h"
+#include "src/commands.h"
+#include "src/config.h"
+#include "src/config_sync.h"
+#include "src/rundir.h"
+#include "src/uapi_client.h"
+
+#define SYNCCONF_USAGE "syncconf NAME [CONFIG]"
+
+/* The public keys the interface has now, from a get reply. */
+static size_t current_keys(char *reply, uint8_t (**keys)[32])
+{
+	size_t n = 0, cap = 0;
+	char *save = NULL;
+
+	*keys = NULL;
+	for (char *l = strtok_r(reply, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "public_key=", 11))
+			continue;
+		if (n == cap) {
+			void *p = realloc(*keys, (cap = cap * 2 + 64) *
+						 sizeof(**keys));
+
+			if (!p)
+				break;
+			*keys = p;
+		}
+		if (!key_from_hex((*keys)[n], l + 11))
+			n++;
+	}
+	return n;
+}
+
+static int build_request(const char *ifname, const struct config *cfg,
+			 char **req, size_t *len)
+{
+	static const char get[] = "get=1\n\n";
+	uint8_t (*keys)[32] = NULL;
+	char *reply, err[512];
+	size_t n;
+	FILE *f;
+	int ret = uapi_client_request(ifname, get, sizeof(get) - 1, &reply);
+
+	if (ret) {
+		fprintf(stderr, "ringvpn: syncconf: %s: %s\n", ifname,
+			ret == -ENOENT ? "not up" : strerror(-ret));
+		free(reply);
+		return ret;
+	}
+	n = current_keys(reply, &keys);
+	sodium_memzero(reply, strlen(reply));
+	free(reply);
+	f = open_memstream(req, len);
+	if (!f) {
+		free(keys);
+		return -ENOMEM;
+	}
+	fputs("set=1\n", f);
+	ret = config_sync_body(cfg, (const uint8_t(*)[32])keys, n, f, err,
+			       sizeof(err));
+	fputs("\n", f);
+	free(keys);
+	if (fclose(f) && !ret)
+		ret = -ENOMEM;
+	if (ret)
+		fprintf(stderr, "ringvpn: syncconf: %s\n", err);
+	return ret;
+}
+
+static int sync_file(const char *ifname, const char *path)
+{
+	struct config cfg;
+	char err[512], *req = NULL, *reply = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (config_load(&cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "ringvpn: %s\n", err);
+		return 1;
+	}
+	ret = build_request(ifname, &cfg, &req, &len);
+	config_free(&cfg);
+	if (!ret) {
+		ret = uapi_client_request(ifname, req, len, &reply);
+		if (ret)
+			fprintf(stderr, "ringvpn: syncconf: %s refused the "
+				"change: %s\n", ifname, strerror(-ret));
+	}
+	if (req)
+		sodium_memzero(req, len);
+	free(req);
+	free(reply);
+	return ret ? 1 : 0;
+}
+
+int syncconf_main(int argc, char **argv)
+{
+	pid_t pid;
+
+	if (command_wants_help(argc, argv))
+		return command_usage(stdout, SYNCCONF_USAGE, 0);
+	if (argc != 2 && argc != 3)
+		return command_usage(stderr, SYNCCONF_USAGE, 1);
+	if (argc == 3)
+		return sync_file(argv[1], argv[2]);
+	pid = rundir_read_pid(argv[1]);
+	if (pid <= 0 || kill(pid, SIGHUP)) {
+		fprintf(stderr, "ringvpn: %s is not up\n", argv[1]);
+		return 1;
+	}
+	return 0;
+}

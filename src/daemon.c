@@ -1,0 +1,177 @@
+#include "src/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "src/hooks.h"
+#include "src/log.h"
+#include "src/netconf.h"
+#include "src/rundir.h"
+#include "src/tunnel.h"
+
+static int write_pid_file(const char *ifname)
+{
+	char path[256];
+	FILE *f;
+	int ret = rundir_path(ifname, "pid", path, sizeof(path));
+
+	if (ret)
+		return ret;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) ? -errno : 0;
+}
+
+static void remove_pid_file(const char *ifname)
+{
+	char path[256];
+
+	if (!rundir_path(ifname, "pid", path, sizeof(path)))
+		unlink(path);
+}
+
+/* In the daemon: stdio to /dev/null, logs to syslog, a session of its own. */
+static void detach(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setsid();
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
+/* Failing down hooks do not stop the way down: they are only reported. */
+static void run_down_hooks(const struct config_strings *hooks,
+			   const char *ifname)
+{
+	char err[512];
+
+	if (hooks_run(hooks, ifname, err, sizeof(err)))
+		log_warn("%s: %s", ifname, err);
+}
+
+/* PreUp, the tunnel, the pid file, PostUp; on failure everything done
+ * is undone and err says why. */
+static int bring_up(struct tunnel *tn, struct config *cfg,
+		    const char *config_path, const char *ifname, char *err,
+		    size_t err_len)
+{
+	int ret = config_path ? netconf_check_tools(cfg, err, err_len) : 0;
+
+	if (!ret)
+		ret = hooks_run(&cfg->pre_up, ifname, err, err_len);
+	if (ret)
+		return ret;
+	ret = tunnel_up(tn, cfg, config_path, ifname, err, err_len);
+	if (ret)
+		return ret;
+	ret = write_pid_file(ifname);
+	if (ret)
+		snprintf(err, err_len, "cannot write the pid file: %s",
+			 strerror(-ret));
+	if (!ret)
+		ret = hooks_run(&cfg->post_up, ifname, err, err_len);
+	if (ret) {
+		tunnel_down(tn);
+		remove_pid_file(ifname);
+	}
+	return ret;
+}
+
+static void report(int report_fd, const char *err)
+{
+	if (report_fd < 0) {
+		if (*err)
+			log_error("%s", err);
+		return;
+	}
+	if (write(report_fd, err, strlen(err) + 1) < 0 && !*err)
+		log_warn("lost the parent process");
+	close(report_fd);
+}
+
+/* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
+ * success or the error message. */
+static int serve(struct config *cfg, const char *config_path,
+		 const char *ifname, int report_fd)
+{
+	struct tunnel tn;
+	char err[512] = "";
+	int ret;
+
+	/* Keys in memory: no core dumps. */
+	prctl(PR_SET_DUMPABLE, 0);
+	if (bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {
+		report(report_fd, err);
+		return 1;
+	}
+	log_info("%s is up: %u threads, UDP port %u", ifname, tn.n_workers,
+		 tn.listen_port);
+	report(report_fd, "");
+	if (report_fd >= 0) {
+		detach();
+		log_setup(LOG_LEVEL_INFO, true, "ringvpn");
+	}
+	ret = tunnel_run(&tn);
+	log_info("%s is going down", ifname);
+	run_down_hooks(&cfg->pre_down, ifname);
+	tunnel_down(&tn);
+	remove_pid_file(ifname);
+	run_down_hooks(&cfg->post_down, ifname);
+	return ret ? 1 : 0;
+}
+
+/* The parent waits for the daemon's word: "" means up. */
+static int wait_for_daemon(int fd, pid_t child)
+{
+	char msg[512];
+	ssize_t n = read(fd, msg, sizeof(msg) - 1);
+
+	close(fd);
+	if (n == 1 && msg[0] == '\0')
+		return 0;
+	if (n > 0) {
+		msg[n] = '\0';
+		fprintf(stderr, "ringvpn: %s\n", msg);
+	} else {
+		fprintf(stderr, "ringvpn: the daemon died during start-up\n");
+	}
+	waitpid(child, NULL, 0);
+	return 1;
+}
+
+int daemon_serve(struct config *cfg, const char *config_path,
+		 const char *ifname, bool foreground)
+{
+	int pipefd[2], ret;
+	pid_t pid;
+
+	if (foreground)
+		return serve(cfg, config_path, ifname, -1);
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe2(pipefd, O_CLOEXEC) || (pid = fork()) < 0) {
+		perror("ringvpn: cannot start the daemon");
+		return 1;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		ret = serve(cfg, config_path, ifname, pipefd[1]);
+		config_free(cfg);
+		_exit(ret);
+	}
+	close(pipefd[1]);
+	return wait_for_daemon(pipefd[0], pid);
+}

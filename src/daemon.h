@@ -1,0 +1,19 @@
+/* Serving an interface: in the foreground, or as a daemon whose parent
+ * returns only once the interface is up (or says why it is not), so that
+ * `ringvpn up` and wg-quick's `ringvpn IFNAME` report errors and can go
+ * on right away. The hooks of a config run here, in wg-quick's order:
+ * PreUp, (up), PostUp ... PreDown, (down), PostDown. */
+#ifndef RINGVPN_SRC_DAEMON_H
+#define RINGVPN_SRC_DAEMON_H
+
+#include <stdbool.h>
+
+#include "src/config.h"
+
+/* config_path NULL: cfg is empty and the interface is left unconfigured
+ * for the UAPI. Returns the process exit status (0 or 1); cfg is still
+ * the caller's to free. */
+int daemon_serve(struct config *cfg, const char *config_path,
+		 const char *ifname, bool foreground);
+
+#endif
