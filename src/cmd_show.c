@@ -1,7 +1,8 @@
-/* ringvpn show [NAME]: the `wg show` view of an interface, read through
- * its UAPI socket, then ringvpn's own facts (threads, the data path in
- * use, per-worker counters) from the file the daemon rewrites every
- * second and on SIGUSR1. Without NAME, every interface ringvpn serves. */
+/* ringvpn show [NAME [dump]]: the `wg show` view of an interface, read
+ * through its UAPI socket, then ringvpn's own facts (threads, the data
+ * path in use, per-worker counters) from the file the daemon rewrites
+ * every second and on SIGUSR1. Without NAME, every interface ringvpn
+ * serves; with dump, wg show's tab-separated form and nothing else. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -15,8 +16,9 @@
 #include "src/commands.h"
 #include "src/rundir.h"
 #include "src/uapi_client.h"
+#include "src/uapi_view.h"
 
-#define SHOW_USAGE "show [NAME]"
+#define SHOW_USAGE "show [NAME [dump]]"
 
 /* "1 minute, 5 seconds" as wg prints durations. */
 static void print_ago(unsigned long long secs)
@@ -61,44 +63,38 @@ static void print_bytes(unsigned long long b)
 	printf("%.2f %s", v, unit[i]);
 }
 
-static void print_b64_of_hex(const char *label, const char *hex, bool derive)
+static const char *b64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[32])
 {
-	uint8_t key[WG_KEY_LEN], pub[WG_KEY_LEN];
-	char b64[WG_KEY_B64_LEN + 1];
-
-	if (key_from_hex(key, hex))
-		return;
-	if (derive) {
-		key_public_from_private(pub, key);
-		key_to_base64(b64, pub);
-		printf("  %s: %s\n", label, b64);
-	} else {
-		key_to_base64(b64, key);
-		printf("%s: %s\n", label, b64);
-	}
-	sodium_memzero(key, sizeof(key));
+	key_to_base64(out, key);
+	return out;
 }
 
-struct peer_view {
-	bool open;
-	char allowed[4096];
-	unsigned long long handshake, rx, tx, keepalive;
-	bool psk;
-	char endpoint[80];
-};
-
-static void flush_peer(struct peer_view *p)
+/* "a,b" as "a, b". */
+static void print_list(const char *csv)
 {
-	if (!p->open)
-		return;
-	if (p->psk)
+	for (; *csv; csv++) {
+		if (*csv == ',')
+			fputs(", ", stdout);
+		else
+			putchar(*csv);
+	}
+}
+
+static void print_peer(const struct uapi_peer_view *p, time_t now)
+{
+	char key[WG_KEY_B64_LEN + 1];
+
+	printf("\npeer: %s\n", b64(key, p->public_key));
+	if (p->has_psk)
 		printf("  preshared key: (hidden)\n");
 	if (p->endpoint[0])
 		printf("  endpoint: %s\n", p->endpoint);
-	printf("  allowed ips: %s\n", p->allowed[0] ? p->allowed : "(none)");
-	if (p->handshake) {
+	printf("  allowed ips: ");
+	print_list(p->allowed_ips ? p->allowed_ips : "(none)");
+	printf("\n");
+	if (p->handshake_sec) {
 		printf("  latest handshake: ");
-		print_ago((unsigned long long)time(NULL) - p->handshake);
+		print_ago((unsigned long long)now - p->handshake_sec);
 		printf("\n");
 	}
 	if (p->rx || p->tx) {
@@ -109,71 +105,69 @@ static void flush_peer(struct peer_view *p)
 		printf(" sent\n");
 	}
 	if (p->keepalive)
-		printf("  persistent keepalive: every %llu seconds\n",
+		printf("  persistent keepalive: every %u seconds\n",
 		       p->keepalive);
-	memset(p, 0, sizeof(*p));
 }
 
-static void peer_line(struct peer_view *p, const char *key, const char *v)
+/* Newest handshake first, as wg show sorts. */
+static int by_handshake(const void *a, const void *b)
 {
-	if (!strcmp(key, "preshared_key"))
-		p->psk = strspn(v, "0") != strlen(v);
-	else if (!strcmp(key, "endpoint"))
-		snprintf(p->endpoint, sizeof(p->endpoint), "%s", v);
-	else if (!strcmp(key, "last_handshake_time_sec"))
-		p->handshake = strtoull(v, NULL, 10);
-	else if (!strcmp(key, "rx_bytes"))
-		p->rx = strtoull(v, NULL, 10);
-	else if (!strcmp(key, "tx_bytes"))
-		p->tx = strtoull(v, NULL, 10);
-	else if (!strcmp(key, "persistent_keepalive_interval"))
-		p->keepalive = strtoull(v, NULL, 10);
-	else if (!strcmp(key, "allowed_ip")) {
-		size_t n = strlen(p->allowed);
+	const struct uapi_peer_view *x = a, *y = b;
 
-		snprintf(p->allowed + n, sizeof(p->allowed) - n, "%s%s",
-			 n ? ", " : "", v);
-	}
+	return x->handshake_sec < y->handshake_sec ? 1 :
+	       x->handshake_sec > y->handshake_sec ? -1 : 0;
 }
 
-static void device_line(const char *key, const char *v)
+static void print_wg_view(const char *ifname, struct uapi_view *v)
 {
-	if (!strcmp(key, "private_key")) {
-		print_b64_of_hex("public key", v, true);
-		printf("  private key: (hidden)\n");
-	} else if (!strcmp(key, "listen_port")) {
-		printf("  listening port: %s\n", v);
-	} else if (!strcmp(key, "fwmark")) {
-		printf("  fwmark: 0x%lx\n", strtoul(v, NULL, 10));
-	}
-}
-
-/* The get reply, line by line, in wg show's words. */
-static void print_wg_view(const char *ifname, char *reply)
-{
-	struct peer_view p = { 0 };
-	char *save = NULL;
+	char key[WG_KEY_B64_LEN + 1];
+	time_t now = time(NULL);
 
 	printf("interface: %s\n", ifname);
-	for (char *l = strtok_r(reply, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(l, '=');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (!strcmp(l, "public_key")) {
-			flush_peer(&p);
-			printf("\n");
-			print_b64_of_hex("peer", v, false);
-			p.open = true;
-		} else if (p.open) {
-			peer_line(&p, l, v);
-		} else {
-			device_line(l, v);
-		}
+	if (v->has_private_key) {
+		printf("  public key: %s\n", b64(key, v->public_key));
+		printf("  private key: (hidden)\n");
 	}
-	flush_peer(&p);
+	if (v->listen_port)
+		printf("  listening port: %u\n", v->listen_port);
+	if (v->fwmark)
+		printf("  fwmark: 0x%x\n", v->fwmark);
+	qsort(v->peers, v->n_peers, sizeof(*v->peers), by_handshake);
+	for (size_t i = 0; i < v->n_peers; i++)
+		print_peer(&v->peers[i], now);
+}
+
+/* wg show NAME dump's tab-separated form, field for field: keys too, as
+ * wg prints them (the socket is root's alone). */
+static void print_dump(const struct uapi_view *v)
+{
+	char key[WG_KEY_B64_LEN + 1], psk[WG_KEY_B64_LEN + 1];
+
+	printf("%s\t", v->has_private_key ? b64(key, v->private_key) :
+		"(none)");
+	printf("%s\t%u\t", v->has_private_key ? b64(key, v->public_key) :
+	       "(none)", v->listen_port);
+	if (v->fwmark)
+		printf("0x%x\n", v->fwmark);
+	else
+		printf("off\n");
+	sodium_memzero(key, sizeof(key));
+	for (size_t i = 0; i < v->n_peers; i++) {
+		const struct uapi_peer_view *p = &v->peers[i];
+
+		printf("%s\t%s\t%s\t%s\t%llu\t%llu\t%llu\t",
+		       b64(key, p->public_key),
+		       p->has_psk ? b64(psk, p->psk) : "(none)",
+		       p->endpoint[0] ? p->endpoint : "(none)",
+		       p->allowed_ips ? p->allowed_ips : "(none)",
+		       (unsigned long long)p->handshake_sec,
+		       (unsigned long long)p->rx, (unsigned long long)p->tx);
+		if (p->keepalive)
+			printf("%u\n", p->keepalive);
+		else
+			printf("off\n");
+	}
+	sodium_memzero(psk, sizeof(psk));
 }
 
 /* The daemon's own facts: its stats file but the interface line (the
@@ -199,21 +193,31 @@ static void print_facts(const char *ifname)
 	fclose(f);
 }
 
-static int show_one(const char *ifname)
+static int show_one(const char *ifname, bool dump)
 {
 	static const char req[] = "get=1\n\n";
+	struct uapi_view v;
 	char *reply;
 	int ret = uapi_client_request(ifname, req, sizeof(req) - 1, &reply);
 
+	if (!ret)
+		ret = uapi_view_parse(&v, reply);
+	if (reply) {
+		sodium_memzero(reply, strlen(reply)); /* the private key */
+		free(reply);
+	}
 	if (ret) {
 		fprintf(stderr, "ringvpn: show %s: %s\n", ifname,
 			ret == -ENOENT ? "not up" : strerror(-ret));
-		free(reply);
 		return 1;
 	}
-	print_wg_view(ifname, reply);
-	free(reply);
-	print_facts(ifname);
+	if (dump) {
+		print_dump(&v);
+	} else {
+		print_wg_view(ifname, &v);
+		print_facts(ifname);
+	}
+	uapi_view_free(&v);
 	return 0;
 }
 
@@ -239,7 +243,7 @@ static int show_all(void)
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 4), e->d_name);
 		if (n++)
 			printf("\n");
-		status |= show_one(name);
+		status |= show_one(name, false);
 	}
 	if (d)
 		closedir(d);
@@ -250,7 +254,7 @@ int show_main(int argc, char **argv)
 {
 	if (command_wants_help(argc, argv))
 		return command_usage(stdout, SHOW_USAGE, 0);
-	if (argc > 2)
+	if (argc > 3 || (argc == 3 && strcmp(argv[2], "dump")))
 		return command_usage(stderr, SHOW_USAGE, 1);
-	return argc == 2 ? show_one(argv[1]) : show_all();
+	return argc >= 2 ? show_one(argv[1], argc == 3) : show_all();
 }

@@ -199,6 +199,15 @@ syncconf_keeps_sessions() {
 		! ip netns exec "$NS_A" wg show "$IF_A" peers | grep -qx "$PUB_C"
 }
 
+# Same fields as wg's dump (the counters may move between the two calls).
+show_dump_is_wgs() {
+	local ours theirs
+	ours=$(in_rv "$IF_A" "$RINGVPN" show "$IF_A" dump | cut -f1-4,8 | sort)
+	theirs=$(ip netns exec "$NS_A" wg show "$IF_A" dump | cut -f1-4,8 | sort)
+	[ "$ours" = "$theirs" ] ||
+		{ diff <(echo "$theirs") <(echo "$ours"); false; }
+}
+
 show_has_both_views() {
 	in_rv "$IF_A" "$RINGVPN" show "$IF_A" >"$TMP/show"
 	cat "$TMP/show"
@@ -288,6 +297,7 @@ check "listen port changes live; the peer roams to it" port_changes_live
 check "wg syncconf adds/removes peers, keeps the session" \
 	syncconf_keeps_sessions
 check "ringvpn show: wg view and ringvpn's facts" show_has_both_views
+check "ringvpn show NAME dump: wg show dump's fields" show_dump_is_wgs
 check "deleting the interface stops the daemon and removes the socket" \
 	gone_with_interface
 check "wg-quick up/down with WG_QUICK_USERSPACE_IMPLEMENTATION=ringvpn" \
