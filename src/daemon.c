@@ -12,6 +12,7 @@
 #include "src/hooks.h"
 #include "src/log.h"
 #include "src/netconf.h"
+#include "src/privilege.h"
 #include "src/rundir.h"
 #include "src/tunnel.h"
 
@@ -119,6 +120,11 @@ static int serve(struct config *cfg, const char *config_path,
 	}
 	log_info("%s is up: %u threads, UDP port %u", ifname, tn.n_workers,
 		 tn.listen_port);
+	/* Everything that needed more than the network capabilities (the
+	 * TUN device, the run and UAPI directories) is done. */
+	if ((ret = privilege_drop()))
+		log_warn("%s: cannot drop capabilities: %s", ifname,
+			 strerror(-ret));
 	report(report_fd, "");
 	if (report_fd >= 0) {
 		detach();
