@@ -1,8 +1,7 @@
-/* ringvpn up [-f] CONFIG|NAME: bring an interface up from a config file
+/* ringvpn up [-f] [-v|-q] CONFIG|NAME: bring an interface up from a config file
  * and serve it, in the background unless -f. Errors are reported before
  * `up` returns: the daemon tells its parent through a pipe once the
  * interface is up, or why it is not. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "src/config.h"
 #include "src/daemon.h"
 
-#define UP_USAGE "up [-f|--foreground] CONFIG|NAME"
+#define UP_USAGE "up " DAEMON_OPTIONS_USAGE " CONFIG|NAME"
 
 /* NAME alone means /etc/ringvpn/NAME.conf, as wg-quick does with
  * /etc/wireguard. */
@@ -25,42 +24,18 @@ static void config_path(const char *arg, char *out, size_t len)
 		snprintf(out, len, "/etc/ringvpn/%s.conf", arg);
 }
 
-static int parse_args(int argc, char **argv, bool *foreground,
-		      const char **target)
-{
-	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
-		if (c == 'f')
-			*foreground = true;
-		else
-			return c == 'h' ? 2 : 1;
-	}
-	if (optind != argc - 1)
-		return 1;
-	*target = argv[optind];
-	return 0;
-}
-
 int up_main(int argc, char **argv)
 {
 	struct config cfg;
 	char path[4096], ifname[16], err[512];
-	const char *target = NULL;
-	bool foreground = false;
+	struct daemon_options o;
 	int ret;
 
-	ret = parse_args(argc, argv, &foreground, &target);
+	ret = daemon_options_parse(argc, argv, &o);
 	if (ret)
 		return command_usage(ret == 2 ? stdout : stderr, UP_USAGE,
 				     ret == 2 ? 0 : 1);
-	config_path(target, path, sizeof(path));
+	config_path(o.operand, path, sizeof(path));
 	if (config_ifname_from_path(path, ifname)) {
 		fprintf(stderr, "ringvpn: `%s' does not name a valid interface "
 			"(1-15 characters of letters, digits and _=+.-)\n", path);
@@ -74,7 +49,7 @@ int up_main(int argc, char **argv)
 		fprintf(stderr, "%s\n", cfg.warnings.v[i]);
 	if (cfg.save_config)
 		fprintf(stderr, "ringvpn: SaveConfig is accepted and ignored\n");
-	ret = daemon_serve(&cfg, path, ifname, foreground);
+	ret = daemon_serve(&cfg, path, ifname, &o);
 	config_free(&cfg);
 	return ret;
 }

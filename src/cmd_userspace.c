@@ -1,4 +1,4 @@
-/* ringvpn [-f|--foreground] IFNAME: the calling convention of a WireGuard
+/* ringvpn [-f|--foreground] [-v|-q] IFNAME: the calling convention of a WireGuard
  * userspace implementation (wireguard.com/xplatform), so that
  * WG_QUICK_USERSPACE_IMPLEMENTATION=ringvpn wg-quick up wg0 works: create
  * the interface with no keys, no peers and no addresses, serve the UAPI
@@ -13,27 +13,21 @@
 
 int userspace_main(int argc, char **argv)
 {
+	struct daemon_options o;
 	struct config cfg;
-	bool foreground = false;
-	const char *ifname;
-	int ret;
+	int ret = daemon_options_parse(argc, argv, &o);
 
-	if (argc == 3 && (!strcmp(argv[1], "-f") ||
-			  !strcmp(argv[1], "--foreground"))) {
-		foreground = true;
-		ifname = argv[2];
-	} else if (argc == 2) {
-		ifname = argv[1];
-	} else {
-		return command_usage(stderr, "[-f|--foreground] INTERFACE", 1);
-	}
-	if (!netconf_ifname_valid(ifname)) {
+	if (ret)
+		return command_usage(ret == 2 ? stdout : stderr,
+				     DAEMON_OPTIONS_USAGE " INTERFACE",
+				     ret == 2 ? 0 : 1);
+	if (!netconf_ifname_valid(o.operand)) {
 		fprintf(stderr, "ringvpn: `%s' is not a valid interface name\n",
-			ifname);
+			o.operand);
 		return 1;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	ret = daemon_serve(&cfg, NULL, ifname, foreground);
+	ret = daemon_serve(&cfg, NULL, o.operand, &o);
 	config_free(&cfg);
 	return ret;
 }

@@ -160,11 +160,16 @@ static void on_handshake(struct tunnel *tn, struct msg *m, bool under_load,
 {
 	struct handshake_outcome out;
 	struct peer *peer;
+	int ret = protocol_receive_handshake(&tn->dev, m->data, m->len,
+					     (struct sockaddr *)&m->addr,
+					     under_load, now, &out);
 
-	if (protocol_receive_handshake(&tn->dev, m->data, m->len,
-				       (struct sockaddr *)&m->addr, under_load,
-				       now, &out))
+	if (ret) {
+		log_debug_ratelimited(&tn->log_handshake,
+				      "%s: handshake message dropped: %s",
+				      tn->ifname, strerror(-ret));
 		return;
+	}
 	if (out.reply_len)
 		send_datagram(tn, &m->addr, m->addr_len, out.reply,
 			      out.reply_len);
@@ -289,7 +294,8 @@ static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
 
 	if (actions & TIMER_GIVE_UP) {
 		short_key(who, peer);
-		log_info("%s: peer %s: no handshake after %d seconds, giving up",
+		log_info("%s: peer %s: unreachable: no handshake after %d "
+			 "seconds, giving up until there is traffic for it",
 			 tn->ifname, who, REKEY_ATTEMPT_TIME);
 		peer_drop_staged(peer);
 	}
@@ -307,12 +313,35 @@ struct tick_ctx {
 	uint64_t next;
 };
 
+/* Workers roam endpoints without logging (they never do); the control
+ * thread notices the seqlock moved and says where the peer went. The
+ * first look only records: the configured endpoint is no news. */
+static void log_roaming(struct tunnel *tn, struct peer *peer)
+{
+	uint32_t seq = atomic_load_explicit(&peer->endpoint_seq,
+					    memory_order_acquire);
+	char who[9], where[SOCKADDR_TEXT_MAX];
+	struct sockaddr_storage ep;
+	bool first = !peer->endpoint_seq_logged;
+
+	if (seq == peer->endpoint_seq_logged || (seq & 1))
+		return; /* unchanged, or a write in progress */
+	peer->endpoint_seq_logged = seq ? seq : 2;
+	if (first || !peer_get_endpoint(peer, &ep))
+		return;
+	short_key(who, peer);
+	sockaddr_to_text(&ep, where);
+	log_info("%s: peer %s: endpoint changed to %s", tn->ifname, who,
+		 where);
+}
+
 static void tick_peer(struct peer *peer, void *arg)
 {
 	struct tick_ctx *ctx = arg;
 	uint64_t deadline;
 
 	fold_facts(peer);
+	log_roaming(ctx->tn, peer);
 	act(ctx->tn, peer, timers_expire(&peer->timers, ctx->now), ctx->now);
 	deadline = timers_next_deadline(&peer->timers);
 	if (deadline && (!ctx->next || deadline < ctx->next))

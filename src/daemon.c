@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,21 +106,39 @@ static void report(int report_fd, const char *err)
 
 /* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
  * success or the error message. */
+/* READY=1 with the facts systemctl status shows. */
+static void notify_ready(const struct tunnel *tn)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld\nSTATUS=%s up: %u "
+		 "threads, UDP port %u", (long)getpid(), tn->ifname,
+		 tn->n_workers, tn->listen_port);
+	if (notify_send(&tn->notify, msg))
+		log_debug("%s: systemd did not take READY=1", tn->ifname);
+}
+
 static int serve(struct config *cfg, const char *config_path,
 		 const char *ifname, int report_fd)
 {
+	struct notifier notify;
 	struct tunnel tn;
 	char err[512] = "";
 	int ret;
 
 	/* Keys in memory: no core dumps. */
 	prctl(PR_SET_DUMPABLE, 0);
+	notify_init(&notify);
 	if (bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {
 		report(report_fd, err);
 		return 1;
 	}
+	tn.notify = notify;
 	log_info("%s is up: %u threads, UDP port %u", ifname, tn.n_workers,
 		 tn.listen_port);
+	log_debug("%s: %zu peers, MTU %u, fwmark 0x%x, config %s", ifname,
+		  tn.dev.peers.count, tn.mtu, tn.fwmark,
+		  config_path ? config_path : "(none: UAPI)");
 	/* Everything that needed more than the network capabilities (the
 	 * TUN device, the run and UAPI directories) is done. */
 	if ((ret = privilege_drop()))
@@ -128,9 +147,11 @@ static int serve(struct config *cfg, const char *config_path,
 	report(report_fd, "");
 	if (report_fd >= 0) {
 		detach();
-		log_setup(LOG_LEVEL_INFO, true, "ringvpn");
+		log_setup(log_level(), true, "ringvpn");
 	}
+	notify_ready(&tn);
 	ret = tunnel_run(&tn);
+	notify_send(&tn.notify, "STOPPING=1");
 	log_info("%s is going down", ifname);
 	run_down_hooks(&cfg->pre_down, ifname);
 	tunnel_down(&tn);
@@ -158,13 +179,43 @@ static int wait_for_daemon(int fd, pid_t child)
 	return 1;
 }
 
+int daemon_options_parse(int argc, char **argv, struct daemon_options *o)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fvqh", opts, NULL)) != -1) {
+		if (c == 'f')
+			o->foreground = true;
+		else if (c == 'v')
+			o->verbose = 1;
+		else if (c == 'q')
+			o->verbose = -1;
+		else
+			return c == 'h' ? 2 : 1;
+	}
+	if (optind != argc - 1)
+		return 1;
+	o->operand = argv[optind];
+	return 0;
+}
+
 int daemon_serve(struct config *cfg, const char *config_path,
-		 const char *ifname, bool foreground)
+		 const char *ifname, const struct daemon_options *o)
 {
 	int pipefd[2], ret;
 	pid_t pid;
 
-	if (foreground)
+	log_setup(log_level_choose(o->verbose), false, "ringvpn");
+	if (o->foreground)
 		return serve(cfg, config_path, ifname, -1);
 	fflush(stdout);
 	fflush(stderr);

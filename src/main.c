@@ -1,4 +1,5 @@
 /* ringvpn: a table of subcommands and nothing else. */
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static const struct command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: ringvpn <cmd> [<args>]\n"
-		     "       ringvpn [-f|--foreground] INTERFACE\n\n"
+		     "       ringvpn [-f|--foreground] [-v|--verbose] "
+		     "[-q|--quiet] INTERFACE\n\n"
 		     "Available subcommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name,
@@ -58,7 +60,7 @@ int main(int argc, char **argv)
 			return commands[i].main(argc - 1, argv + 1);
 	/* Not a subcommand: the userspace-implementation convention,
 	 * `ringvpn [-f] IFNAME`, when it looks like one. */
-	if (argv[1][0] == '-' || (argc == 2 && strlen(argv[1]) < 16))
+	if (argv[1][0] == '-' || (argc == 2 && strlen(argv[1]) < IFNAMSIZ))
 		return userspace_main(argc, argv);
 	fprintf(stderr, "ringvpn: invalid subcommand `%s'\n", argv[1]);
 	usage(stderr);

@@ -82,6 +82,7 @@ struct peer {
 	 * for the workers to pass an epoch, and messages about it that are
 	 * still queued are ignored. */
 	bool removed;
+	uint32_t endpoint_seq_logged; /* for "endpoint changed" lines */
 	uint16_t persistent_keepalive;
 	struct staged_packet *staged_first, *staged_last; /* oldest first */
 	unsigned staged_count; /* at most PEER_MAX_STAGED */

@@ -456,20 +456,32 @@ fail:
 	return ret;
 }
 
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void reload(struct tunnel *tn)
 {
-	char err[512];
+	char err[512], msg[64];
 
 	if (!tn->config_path[0]) {
 		log_warn("%s: SIGHUP: no config file to reload (configured "
 			 "through the UAPI)", tn->ifname);
 		return;
 	}
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)monotonic_usec());
+	notify_send(&tn->notify, msg);
 	if (tunnel_reload(tn, err, sizeof(err)))
 		log_error("%s: reload of %s failed: %s", tn->ifname,
 			  tn->config_path, err);
 	else
 		log_info("%s: reloaded %s", tn->ifname, tn->config_path);
+	notify_send(&tn->notify, "READY=1");
 }
 
 static bool handle_signals(struct tunnel *tn)

@@ -14,6 +14,8 @@
 #include "src/config.h"
 #include "src/device.h"
 #include "src/epoch.h"
+#include "src/log.h"
+#include "src/notify.h"
 #include "src/uapi_server.h"
 #include "tun/tun.h"
 
@@ -49,6 +51,8 @@ struct tunnel {
 	_Atomic bool stopping;
 	int signal_fd;
 	struct uapi_server uapi;
+	struct log_ratelimit log_handshake; /* dropped handshake messages */
+	struct notifier notify; /* systemd, set by the daemon once up */
 };
 
 /* Engine time: monotonic nanoseconds, sped up by the test clock scale. */

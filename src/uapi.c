@@ -141,6 +141,22 @@ int uapi_apply(struct tunnel *tn, const struct uapi_set *s)
 	return ret;
 }
 
+/* One line per change a person made with wg set, wg syncconf, ... */
+static void log_change(struct tunnel *tn, const struct uapi_set *s)
+{
+	size_t removed = 0;
+
+	for (size_t i = 0; i < s->n_peers; i++)
+		removed += s->peers[i].remove;
+	log_info("%s: configuration changed through the UAPI: %s%s%s%s%zu "
+		 "peer(s) set, %zu removed", tn->ifname,
+		 s->set_private_key ? "private key, " : "",
+		 s->set_listen_port ? "listen port, " : "",
+		 s->set_fwmark ? "fwmark, " : "",
+		 s->replace_peers ? "all peers replaced, " : "",
+		 s->n_peers - removed, removed);
+}
+
 static void handle_set(struct tunnel *tn, const char *body, size_t len,
 		       FILE *reply)
 {
@@ -155,6 +171,8 @@ static void handle_set(struct tunnel *tn, const char *body, size_t len,
 		if (ret)
 			log_warn("%s: UAPI set failed: %s", tn->ifname,
 				 strerror(-ret));
+		else if (len)
+			log_change(tn, &s);
 		uapi_set_free(&s);
 	}
 	fprintf(reply, "errno=%d\n\n", ret);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "src/buf_pool.h"
+#include "src/log.h"
 #include "src/msg_ring.h"
 
 struct tunnel;
@@ -87,6 +88,7 @@ struct worker {
 	struct msg_ring *out;	/* worker -> control */
 	bool out_pushed;	/* wake the control thread after this batch */
 	struct worker_stats stats;
+	struct log_ratelimit log_rx; /* datagrams dropped on receive */
 };
 
 /* Sets up the ring, buffers and queues with the features in `allowed`

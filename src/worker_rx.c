@@ -84,6 +84,7 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 {
 	struct data_outcome out;
 	size_t inner;
+	int ret;
 
 	switch (protocol_classify(msg, len)) {
 	case MESSAGE_DATA:
@@ -95,10 +96,18 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 		return;
 	default:
 		stat_inc(&w->stats.drops);
+		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
+				      "datagram of %zu bytes that is no "
+				      "WireGuard message", w->tn->ifname,
+				      w->id, len);
 		return;
 	}
-	if (protocol_decrypt(&w->tn->dev, msg, len, now, &out)) {
+	ret = protocol_decrypt(&w->tn->dev, msg, len, now, &out);
+	if (ret) {
 		stat_inc(&w->stats.drops);
+		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
+				      "data message: %s", w->tn->ifname, w->id,
+				      strerror(-ret));
 		return;
 	}
 	session_facts(w, v, &out, len, now);

@@ -1,0 +1,123 @@
+#!/bin/bash
+# The systemd unit's ExecStart line, run the way systemd runs it: in the
+# foreground with NOTIFY_SOCKET set (a listener stands in for systemd).
+# READY=1 (with MAINPID and STATUS) must come once the interface is up
+# with its address; ExecReload's SIGHUP gives RELOADING=1 then READY=1;
+# SIGTERM gives STOPPING=1 and exit status 0. Then the log levels: -q
+# hides the info lines, -v shows debug lines, LOG_LEVEL=warn works like
+# -q. %i is replaced by the config's path (a name would mean
+# /etc/ringvpn/NAME.conf, which a test must not write).
+# Needs root, ip; exits 77 (skip) otherwise. RINGVPN names the binary;
+# the unit file and notify_listen are found beside it.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+BUILD=$(dirname "$RINGVPN")
+UNIT=$BUILD/contrib/ringvpn@.service
+LISTEN=${NOTIFY_LISTEN:-$BUILD/tests/interop/notify_listen}
+lib_init systemd_notify
+[ -f "$UNIT" ] || { echo "FAIL: no $UNIT"; exit 1; }
+[ -x "$LISTEN" ] || { echo "FAIL: no $LISTEN"; exit 1; }
+
+make_pair "rv-sd-a-$$" "rv-sd-b-$$"
+IF=rvs$$
+PUB_B=$(make_key b)
+make_key a >/dev/null
+CONF=$TMP/$IF.conf
+config_interface "$CONF" a 51870 "10.98.0.1/24"
+config_peer "$CONF" "$PUB_B" "10.98.0.2/32" "$UL4_B:51871"
+mkdir -p "$TMP/run"
+
+# ExecStart=, with the unit's binary replaced by $RINGVPN and %i filled.
+exec_start() {
+	sed -n 's/^ExecStart=//p' "$UNIT" |
+		awk -v bin="$RINGVPN" -v conf="$CONF" '{
+			$1 = bin
+			for (i = 2; i <= NF; i++) if ($i == "%i") $i = conf
+			print }'
+}
+
+unit_is_notify() {
+	grep -qx "Type=notify" "$UNIT" &&
+		grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$UNIT" &&
+		exec_start | grep -q -- " up --foreground $CONF$"
+}
+
+start_service() {
+	local cmd
+	read -ra cmd <<<"$(exec_start)"
+	"$LISTEN" "$TMP/notify" 30 >"$TMP/heard" &
+	LPID=$!
+	lib_track_pid "$LPID"
+	wait_for 5 test -S "$TMP/notify"
+	ip netns exec "$NS_A" env NOTIFY_SOCKET="$TMP/notify" \
+		RINGVPN_RUNDIR="$TMP/run" "${cmd[@]}" >"$TMP/daemon.log" 2>&1 &
+	PID=$!
+	lib_track_pid "$PID"
+}
+
+heard() { grep -q "$1" "$TMP/heard"; }
+
+ready_when_up() {
+	wait_for 10 heard "READY=1" || { cat "$TMP/daemon.log"; return 1; }
+	# The address must already be there when READY=1 is heard.
+	ip -n "$NS_A" -o addr show dev "$IF" | grep -q "10.98.0.1/24" &&
+		heard "MAINPID=$PID" && heard "STATUS=$IF up: " &&
+		cat "$TMP/heard"
+}
+
+reload_notifies() {
+	kill -HUP "$PID"
+	wait_for 5 sh -c "grep -A1 RELOADING=1 '$TMP/heard' | grep -q READY=1" &&
+		cat "$TMP/heard"
+}
+
+stop_notifies() {
+	local status=0
+	kill -TERM "$PID"
+	wait "$PID" || status=$?
+	lib_untrack_pid "$PID"
+	wait_for 5 heard "STOPPING=1" && [ "$status" = 0 ] &&
+		! ip -n "$NS_A" link show "$IF" 2>/dev/null
+}
+
+# run_briefly ARGS...: up in the foreground, then SIGTERM; stderr kept.
+run_briefly() {
+	local pid
+	ip netns exec "$NS_A" env RINGVPN_RUNDIR="$TMP/run" "$@" \
+		>"$TMP/brief.log" 2>&1 &
+	pid=$!
+	lib_track_pid "$pid"
+	wait_for 10 iface_ready "$NS_A" "$IF" "$CONF" || true
+	lib_stop_pid "$pid"
+}
+
+quiet_hides_info() {
+	run_briefly "$RINGVPN" up -f -q "$CONF"
+	cat "$TMP/brief.log"
+	! grep -q "is up" "$TMP/brief.log"
+}
+verbose_shows_debug() {
+	run_briefly "$RINGVPN" up -f -v "$CONF"
+	grep -q "is up" "$TMP/brief.log" &&
+		grep -q "1 peers, MTU 1420" "$TMP/brief.log"
+}
+log_level_env() {
+	run_briefly env LOG_LEVEL=warn "$RINGVPN" up -f "$CONF"
+	! grep -q "is up" "$TMP/brief.log" || return 1
+	run_briefly env LOG_LEVEL=debug "$RINGVPN" up -f "$CONF"
+	grep -q "1 peers, MTU 1420" "$TMP/brief.log"
+}
+
+check "the unit is Type=notify, reloads with SIGHUP, runs up -f" \
+	unit_is_notify
+start_service
+check "READY=1 with MAINPID and STATUS once the interface is up" \
+	ready_when_up
+check "SIGHUP: RELOADING=1 then READY=1" reload_notifies
+check "SIGTERM: STOPPING=1, exit 0, interface gone" stop_notifies
+check "-q: no info lines" quiet_hides_info
+check "-v: debug lines" verbose_shows_debug
+check "LOG_LEVEL=warn and LOG_LEVEL=debug" log_level_env
+exit "$FAILED"
