@@ -34,7 +34,9 @@ static int link_index_cb(const struct nlmsghdr *nlh, void *data)
 
 int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex)
 {
-	char buf[NL_MSG_SIZE];
+	/* Zeroed: the name attribute's alignment padding is sent as it is
+	 * (valgrind saw stack bytes go to the kernel). */
+	char buf[NL_MSG_SIZE] = { 0 };
 	size_t len = strnlen(ifname, IFNAMSIZ);
 	struct nlmsghdr *nlh;
 	int found = 0, ret;

@@ -319,6 +319,10 @@ void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	}
 	stat_inc(&w->stats.recvs);
+	worker_mark_defined(buf_pool_buf(&w->udp_bufs, bid), cqe->res);
+	if (!ring) /* the kernel also wrote the address and its length */
+		worker_mark_defined(&w->udp_plain[bid],
+				    sizeof(w->udp_plain[bid]));
 	if (!bid_fifo_push(&w->udp_waiting, bid, cqe->res)) {
 		stat_inc(&w->stats.drops);
 		udp_buf_done(w, bid);

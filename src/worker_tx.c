@@ -288,6 +288,7 @@ void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	}
 	stat_inc(&w->stats.tun_rx);
+	worker_mark_defined(buf_pool_buf(&w->tun_bufs, bid), cqe->res);
 	if (!bid_fifo_push(&w->tun_waiting, bid, cqe->res)) {
 		stat_inc(&w->stats.drops);
 		tun_buf_done(w, bid);
