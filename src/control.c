@@ -408,14 +408,16 @@ int control_write_stats(struct tunnel *tn)
 		struct worker_stats *s = &tn->workers[i].stats;
 
 		fprintf(f, "worker %u: tun_rx %lu tun_tx %lu udp_rx %lu "
-			   "udp_tx %lu sends %lu recvs %lu drops %lu\n", i,
+			   "udp_tx %lu sends %lu recvs %lu drops %lu bad %lu\n",
+			i,
 			(unsigned long)atomic_load(&s->tun_rx),
 			(unsigned long)atomic_load(&s->tun_tx),
 			(unsigned long)atomic_load(&s->udp_rx),
 			(unsigned long)atomic_load(&s->udp_tx),
 			(unsigned long)atomic_load(&s->sends),
 			(unsigned long)atomic_load(&s->recvs),
-			(unsigned long)atomic_load(&s->drops));
+			(unsigned long)atomic_load(&s->drops),
+			(unsigned long)atomic_load(&s->bad));
 	}
 	peer_table_each(&tn->dev.peers, write_peer, f);
 	if (fclose(f))

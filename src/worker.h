@@ -41,6 +41,9 @@ struct worker_stats {
 	_Atomic uint64_t sends;		/* sendmsg calls (GSO: many datagrams) */
 	_Atomic uint64_t recvs;		/* recvmsg completions (GRO: many) */
 	_Atomic uint64_t drops;
+	/* Of the drops: datagrams that were no message for us (not
+	 * WireGuard, unknown session, forged, replayed). */
+	_Atomic uint64_t bad;
 };
 
 /* A FIFO of received buffers that wait for an output area. */

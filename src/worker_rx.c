@@ -96,6 +96,7 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 		return;
 	default:
 		stat_inc(&w->stats.drops);
+		stat_inc(&w->stats.bad);
 		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
 				      "datagram of %zu bytes that is no "
 				      "WireGuard message", w->tn->ifname,
@@ -105,6 +106,7 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 	ret = protocol_decrypt(&w->tn->dev, msg, len, now, &out);
 	if (ret) {
 		stat_inc(&w->stats.drops);
+		stat_inc(&w->stats.bad);
 		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
 				      "data message: %s", w->tn->ifname, w->id,
 				      strerror(-ret));

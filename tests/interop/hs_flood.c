@@ -337,7 +337,10 @@ static void run(struct flood *f)
 		/* Whatever the schedule says is due by now, in batches. */
 		uint64_t due = (now - start) * f->opt.rate / NS_PER_SEC;
 
-		while (f->sent + f->send_errors < due) {
+		/* A rate the sender cannot reach must not run past the end:
+		 * the clock is read again after every batch. */
+		while (f->sent + f->send_errors < due && !stop &&
+		       now_ns() < end) {
 			uint64_t left = due - f->sent - f->send_errors;
 
 			send_batch(f, left < BATCH ? (unsigned)left : BATCH);
