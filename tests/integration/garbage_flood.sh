@@ -20,11 +20,7 @@ lib_init garbage_flood
 make_pair "rv-gf-a-$$" "rv-gf-b-$$"
 NS_F=rv-gf-f-$$
 make_netns "$NS_F"
-ip link add "rv$$ga" netns "$NS_A" type veth peer name "rv$$gf" netns "$NS_F"
-ip -n "$NS_A" addr add 198.18.2.1/24 dev "rv$$ga"
-ip -n "$NS_F" addr add 198.18.2.2/24 dev "rv$$gf"
-ip -n "$NS_A" link set "rv$$ga" up
-ip -n "$NS_F" link set "rv$$gf" up
+link_netns "$NS_A" "$NS_F" "rv$$ga" "rv$$gf" 198.18.2.1/24 198.18.2.2/24
 
 GW=rvg$$g
 CL=rvg$$c

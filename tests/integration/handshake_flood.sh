@@ -29,11 +29,7 @@ NS_F=rv-hf-f-$$
 make_netns "$NS_F"
 UL4_GW_F=198.18.1.1
 UL4_F=198.18.1.2
-ip link add "rv$$fa" netns "$NS_A" type veth peer name "rv$$ff" netns "$NS_F"
-ip -n "$NS_A" addr add "$UL4_GW_F/24" dev "rv$$fa"
-ip -n "$NS_F" addr add "$UL4_F/24" dev "rv$$ff"
-ip -n "$NS_A" link set "rv$$fa" up
-ip -n "$NS_F" link set "rv$$ff" up
+link_netns "$NS_A" "$NS_F" "rv$$fa" "rv$$ff" "$UL4_GW_F/24" "$UL4_F/24"
 SOURCES=128
 for ((i = 0; i < SOURCES; i++)); do
 	ip -n "$NS_F" addr add "198.18.1.$((10 + i))/24" dev "rv$$ff"

@@ -130,6 +130,16 @@ make_netns() {
 	ip -n "$1" link set lo up
 }
 
+# link_netns NS1 NS2 IF1 IF2 ADDR1/PLEN ADDR2/PLEN: one more veth pair
+# between two existing namespaces (a flooder's own link, say), up.
+link_netns() {
+	ip link add "$3" netns "$1" type veth peer name "$4" netns "$2"
+	ip -n "$1" addr add "$5" dev "$3"
+	ip -n "$2" addr add "$6" dev "$4"
+	ip -n "$1" link set "$3" up
+	ip -n "$2" link set "$4" up
+}
+
 # make_pair NS_A NS_B: two namespaces joined by a veth pair, VETH_A in
 # NS_A with UL4_A and UL6_A, VETH_B in NS_B with UL4_B and UL6_B.
 make_pair() {
