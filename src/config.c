@@ -14,11 +14,7 @@
 #include <unistd.h>
 
 #include "src/grow.h"
-
-/* Quoted offending text is cut after this many bytes. */
-#define QUOTE_MAX 48
-/* Room for QUOTE_MAX bytes escaped as \xNN, "..." and the NUL. */
-#define QUOTE_BUF (4 * QUOTE_MAX + 8)
+#include "src/quote.h"
 
 enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
 
@@ -97,50 +93,10 @@ static char *trim(char *s)
 	return s;
 }
 
-static bool is_base64_char(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=';
-}
-
 /* A key pasted where it does not belong must not end up in a log: text
  * with a run of 40 base64 characters (a key has 43, then '=') is not
  * quoted. */
-static bool holds_key(const char *s)
-{
-	unsigned run = 0;
-
-	for (; *s; s++) {
-		run = is_base64_char(*s) ? run + 1 : 0;
-		if (run >= 40)
-			return true;
-	}
-	return false;
-}
-
-/* Makes text safe and short for a message: non-printable bytes become
- * \xNN, and only the first QUOTE_MAX bytes are kept. */
-static void quote(char out[QUOTE_BUF], const char *text,
-		  enum quote_mode mode)
-{
-	size_t o = 0, i;
-
-	if (mode == Q_SECRET || (mode == Q_PLAIN && holds_key(text))) {
-		strcpy(out, "(hidden)");
-		return;
-	}
-	for (i = 0; text[i] && i < QUOTE_MAX; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			out[o++] = (char)ch;
-		else
-			o += (size_t)sprintf(out + o, "\\x%02x", ch);
-	}
-	if (text[i])
-		o += (size_t)sprintf(out + o, "...");
-	out[o] = '\0';
-}
+#define KEY_RUN_HIDDEN 40
 
 /* Writes "NAME:LINE: what `text' (expected ...)" and returns -EINVAL. */
 static int fail(struct parser *p, const char *what, const char *text,
@@ -148,10 +104,12 @@ static int fail(struct parser *p, const char *what, const char *text,
 {
 	char q[QUOTE_BUF];
 
-	quote(q, text, mode);
 	if (p->err_len)
 		snprintf(p->err, p->err_len, "%s:%u: %s `%s' (expected %s)",
-			 p->name, p->line ? p->line : 1, what, q, expected);
+			 p->name, p->line ? p->line : 1, what,
+			 quote_text(q, text, mode == Q_SECRET,
+				    mode == Q_PUBLIC ? 0 : KEY_RUN_HIDDEN),
+			 expected);
 	return -EINVAL;
 }
 

@@ -15,12 +15,11 @@
 
 #include "crypto/keys.h"
 #include "src/grow.h"
+#include "src/quote.h"
 #include "src/sockaddr.h"
 
-/* Quoted text is cut after QUOTE_MAX bytes; each may become "\xNN". */
-#define QUOTE_MAX 48
-#define QUOTE_BUF (QUOTE_MAX * 4 + sizeof("..."))
-/* A run this long of key-like characters is not quoted: see holds_key. */
+/* A run this long of key-like characters is not quoted: a request's keys
+ * are hex, and even part of one stays out of the logs. */
 #define KEY_RUN_HIDDEN 16
 
 struct parser {
@@ -41,43 +40,9 @@ struct key_def {
 	const char *expected;
 };
 
-/* Hex and base64 both fit in these: a key, or part of one, pasted where it
- * does not belong must not end up in a log. */
-static bool holds_key(const char *s)
-{
-	unsigned run = 0;
-
-	for (; *s; s++) {
-		bool keyish = (*s >= 'a' && *s <= 'z') ||
-			      (*s >= 'A' && *s <= 'Z') ||
-			      (*s >= '0' && *s <= '9') || *s == '+' ||
-			      *s == '/' || *s == '=';
-
-		run = keyish ? run + 1 : 0;
-		if (run >= KEY_RUN_HIDDEN)
-			return true;
-	}
-	return false;
-}
-
-/* Makes text short and printable for a message, or "(hidden)". What is
- * judged is the output: "\xNN" escapes can join two short runs. */
 static const char *quote(char out[QUOTE_BUF], const char *text, bool secret)
 {
-	size_t o = 0, i;
-
-	if (secret)
-		return "(hidden)";
-	for (i = 0; text[i] && i < QUOTE_MAX; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			out[o++] = (char)ch;
-		else
-			o += (size_t)sprintf(out + o, "\\x%02x", ch);
-	}
-	strcpy(out + o, text[i] ? "..." : "");
-	return holds_key(out) ? "(hidden)" : out;
+	return quote_text(out, text, secret, KEY_RUN_HIDDEN);
 }
 
 /* Writes "line N: <message>" to err and returns ret. */
