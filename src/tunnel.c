@@ -23,6 +23,8 @@
 #define DEFAULT_MTU 1420
 #define SOCKET_BUFFER (4 << 20)
 #define NS_PER_MS 1000000ULL
+#define PORT_RETRIES 40
+#define PORT_RETRY_MS 50
 
 uint64_t tunnel_now(const struct tunnel *tn)
 {
@@ -222,6 +224,17 @@ static int open_sockets(struct tunnel *tn, int *fds, char *err,
 	if (ret == -EAFNOSUPPORT)
 		tn->sock_family = AF_INET;
 	ret = open_socket_group(tn, port, fds, &port);
+	/* A run killed a moment ago may still hold the port: the kernel
+	 * tears its io_uring rings down (and with them the last references
+	 * to its sockets) asynchronously, after the process is gone. */
+	for (int i = 0; ret == -EADDRINUSE && i < PORT_RETRIES; i++) {
+		if (!i)
+			log_info("%s: UDP port %u is in use; waiting up to %d "
+				 "ms for it", tn->ifname, port,
+				 PORT_RETRIES * PORT_RETRY_MS);
+		usleep(PORT_RETRY_MS * 1000);
+		ret = open_socket_group(tn, port, fds, &port);
+	}
 	if (ret) {
 		snprintf(err, err_len, "cannot listen on UDP port %u: %s",
 			 port, strerror(-ret));
