@@ -10,7 +10,7 @@ top=$PWD
 PACKAGES=(build-essential autoconf automake pkg-config
 	liburing-dev libsodium-dev libb2-dev libmnl-dev check libnl-route-3-dev
 	iproute2 iputils-ping procps wireguard-go wireguard-tools iperf3 ncat ethtool
-	clang libclang-rt-14-dev valgrind groff-base)
+	clang libclang-rt-14-dev valgrind groff-base mandoc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
 install_packages() {
