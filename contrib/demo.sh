@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The README's first command: installs what is needed, builds ringvpn,
-# then runs a gateway and a client in two network namespaces joined by a
-# veth pair, with a LAN host in a third namespace behind the gateway. The
-# client pings the gateway and the LAN host through the tunnel (IPv4 and
-# IPv6) and sends 64 MiB to the LAN host with a checksum check, and the
-# throughput is printed. Everything is torn down at the end, also when
-# interrupted.
+# The README's first command (as root, on Debian 12): installs what is
+# needed, builds ringvpn in build/, then, in three network namespaces of
+# its own, runs a gateway, a client, and a LAN host behind the gateway.
+# The client pings the gateway and the LAN host through the tunnel (IPv4
+# and IPv6), sends 64 MiB to the LAN host and compares checksums, and the
+# throughput is printed. Everything it made is removed at the end, also
+# when it is interrupted: only its own namespaces and processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -18,64 +18,78 @@ for p in "${PACKAGES[@]}"; do
 		grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+	echo "== installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "== building"
-autoreconf -fi >/dev/null 2>&1
+echo "== 1. building build/ringvpn"
+[ -x configure ] || autoreconf -fi >/dev/null 2>&1
 mkdir -p build && cd build
 [ -f Makefile ] || ../configure -q
 make -j"$(nproc)" -s ringvpn >/dev/null
 R=$top/build/ringvpn
 
+# The namespaces and interfaces carry this run's pid, so nothing outside
+# it is touched; the tunnel names are distinctive because their UAPI
+# sockets live in the shared /var/run/wireguard.
 gw=rvdemo-gw-$$ cl=rvdemo-cl-$$ lan=rvdemo-lan-$$
-tmp=$(mktemp -d)
+gwif=rvdemo-gw clif=rvdemo-cl
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rvdemo.XXXXXX")
 pids=()
 cleanup() {
+	trap - EXIT INT TERM
+	echo "== tearing down"
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	for ns in "$gw" "$cl" "$lan"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'echo; echo "== interrupted"; exit 130' INT TERM
 
-echo "== two namespaces: $gw (gateway, 198.18.0.1) and $cl (client, 198.18.0.2)"
-ip netns add "$gw"
-ip netns add "$cl"
-ip link add rvdg type veth peer name rvdc
-ip link set rvdg netns "$gw"
-ip link set rvdc netns "$cl"
-ip -n "$gw" addr add 198.18.0.1/24 dev rvdg
-ip -n "$cl" addr add 198.18.0.2/24 dev rvdc
-for ns in "$gw" "$cl"; do ip -n "$ns" link set lo up; done
-ip -n "$gw" link set rvdg up
-ip -n "$cl" link set rvdc up
+# Runs a command in the background and waits for it, so that a signal to
+# this script is handled at once rather than after the command. (<&0:
+# a background command would otherwise read /dev/null, not our stdin.)
+run() {
+	"$@" <&0 &
+	pids+=($!)
+	wait $!
+}
 
-echo "== a LAN behind the gateway: $lan (10.100.0.2, fd00:100::2)"
-ip netns add "$lan"
-ip link add rvdl type veth peer name rvdlg
-ip link set rvdl netns "$lan"
-ip link set rvdlg netns "$gw"
-ip -n "$gw" addr add 10.100.0.1/24 dev rvdlg
-ip -n "$gw" addr add fd00:100::1/64 dev rvdlg nodad
-ip -n "$lan" addr add 10.100.0.2/24 dev rvdl
-ip -n "$lan" addr add fd00:100::2/64 dev rvdl nodad
-ip -n "$lan" link set lo up
-ip -n "$lan" link set rvdl up
-ip -n "$gw" link set rvdlg up
+echo "== 2. namespaces: $gw (gateway), $cl (client), $lan (LAN host)"
+for ns in "$gw" "$cl" "$lan"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+done
+ip link add u-gw netns "$gw" type veth peer name u-cl netns "$cl"
+ip link add l-gw netns "$gw" type veth peer name l-host netns "$lan"
+ip -n "$gw" addr add 198.18.0.1/24 dev u-gw
+ip -n "$cl" addr add 198.18.0.2/24 dev u-cl
+ip -n "$gw" addr add 10.100.0.1/24 dev l-gw
+ip -n "$gw" addr add fd00:100::1/64 dev l-gw nodad
+ip -n "$lan" addr add 10.100.0.2/24 dev l-host
+ip -n "$lan" addr add fd00:100::2/64 dev l-host nodad
+for l in "$gw u-gw" "$cl u-cl" "$gw l-gw" "$lan l-host"; do
+	set -- $l
+	ip -n "$1" link set "$2" up
+done
+echo "   underlay 198.18.0.1 (gateway) <-> 198.18.0.2 (client)"
+echo "   LAN 10.100.0.0/24, fd00:100::/64: gateway .1/::1, host .2/::2"
+echo "   the LAN host routes the tunnel's 10.99.0.0/24, fd00:99::/64 via the gateway"
 ip -n "$lan" route add 10.99.0.0/24 via 10.100.0.1
 ip -n "$lan" route add fd00:99::/64 via fd00:100::1
-echo "   forwarding on in the gateway's namespace (the operator's choice:"
-echo "   ringvpn never turns it on)"
+echo "   forwarding on in the gateway's namespace: the operator's choice,"
+echo "   made here by the demo (ringvpn never turns it on)"
 ip netns exec "$gw" sysctl -q -w net.ipv4.ip_forward=1 \
 	net.ipv6.conf.all.forwarding=1
 
+echo "== 3. keys and configs (ringvpn genkey, ringvpn pubkey)"
 umask 077
 gk=$("$R" genkey) ck=$("$R" genkey)
-gp=$(echo "$gk" | "$R" pubkey) cp=$(echo "$ck" | "$R" pubkey)
-cat >"$tmp/rvgw.conf" <<CONF
+gp=$("$R" pubkey <<<"$gk") cp=$("$R" pubkey <<<"$ck")
+cat >"$tmp/$gwif.conf" <<CONF
 [Interface]
 PrivateKey = $gk
 ListenPort = 51820
@@ -85,55 +99,78 @@ Address = 10.99.0.1/24, fd00:99::1/64
 PublicKey = $cp
 AllowedIPs = 10.99.0.2/32, fd00:99::2/128
 CONF
-cat >"$tmp/rvcl.conf" <<CONF
+cat >"$tmp/$clif.conf" <<CONF
 [Interface]
 PrivateKey = $ck
 Address = 10.99.0.2/24, fd00:99::2/64
 
 [Peer]
 PublicKey = $gp
-AllowedIPs = 10.99.0.0/24, fd00:99::/64, 10.100.0.0/24, fd00:100::/64
 Endpoint = 198.18.0.1:51820
+AllowedIPs = 10.99.0.0/24, fd00:99::/64, 10.100.0.0/24, fd00:100::/64
 PersistentKeepalive = 25
 CONF
+sed 's/^PrivateKey = .*/PrivateKey = (hidden)/; s/^/   /' "$tmp/$clif.conf"
 
-echo "== ringvpn up in both"
-mkdir -p "$tmp/run-gw" "$tmp/run-cl"
-RINGVPN_RUNDIR=$tmp/run-gw ip netns exec "$gw" "$R" up -f "$tmp/rvgw.conf" 2>"$tmp/gw.log" &
-pids+=($!)
-RINGVPN_RUNDIR=$tmp/run-cl ip netns exec "$cl" "$R" up -f "$tmp/rvcl.conf" 2>"$tmp/cl.log" &
-pids+=($!)
-for _ in $(seq 50); do
-	ip -n "$cl" link show rvcl >/dev/null 2>&1 &&
-		ip -n "$gw" link show rvgw >/dev/null 2>&1 && break
+echo "== 4. ringvpn up -f in the gateway and the client"
+# RINGVPN_RUNDIR keeps the pid and journal files in $tmp, not /run/ringvpn.
+for side in "$gw $gwif" "$cl $clif"; do
+	set -- $side
+	mkdir -p "$tmp/run-$2"
+	RINGVPN_RUNDIR=$tmp/run-$2 ip netns exec "$1" \
+		"$R" up -f "$tmp/$2.conf" 2>"$tmp/$2.log" &
+	pids+=($!)
+done
+# The pid file appears once addresses and routes are in place.
+for _ in $(seq 100); do
+	[ -f "$tmp/run-$gwif/$gwif.pid" ] && [ -f "$tmp/run-$clif/$clif.pid" ] &&
+		break
 	sleep 0.1
 done
+[ -f "$tmp/run-$gwif/$gwif.pid" ] && [ -f "$tmp/run-$clif/$clif.pid" ] ||
+	{ echo "ringvpn did not come up:"; cat "$tmp"/*.log; exit 1; }
 
-echo "== ping the gateway and the LAN host through the tunnel"
+echo "== 5. from the client, ping the gateway and the LAN host through the tunnel"
 for addr in 10.99.0.1 fd00:99::1 10.100.0.2 fd00:100::2; do
 	printf '   %-12s ' "$addr"
-	ip netns exec "$cl" ping -c 3 -i 0.2 -W 2 "$addr" | tail -n 1
+	run ip netns exec "$cl" ping -q -c 3 -i 0.2 -W 2 "$addr" >"$tmp/ping"
+	sed -n 's/.*transmitted, //p; s/^rtt .* = [^/]*\/\([^/]*\)\/.*/  average rtt \1 ms/p' \
+		"$tmp/ping" | paste -sd,
 done
 
-echo "== 64 MiB from the client to the LAN host through the tunnel"
+echo "== 6. 64 MiB from the client to the LAN host (10.100.0.2:5201, ncat)"
 head -c 64M /dev/urandom >"$tmp/data"
 ip netns exec "$lan" ncat -l 10.100.0.2 5201 >"$tmp/received" &
 nc=$!
 pids+=("$nc")
-sleep 0.3
+for _ in $(seq 50); do
+	ip netns exec "$lan" ss -Hltn 'sport = 5201' | grep -q . && break
+	sleep 0.1
+done
 start=$(date +%s.%N)
-ip netns exec "$cl" ncat --send-only 10.100.0.2 5201 <"$tmp/data"
+run ip netns exec "$cl" ncat --send-only 10.100.0.2 5201 <"$tmp/data"
 wait "$nc"
 end=$(date +%s.%N)
 a=$(sha256sum <"$tmp/data" | cut -d' ' -f1)
 b=$(sha256sum <"$tmp/received" | cut -d' ' -f1)
-[ "$a" = "$b" ] || { echo "checksum mismatch"; exit 1; }
-awk -v s="$start" -v e="$end" 'BEGIN { printf "   sha256 matches; %.0f Mbit/s (one TCP stream, ncat)\n", 64 * 8 * 1.048576 / (e - s) }'
-
-echo "== the gateway's view: ringvpn show rvgw"
-RINGVPN_RUNDIR=$tmp/run-gw ip netns exec "$gw" "$R" show rvgw
-if command -v wg >/dev/null; then
-	echo "== and the same through the standard tool: wg show rvgw"
-	ip netns exec "$gw" wg show rvgw
+[ "$a" = "$b" ] || { echo "   sha256 differs: sent $a, received $b"; exit 1; }
+echo "   sha256 of sent and received data match: $a"
+awk -v s="$start" -v e="$end" -v n="$(stat -c %s "$tmp/received")" 'BEGIN {
+	printf "   %d bytes in %.2f s: %.0f Mbit/s (one TCP stream)\n",
+		n, e - s, n * 8 / (e - s) / 1e6 }'
+if command -v iperf3 >/dev/null; then
+	echo "   and iperf3, 3 s, client -> LAN host:"
+	ip netns exec "$lan" iperf3 -s -1 -B 10.100.0.2 >/dev/null &
+	pids+=($!)
+	sleep 0.5
+	run ip netns exec "$cl" iperf3 -c 10.100.0.2 -t 3 >"$tmp/iperf3"
+	grep -E 'sender|receiver' "$tmp/iperf3" | sed 's/^/   /'
 fi
-echo "== done; tearing down"
+
+echo "== 7. the gateway's view: ringvpn show $gwif"
+RINGVPN_RUNDIR=$tmp/run-$gwif ip netns exec "$gw" "$R" show "$gwif"
+if command -v wg >/dev/null; then
+	echo "== 8. the same through the standard tool: wg show $gwif"
+	ip netns exec "$gw" wg show "$gwif"
+fi
+echo "== done"

@@ -242,6 +242,10 @@ static void rx_buffer(struct worker *w, unsigned int bid, int res)
 
 	if (!ok || !v.len) {
 		stat_inc(&w->stats.drops);
+		if (ok) { /* an empty datagram: no message for us either */
+			stat_inc(&w->stats.udp_rx);
+			stat_inc(&w->stats.bad);
+		}
 		return;
 	}
 	if (!v.segment || v.segment > v.len)
@@ -316,7 +320,9 @@ void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe)
 	}
 	bid = ring ? cqe->flags >> IORING_CQE_BUFFER_SHIFT :
 		     (unsigned int)cqe->user_data;
-	if (cqe->res <= 0) {
+	/* A plain recvmsg of 0 is an empty datagram, counted like any other
+	 * bad one; a multishot result always holds its header. */
+	if (cqe->res < 0 || (ring && !cqe->res)) {
 		udp_buf_done(w, bid);
 		return;
 	}

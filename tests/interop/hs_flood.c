@@ -8,14 +8,21 @@
  * cookie replies it gets and puts MAC2 on everything after, so that only
  * the ratelimiter stands between it and the responder's public-key work.
  *
- * With --sources N --source-base A.B.C.D it sends from N IPv4 addresses
- * (A.B.C.D and the N-1 after it, which must be on an interface), a batch
- * from each in turn.
+ * With --sources N --source-base A.B.C.D every datagram leaves from the
+ * next of N IPv4 addresses (A.B.C.D and the N-1 after it, which must be
+ * on an interface), chosen per packet with IP_PKTINFO: to the responder
+ * they are N hosts. The count of addresses that got a reply shows that
+ * the responder saw them so.
  *
- * With --garbage it sends random datagrams of random sizes (1 to 1400
- * bytes) instead, none of which is a WireGuard message: a first byte of
- * 1-3 never comes with a handshake message's exact size, and type 4 data
- * messages name no session. The responder must drop and count them all.
+ * With --garbage it sends random datagrams instead, of every size from 0
+ * (empty) to --max-size bytes in turn (entry i of the pool has i % (max-size + 1)),
+ * none of which is a WireGuard message: a first byte of 1-3 never comes
+ * with a handshake message's exact size, and type 4 data messages name no
+ * session. The responder must drop and count them all.
+ *
+ * IP_RECVERR makes the kernel report a datagram it dropped on our side
+ * (ENOBUFS from a full device queue) instead of swallowing it: "sent"
+ * counts exactly the datagrams that left this host.
  *
  * Prints one line of counts at the end; exits 0 once it has sent for
  * --seconds or is told to stop (SIGTERM, SIGINT), 1 on bad arguments or a
@@ -23,13 +30,15 @@
  *
  *   hs_flood --endpoint IP:PORT --key PUBKEY [--rate N] [--seconds S]
  *            [--pool N] [--answer-cookies]
- *            [--sources N --source-base IPv4] [--garbage] */
+ *            [--sources N --source-base IPv4]
+ *            [--garbage [--max-size BYTES]] */
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,7 +58,8 @@
 #define TICK_NS 1000000ULL /* sends are paced per millisecond */
 #define BATCH 64
 #define MAX_SOURCES 1024
-#define GARBAGE_MAX 1400
+#define GARBAGE_MAX_SIZE 65507 /* the largest UDP payload over IPv4 */
+#define GARBAGE_DEFAULT_SIZE 1472 /* a 1500-byte MTU, unfragmented */
 
 struct options {
 	const char *endpoint;
@@ -61,10 +71,12 @@ struct options {
 	unsigned long sources;
 	const char *source_base;
 	bool garbage;
+	unsigned long max_size;
 };
 
+/* A garbage datagram: a slice of one random buffer. */
 struct garbage {
-	uint8_t data[GARBAGE_MAX];
+	uint32_t off;
 	uint16_t len;
 };
 
@@ -75,17 +87,24 @@ struct flood {
 	/* One maker serves the whole pool: MACs depend on the target's key
 	 * and the cookie, both shared; last_mac1 is set per reply. */
 	struct cookie_maker maker;
-	struct garbage *junk;	/* --garbage: the pool, random */
-	int fds[MAX_SOURCES];
-	unsigned long n_fds, next_fd;
+	struct garbage *junk;	/* --garbage: the pool */
+	uint8_t *noise;		/* --garbage: what the pool slices */
+	int fd;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+	struct in_addr source_base;
+	unsigned long next_source;
 	unsigned long next; /* pool entry to send next */
 	unsigned long sent, send_errors, cookies, other;
+	bool replied[MAX_SOURCES]; /* source i got a reply */
+	unsigned long n_replied;
 };
 
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
+	(void)sig;
 	stop = 1;
 }
 
@@ -102,7 +121,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hs_flood --endpoint IP:PORT|[IPv6]:PORT "
 		   "--key RESPONDER_PUBKEY\n"
 		   "                [--rate PER_SECOND] [--seconds S] "
-		   "[--pool N] [--answer-cookies]\n");
+		   "[--pool N] [--answer-cookies]\n"
+		   "                [--sources N --source-base IPv4] "
+		   "[--garbage [--max-size BYTES]]\n");
 }
 
 static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -126,13 +147,15 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		{ "sources", required_argument, NULL, 'n' },
 		{ "source-base", required_argument, NULL, 'b' },
 		{ "garbage", no_argument, NULL, 'g' },
+		{ "max-size", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*opt = (struct options){ .rate = 20000, .seconds = 5, .pool = 256,
-				 .sources = 1 };
+				 .sources = 1,
+				 .max_size = GARBAGE_DEFAULT_SIZE };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		bool ok = true;
 
@@ -147,6 +170,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			  break;
 		case 'b': opt->source_base = optarg; break;
 		case 'g': opt->garbage = true; break;
+		case 'm': ok = parse_ulong(optarg, GARBAGE_MAX_SIZE,
+					   &opt->max_size);
+			  break;
 		case 'h': usage(stdout); exit(EXIT_SUCCESS);
 		default: ok = false; break;
 		}
@@ -163,9 +189,8 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
-/* IPv4:PORT or [IPv6]:PORT, numeric; the socket is connected to it,
- * from src (IPv4) when given. */
-static int open_socket(const char *text, const struct in_addr *src)
+/* IPv4:PORT or [IPv6]:PORT, numeric. */
+static int parse_endpoint(struct flood *f, const char *text)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
@@ -173,7 +198,6 @@ static int open_socket(const char *text, const struct in_addr *src)
 	const char *port = strrchr(text, ':');
 	size_t hlen = port ? (size_t)(port - text) : 0;
 	struct addrinfo *res;
-	int fd;
 
 	if (hlen > 1 && text[0] == '[' && text[hlen - 1] == ']') {
 		text++;
@@ -185,22 +209,38 @@ static int open_socket(const char *text, const struct in_addr *src)
 	host[hlen] = '\0';
 	if (getaddrinfo(host, port + 1, &hints, &res))
 		return -EINVAL;
-	fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	if (fd >= 0 && src) {
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-					   .sin_addr = *src };
-
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen)) {
-		close(fd);
-		fd = -1;
-	}
+	memcpy(&f->dst, res->ai_addr, res->ai_addrlen);
+	f->dst_len = res->ai_addrlen;
 	freeaddrinfo(res);
-	return fd < 0 ? -errno : fd;
+	return 0;
+}
+
+/* One unconnected socket: with --sources each datagram names its own
+ * source address, and the replies to all of them arrive here. */
+static int open_socket(struct flood *f)
+{
+	int one = 1, family, ret;
+
+	ret = parse_endpoint(f, f->opt.endpoint);
+	if (ret)
+		return ret;
+	family = f->dst.ss_family;
+	if (f->opt.sources > 1 &&
+	    (family != AF_INET ||
+	     inet_pton(AF_INET, f->opt.source_base, &f->source_base) != 1))
+		return -EINVAL;
+	f->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (f->fd < 0)
+		return -errno;
+	if (family == AF_INET)
+		ret = setsockopt(f->fd, IPPROTO_IP, IP_RECVERR, &one,
+				 sizeof(one)) ||
+		      setsockopt(f->fd, IPPROTO_IP, IP_PKTINFO, &one,
+				 sizeof(one));
+	else
+		ret = setsockopt(f->fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
+				 sizeof(one));
+	return ret ? -errno : 0;
 }
 
 /* Entry i comes from its own random static key and carries index i, so
@@ -241,17 +281,21 @@ static int make_junk(struct flood *f)
 		sizeof(struct message_handshake_response),
 		sizeof(struct message_handshake_cookie),
 	};
+	const size_t max = f->opt.max_size, size = 2 * max;
 
 	f->junk = calloc(f->opt.pool, sizeof(*f->junk));
-	if (!f->junk)
+	f->noise = malloc(size);
+	if (!f->junk || !f->noise)
 		return -ENOMEM;
+	randombytes_buf(f->noise, size);
 	for (unsigned long i = 0; i < f->opt.pool; i++) {
 		struct garbage *g = &f->junk[i];
+		uint8_t type;
 
-		g->len = (uint16_t)(1 + randombytes_uniform(GARBAGE_MAX));
-		randombytes_buf(g->data, g->len);
-		if (g->data[0] >= 1 && g->data[0] <= 3 &&
-		    g->len == exact[g->data[0]])
+		g->len = (uint16_t)(i % (max + 1));
+		g->off = randombytes_uniform((uint32_t)(size - g->len + 1));
+		type = g->len ? f->noise[g->off] : 0;
+		if (type >= 1 && type <= 3 && g->len == exact[type])
 			g->len--;
 	}
 	return 0;
@@ -270,11 +314,47 @@ static void take_cookie(struct flood *f, const uint8_t *buf)
 	cookie_consume_reply(&f->maker, c, now_ns());
 }
 
-static void receive_from(struct flood *f, int fd, uint8_t *buf, size_t size)
+union pktinfo_cmsg {
+	struct cmsghdr hdr;
+	uint8_t buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
+
+/* Which of our source addresses a reply came to (IP_PKTINFO). */
+static void note_replied(struct flood *f, struct msghdr *h)
 {
+	struct cmsghdr *cm;
+	struct in_pktinfo pi;
+	uint32_t i;
+
+	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level != IPPROTO_IP || cm->cmsg_type != IP_PKTINFO)
+			continue;
+		memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+		i = f->opt.sources > 1 ? ntohl(pi.ipi_addr.s_addr) -
+					 ntohl(f->source_base.s_addr) : 0;
+		if (i < f->opt.sources && !f->replied[i]) {
+			f->replied[i] = true;
+			f->n_replied++;
+		}
+	}
+}
+
+static void receive_all(struct flood *f)
+{
+	uint8_t buf[256];
+	union pktinfo_cmsg control;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr h;
 	ssize_t n;
 
-	while ((n = recv(fd, buf, size, MSG_DONTWAIT)) >= 0) {
+	for (;;) {
+		h = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = &control,
+				     .msg_controllen = sizeof(control) };
+		n = recvmsg(f->fd, &h, MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		note_replied(f, &h);
 		if (n == sizeof(struct message_handshake_cookie) &&
 		    buf[0] == MESSAGE_HANDSHAKE_COOKIE) {
 			f->cookies++;
@@ -286,44 +366,69 @@ static void receive_from(struct flood *f, int fd, uint8_t *buf, size_t size)
 	}
 }
 
-static void receive_all(struct flood *f)
+/* The payload of the next datagram. */
+static struct iovec next_payload(struct flood *f)
 {
-	uint8_t buf[256];
+	struct iovec iov;
 
-	for (unsigned long s = 0; s < f->n_fds; s++)
-		receive_from(f, f->fds[s], buf, sizeof(buf));
+	if (f->junk) {
+		struct garbage *g = &f->junk[f->next];
+
+		iov = (struct iovec){ f->noise + g->off, g->len };
+	} else {
+		struct message_handshake_initiation *m = &f->pool[f->next];
+
+		/* With a cookie, MAC2 is good (the maker adds it). */
+		if (f->maker.have_cookie)
+			cookie_add_macs(&f->maker, (uint8_t *)m, sizeof(*m),
+					now_ns());
+		iov = (struct iovec){ m, sizeof(*m) };
+	}
+	f->next = (f->next + 1) % f->opt.pool;
+	return iov;
 }
 
-static void send_batch(struct flood *f, unsigned n)
+/* The next source address, as the control message of one datagram. */
+static void next_source(struct flood *f, struct msghdr *h,
+			union pktinfo_cmsg *c)
+{
+	struct cmsghdr *cm = &c->hdr;
+	struct in_pktinfo pi = { 0 };
+	uint32_t i = (uint32_t)(f->next_source++ % f->opt.sources);
+
+	pi.ipi_spec_dst.s_addr = htonl(ntohl(f->source_base.s_addr) + i);
+	memset(c, 0, sizeof(*c));
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	h->msg_control = c;
+	h->msg_controllen = sizeof(*c);
+}
+
+static void send_batch(struct flood *f, unsigned int n)
 {
 	struct mmsghdr mm[BATCH];
 	struct iovec iov[BATCH];
+	union pktinfo_cmsg control[BATCH];
 	int done;
 
-	int fd = f->fds[f->next_fd++ % f->n_fds];
-
 	memset(mm, 0, sizeof(mm));
-	for (unsigned k = 0; k < n; k++) {
-		struct message_handshake_initiation *m = &f->pool[f->next];
-		struct garbage *g = f->junk ? &f->junk[f->next] : NULL;
+	for (unsigned int k = 0; k < n; k++) {
+		struct msghdr *h = &mm[k].msg_hdr;
 
-		f->next = (f->next + 1) % f->opt.pool;
-		if (g) {
-			iov[k] = (struct iovec){ g->data, g->len };
-		} else {
-			/* With a cookie, MAC2 is good (the maker adds it). */
-			if (f->maker.have_cookie)
-				cookie_add_macs(&f->maker, (uint8_t *)m,
-						sizeof(*m), now_ns());
-			iov[k] = (struct iovec){ m, sizeof(*m) };
-		}
-		mm[k].msg_hdr.msg_iov = &iov[k];
-		mm[k].msg_hdr.msg_iovlen = 1;
+		iov[k] = next_payload(f);
+		h->msg_name = &f->dst;
+		h->msg_namelen = f->dst_len;
+		h->msg_iov = &iov[k];
+		h->msg_iovlen = 1;
+		if (f->opt.sources > 1)
+			next_source(f, h, &control[k]);
 	}
-	done = sendmmsg(fd, mm, n, 0);
-	/* A full socket buffer drops the rest: a flood does not wait. */
-	f->sent += done > 0 ? (unsigned)done : 0;
-	f->send_errors += done > 0 ? n - (unsigned)done : n;
+	done = sendmmsg(f->fd, mm, n, 0);
+	/* A full buffer or queue drops the rest: a flood does not wait. */
+	f->sent += done > 0 ? (unsigned int)done : 0;
+	f->send_errors += done > 0 ? n - (unsigned int)done : n;
 }
 
 static void run(struct flood *f)
@@ -343,7 +448,8 @@ static void run(struct flood *f)
 		       now_ns() < end) {
 			uint64_t left = due - f->sent - f->send_errors;
 
-			send_batch(f, left < BATCH ? (unsigned)left : BATCH);
+			send_batch(f, left < BATCH ? (unsigned int)left :
+						     BATCH);
 		}
 		receive_all(f);
 		nanosleep(&tick, NULL);
@@ -351,29 +457,22 @@ static void run(struct flood *f)
 	receive_all(f);
 }
 
-/* One socket, or one per source address. */
-static int open_sockets(struct flood *f)
+static void report(const struct flood *f, uint64_t ns)
 {
-	struct in_addr src;
+	double s = (double)ns / NS_PER_SEC;
 
-	if (f->opt.sources > 1 &&
-	    inet_pton(AF_INET, f->opt.source_base, &src) != 1)
-		return -EINVAL;
-	for (unsigned long i = 0; i < f->opt.sources; i++) {
-		struct in_addr a = { htonl(ntohl(src.s_addr) + (uint32_t)i) };
-		int fd = open_socket(f->opt.endpoint,
-				     f->opt.sources > 1 ? &a : NULL);
-
-		if (fd < 0)
-			return fd;
-		f->fds[f->n_fds++] = fd;
-	}
-	return 0;
+	printf("hs_flood: sent %lu %s in %.3f s (%.0f/s) from %lu sources "
+	       "(%lu dropped at the socket), got %lu cookie replies, "
+	       "%lu other, at %lu of the sources\n", f->sent,
+	       f->opt.garbage ? "garbage datagrams" : "initiations", s,
+	       s > 0 ? (double)f->sent / s : 0.0, f->opt.sources,
+	       f->send_errors, f->cookies, f->other, f->n_replied);
 }
 
 int main(int argc, char **argv)
 {
-	struct flood f = { 0 };
+	struct flood f = { .fd = -1 };
+	uint64_t start;
 	int ret;
 
 	if (parse_args(argc, argv, &f.opt)) {
@@ -385,28 +484,28 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	cookie_maker_init(&f.maker, f.target);
-	ret = open_sockets(&f);
+	ret = open_socket(&f);
 	if (ret) {
-		fprintf(stderr, "hs_flood: --endpoint `%s': %s\n",
-			f.opt.endpoint, strerror(-ret));
+		fprintf(stderr, "hs_flood: --endpoint `%s' (--source-base "
+			"`%s'): %s\n", f.opt.endpoint,
+			f.opt.source_base ? f.opt.source_base : "",
+			strerror(-ret));
 		return EXIT_FAILURE;
 	}
 	ret = f.opt.garbage ? make_junk(&f) : make_pool(&f);
 	if (ret) {
-		fprintf(stderr, "hs_flood: making initiations: %s\n",
+		fprintf(stderr, "hs_flood: making the datagrams: %s\n",
 			strerror(-ret));
 		return EXIT_FAILURE;
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	start = now_ns();
 	run(&f);
-	printf("hs_flood: sent %lu %s from %lu sources (%lu dropped at the "
-	       "socket), got %lu cookie replies, %lu other\n", f.sent,
-	       f.opt.garbage ? "garbage datagrams" : "initiations", f.n_fds,
-	       f.send_errors, f.cookies, f.other);
-	for (unsigned long i = 0; i < f.n_fds; i++)
-		close(f.fds[i]);
+	report(&f, now_ns() - start);
+	close(f.fd);
 	free(f.pool);
 	free(f.junk);
+	free(f.noise);
 	return EXIT_SUCCESS;
 }
