@@ -38,16 +38,19 @@ gw=rvdemo-gw-$$ cl=rvdemo-cl-$$ lan=rvdemo-lan-$$
 gwif=rvdemo-gw clif=rvdemo-cl
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rvdemo.XXXXXX")
 pids=()
+# The traps write to fd 3, our stdout: they may run inside `run', whose
+# output is redirected to a file.
+exec 3>&1
 cleanup() {
 	trap - EXIT INT TERM
-	echo "== tearing down"
+	echo "== tearing down" >&3
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	for ns in "$gw" "$cl" "$lan"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'echo; echo "== interrupted"; exit 130' INT TERM
+trap 'printf "\n== interrupted\n" >&3; exit 130' INT TERM
 
 # Runs a command in the background and waits for it, so that a signal to
 # this script is handled at once rather than after the command. (<&0:
@@ -71,13 +74,13 @@ ip -n "$gw" addr add 10.100.0.1/24 dev l-gw
 ip -n "$gw" addr add fd00:100::1/64 dev l-gw nodad
 ip -n "$lan" addr add 10.100.0.2/24 dev l-host
 ip -n "$lan" addr add fd00:100::2/64 dev l-host nodad
-for l in "$gw u-gw" "$cl u-cl" "$gw l-gw" "$lan l-host"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
+ip -n "$gw" link set u-gw up
+ip -n "$cl" link set u-cl up
+ip -n "$gw" link set l-gw up
+ip -n "$lan" link set l-host up
 echo "   underlay 198.18.0.1 (gateway) <-> 198.18.0.2 (client)"
 echo "   LAN 10.100.0.0/24, fd00:100::/64: gateway .1/::1, host .2/::2"
-echo "   the LAN host routes the tunnel's 10.99.0.0/24, fd00:99::/64 via the gateway"
+echo "   the LAN host routes the tunnel, 10.99.0.0/24 and fd00:99::/64, via .1"
 ip -n "$lan" route add 10.99.0.0/24 via 10.100.0.1
 ip -n "$lan" route add fd00:99::/64 via fd00:100::1
 echo "   forwarding on in the gateway's namespace: the operator's choice,"
@@ -114,27 +117,41 @@ sed 's/^PrivateKey = .*/PrivateKey = (hidden)/; s/^/   /' "$tmp/$clif.conf"
 
 echo "== 4. ringvpn up -f in the gateway and the client"
 # RINGVPN_RUNDIR keeps the pid and journal files in $tmp, not /run/ringvpn.
-for side in "$gw $gwif" "$cl $clif"; do
-	set -- $side
+up() { # namespace, interface
 	mkdir -p "$tmp/run-$2"
 	RINGVPN_RUNDIR=$tmp/run-$2 ip netns exec "$1" \
 		"$R" up -f "$tmp/$2.conf" 2>"$tmp/$2.log" &
 	pids+=($!)
-done
+}
+up "$gw" "$gwif"
+up "$cl" "$clif"
 # The pid file appears once addresses and routes are in place.
 for _ in $(seq 100); do
 	[ -f "$tmp/run-$gwif/$gwif.pid" ] && [ -f "$tmp/run-$clif/$clif.pid" ] &&
 		break
 	sleep 0.1
 done
-[ -f "$tmp/run-$gwif/$gwif.pid" ] && [ -f "$tmp/run-$clif/$clif.pid" ] ||
-	{ echo "ringvpn did not come up:"; cat "$tmp"/*.log; exit 1; }
+if ! [ -f "$tmp/run-$gwif/$gwif.pid" ] ||
+   ! [ -f "$tmp/run-$clif/$clif.pid" ]; then
+	echo "ringvpn did not come up:"
+	cat "$tmp"/*.log
+	exit 1
+fi
 
-echo "== 5. from the client, ping the gateway and the LAN host through the tunnel"
+# A link-local address still in duplicate address detection delays the
+# first IPv6 neighbour exchange by a second or two: wait it out.
+for _ in $(seq 50); do
+	t=$(for ns in "$gw" "$cl" "$lan"; do ip -n "$ns" -o addr show tentative; done)
+	[ -z "$t" ] && break
+	sleep 0.1
+done
+
+echo "== 5. the client pings the gateway and the LAN host through the tunnel"
 for addr in 10.99.0.1 fd00:99::1 10.100.0.2 fd00:100::2; do
 	printf '   %-12s ' "$addr"
 	run ip netns exec "$cl" ping -q -c 3 -i 0.2 -W 2 "$addr" >"$tmp/ping"
-	sed -n 's/.*transmitted, //p; s/^rtt .* = [^/]*\/\([^/]*\)\/.*/  average rtt \1 ms/p' \
+	sed -n 's/.*transmitted, //p
+		s/^rtt .* = [^/]*\/\([^/]*\)\/.*/  average rtt \1 ms/p' \
 		"$tmp/ping" | paste -sd,
 done
 
