@@ -1,5 +1,5 @@
-/* ringvpn up [-f] [-v|-q] CONFIG|NAME: bring an interface up from a config file
- * and serve it, in the background unless -f. Errors are reported before
+/* ringvpn up [-f] [-v|-q] CONFIG|NAME: bring an interface up from a config
+ * file and serve it, in the background unless -f. Errors are reported before
  * `up` returns: the daemon tells its parent through a pipe once the
  * interface is up, or why it is not. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* ringvpn [-f|--foreground] [-v|-q] IFNAME: the calling convention of a WireGuard
- * userspace implementation (wireguard.com/xplatform), so that
+/* ringvpn [-f|--foreground] [-v|-q] IFNAME: the calling convention of a
+ * WireGuard userspace implementation (wireguard.com/xplatform), so that
  * WG_QUICK_USERSPACE_IMPLEMENTATION=ringvpn wg-quick up wg0 works: create
  * the interface with no keys, no peers and no addresses, serve the UAPI
  * socket, and let wg(8) and wg-quick do the rest. */

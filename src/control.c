@@ -315,7 +315,10 @@ struct tick_ctx {
 
 /* Workers roam endpoints without logging (they never do); the control
  * thread notices the seqlock moved and says where the peer went. The
- * first look only records: the configured endpoint is no news. */
+ * first look only records: the configured endpoint is no news, but the
+ * first one learned later (a road warrior's) is. endpoint_seq_logged
+ * holds the sequence seen plus one: stable sequences are even, so it is
+ * odd once looked at and 0 only before the first look. */
 static void log_roaming(struct tunnel *tn, struct peer *peer)
 {
 	uint32_t seq = atomic_load_explicit(&peer->endpoint_seq,
@@ -324,9 +327,9 @@ static void log_roaming(struct tunnel *tn, struct peer *peer)
 	struct sockaddr_storage ep;
 	bool first = !peer->endpoint_seq_logged;
 
-	if (seq == peer->endpoint_seq_logged || (seq & 1))
+	if (seq + 1 == peer->endpoint_seq_logged || (seq & 1))
 		return; /* unchanged, or a write in progress */
-	peer->endpoint_seq_logged = seq ? seq : 2;
+	peer->endpoint_seq_logged = seq + 1;
 	if (first || !peer_get_endpoint(peer, &ep))
 		return;
 	short_key(who, peer);

@@ -104,8 +104,6 @@ static void report(int report_fd, const char *err)
 	close(report_fd);
 }
 
-/* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
- * success or the error message. */
 /* READY=1 with the facts systemctl status shows. */
 static void notify_ready(const struct tunnel *tn)
 {
@@ -118,6 +116,8 @@ static void notify_ready(const struct tunnel *tn)
 		log_debug("%s: systemd did not take READY=1", tn->ifname);
 }
 
+/* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
+ * success or the error message. */
 static int serve(struct config *cfg, const char *config_path,
 		 const char *ifname, int report_fd)
 {
@@ -151,7 +151,8 @@ static int serve(struct config *cfg, const char *config_path,
 	}
 	notify_ready(&tn);
 	ret = tunnel_run(&tn);
-	notify_send(&tn.notify, "STOPPING=1");
+	if (notify_send(&tn.notify, "STOPPING=1"))
+		log_debug("%s: systemd did not take STOPPING=1", ifname);
 	log_info("%s is going down", ifname);
 	run_down_hooks(&cfg->pre_down, ifname);
 	tunnel_down(&tn);

@@ -477,6 +477,9 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* SIGHUP. systemd hears RELOADING=1 (with the time it asks for, to tell
+ * this reload from an earlier one) and READY=1 again after, whether the
+ * reload worked or not: a failed one leaves the old config running. */
 static void reload(struct tunnel *tn)
 {
 	char err[512], msg[64];
@@ -488,13 +491,15 @@ static void reload(struct tunnel *tn)
 	}
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 		 (unsigned long long)monotonic_usec());
-	notify_send(&tn->notify, msg);
+	if (notify_send(&tn->notify, msg))
+		log_debug("%s: systemd did not take RELOADING=1", tn->ifname);
 	if (tunnel_reload(tn, err, sizeof(err)))
 		log_error("%s: reload of %s failed: %s", tn->ifname,
 			  tn->config_path, err);
 	else
 		log_info("%s: reloaded %s", tn->ifname, tn->config_path);
-	notify_send(&tn->notify, "READY=1");
+	if (notify_send(&tn->notify, "READY=1"))
+		log_debug("%s: systemd did not take READY=1", tn->ifname);
 }
 
 static bool handle_signals(struct tunnel *tn)

@@ -5,8 +5,10 @@
 # with its address; ExecReload's SIGHUP gives RELOADING=1 then READY=1;
 # SIGTERM gives STOPPING=1 and exit status 0. Then the log levels: -q
 # hides the info lines, -v shows debug lines, LOG_LEVEL=warn works like
-# -q. %i is replaced by the config's path (a name would mean
-# /etc/ringvpn/NAME.conf, which a test must not write).
+# -q. Then the event lines: peer unreachable, a UAPI change, endpoint
+# changed, handshake completed, reloaded. %i is replaced by the config's
+# path (a name would mean /etc/ringvpn/NAME.conf, which a test must not
+# write).
 # Needs root, ip; exits 77 (skip) otherwise. RINGVPN names the binary;
 # the unit file and notify_listen are found beside it.
 set -euo pipefail
@@ -69,7 +71,8 @@ ready_when_up() {
 
 reload_notifies() {
 	kill -HUP "$PID"
-	wait_for 5 sh -c "grep -A1 RELOADING=1 '$TMP/heard' | grep -q READY=1" &&
+	wait_for 5 sh -c \
+		"grep -A1 RELOADING=1 '$TMP/heard' | grep -q READY=1" &&
 		cat "$TMP/heard"
 }
 
@@ -120,4 +123,62 @@ check "SIGTERM: STOPPING=1, exit 0, interface gone" stop_notifies
 check "-q: no info lines" quiet_hides_info
 check "-v: debug lines" verbose_shows_debug
 check "LOG_LEVEL=warn and LOG_LEVEL=debug" log_level_env
+
+# The events an operator reads, one line each with the peer's short key.
+# A runs on a clock 30 times fast, so 90 s without an answer (nobody is
+# at B's endpoint yet) pass in 3. Then `wg set` moves the endpoint (a
+# UAPI change line and an endpoint line), and B coming up makes the
+# handshake complete, A learning B's real endpoint from it.
+SHORT_B=${PUB_B:0:8}
+IF_B=rvt$$
+CONF_B=$TMP/$IF_B.conf
+config_interface "$CONF_B" b 51871 "10.98.0.2/24"
+config_peer "$CONF_B" "$("$RINGVPN" pubkey <"$TMP/a.key")" "10.98.0.1/32" \
+	"$UL4_A:51870"
+
+logged() { grep -q "$1" "${RV_LOG[$IF]}"; }
+peer_logged() { logged "$IF: peer $SHORT_B: $1"; }
+uapi_logged() { logged "$IF: configuration changed through the UAPI"; }
+
+unreachable_logged() {
+	RINGVPN_TEST_CLOCK_SCALE=30 start_ringvpn "$NS_A" "$CONF" || return 1
+	ip netns exec "$NS_A" ping -n -q -c 1 -W 1 10.98.0.2 >/dev/null || true
+	wait_for 15 peer_logged "unreachable" &&
+		grep "unreachable" "${RV_LOG[$IF]}"
+}
+
+uapi_change_logged() {
+	ip netns exec "$NS_A" wg set "$IF" peer "$PUB_B" \
+		endpoint "$UL4_B:51872" &&
+		wait_for 5 uapi_logged &&
+		wait_for 5 peer_logged "endpoint changed to $UL4_B:51872" &&
+		grep -E "UAPI|endpoint" "${RV_LOG[$IF]}"
+}
+
+handshake_and_roam_logged() {
+	start_ringvpn "$NS_B" "$CONF_B" || return 1
+	ping_ok "$NS_B" 10.98.0.1 &&
+		wait_for 5 peer_logged "handshake completed" &&
+		wait_for 5 peer_logged "endpoint changed to $UL4_B:51871" &&
+		grep -E "handshake|endpoint" "${RV_LOG[$IF]}"
+}
+
+reload_logged() {
+	kill -HUP "${RV_PID[$IF]}"
+	wait_for 5 logged "$IF: reloaded $CONF" &&
+		{ [ -z "${RV_PID[$IF_B]:-}" ] || stop_ringvpn "$IF_B"; } &&
+		stop_ringvpn "$IF"
+}
+
+check "peer unreachable after REKEY_ATTEMPT_TIME" unreachable_logged
+# Without wg(8) nothing moves the endpoint, and B's is no news.
+if command -v wg >/dev/null; then
+	check "wg set: a UAPI change line and an endpoint line" \
+		uapi_change_logged
+	check "handshake completed; the endpoint learned from it" \
+		handshake_and_roam_logged
+else
+	echo "SKIP: the UAPI change and the endpoint lines (no wg)"
+fi
+check "SIGHUP: reloaded; both stop cleanly" reload_logged
 exit "$FAILED"
