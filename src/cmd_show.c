@@ -132,7 +132,8 @@ static void print_wg_view(const char *ifname, struct uapi_view *v)
 		printf("  listening port: %u\n", v->listen_port);
 	if (v->fwmark)
 		printf("  fwmark: 0x%x\n", v->fwmark);
-	qsort(v->peers, v->n_peers, sizeof(*v->peers), by_handshake);
+	if (v->n_peers) /* qsort's base must not be NULL, even for 0 */
+		qsort(v->peers, v->n_peers, sizeof(*v->peers), by_handshake);
 	for (size_t i = 0; i < v->n_peers; i++)
 		print_peer(&v->peers[i], now);
 }

@@ -128,7 +128,8 @@ int uapi_get(struct tunnel *tn, FILE *f)
 		free(l.v);
 		return -ENOMEM;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_owner);
+	if (l.n) /* qsort's base must not be NULL, even for 0 */
+		qsort(l.v, l.n, sizeof(*l.v), by_owner);
 	if (tn->dev.identity.has_identity) {
 		key_to_hex(hex, tn->dev.identity.private_key);
 		fprintf(f, "private_key=%s\n", hex);

@@ -33,11 +33,14 @@ static bool someone_listens(const struct sockaddr_un *sun)
 	return yes;
 }
 
+/* 0755 past the umask when ringvpn makes it (wg-quick runs its userspace
+ * implementation under umask 077). One that exists is left as it is:
+ * another implementation may have made it, and the socket is 0600. */
 static int make_dir(void)
 {
-	if (mkdir(UAPI_DIR, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (!mkdir(UAPI_DIR, 0755))
+		return chmod(UAPI_DIR, 0755) ? -errno : 0;
+	return errno == EEXIST ? 0 : -errno;
 }
 
 static int bind_socket(struct uapi_server *s, const struct sockaddr_un *sun)
