@@ -4,9 +4,10 @@
 # to the gateway. hs_flood sends initiations with a valid MAC1 from fake
 # keys, far faster than the control thread can do DHs:
 #  - without answering cookies, at least 20,000 a second, each from the
-#    next of 128 source addresses: the flooder reaches the rate; a 64 MiB
-#    transfer through the tunnel arrives intact and keeps at least half
-#    the throughput it had without the flood (both printed); the
+#    next of 128 source addresses: the flooder reaches the rate; three
+#    64 MiB transfers through the tunnel arrive intact and their median
+#    keeps at least half the throughput of three without the flood (both
+#    printed); the
 #    gateway's resident memory grows by less than 64 MiB (before, during
 #    and after printed); a restarted client handshakes anew through the
 #    flood; the gateway answered with cookie replies (its stats and the
@@ -133,6 +134,21 @@ timed_transfer() {
 	t1=$(date +%s%3N)
 	printf -v "$1" '%s' $((t1 - t0))
 }
+# timed_transfers MS_VAR: three of them, each checksum-checked; the
+# median time goes to the named variable and all three are printed. One
+# transfer is under a second: the machine is shared, and one stall of
+# another tenant's would otherwise decide the comparison.
+# shellcheck disable=SC2317 # called through check
+timed_transfers() {
+	local ms times=()
+	for _ in 1 2 3; do
+		timed_transfer ms || return 1
+		times+=("$ms")
+	done
+	echo "times: ${times[*]} ms"
+	printf -v "$1" '%s' "$(printf '%s\n' "${times[@]}" | sort -n |
+		sed -n 2p)"
+}
 mib_per_s() { awk -v ms="${1:-0}" -v m="$XFER_MIB" \
 	'BEGIN { printf "%.1f", ms ? m * 1000 / ms : 0 }'; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/${RV_PID[$GW]}/status"; }
@@ -146,19 +162,19 @@ fi
 check "before the flood: ping client -> gateway" ping_ok "$NS_B" "$T4_GW"
 random_file $((XFER_MIB << 20)) >/dev/null # made outside the timing
 QUIET_MS=
-check "no flood: $XFER_MIB MiB client -> gateway, SHA-256 matches" \
-	timed_transfer QUIET_MS
+check "no flood: 3 x $XFER_MIB MiB client -> gateway, SHA-256 matches" \
+	timed_transfers QUIET_MS
 RSS_BEFORE=$(rss_kib)
 
 # --- A flood that ignores cookies, from many addresses.
 flood_start "$TMP/flood1.out" --sources "$SOURCES" --source-base 198.18.1.10
 sleep 1
 FLOOD_MS=
-check "flood: $XFER_MIB MiB client -> gateway, SHA-256 matches" \
-	timed_transfer FLOOD_MS
+check "flood: 3 x $XFER_MIB MiB client -> gateway, SHA-256 matches" \
+	timed_transfers FLOOD_MS
 RSS_DURING=$(rss_kib)
 report "$(passes at_most "$FLOOD_MS" $((2 * ${QUIET_MS:-0})))" \
-	"flood: the transfer keeps at least half its throughput:" \
+	"flood: the transfer keeps at least half its throughput (medians):" \
 	"$(mib_per_s "$QUIET_MS") MiB/s without the flood," \
 	"$(mib_per_s "$FLOOD_MS") MiB/s in it"
 check "flood: client restarts" restart_client
