@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,10 +110,8 @@ static void conn_close(struct uapi_conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->buf);
+	secret_buf_free(&c->in);
 	c->fd = -1;
-	c->buf = NULL;
-	c->len = c->cap = 0;
 }
 
 bool uapi_server_gone(const struct uapi_server *s)
@@ -203,16 +202,15 @@ static int send_all(int fd, const char *p, size_t len)
 static int reply(struct uapi_conn *c, const char *req, size_t len,
 		 uapi_handler fn, void *arg)
 {
-	char *out = NULL;
-	size_t out_len = 0;
-	FILE *f = open_memstream(&out, &out_len);
+	struct secret_buf out = { 0 };
+	FILE *f = secret_buf_stream(&out);
 	int ret;
 
 	if (!f)
 		return -ENOMEM;
 	fn(arg, req, len, f);
-	ret = fclose(f) ? -ENOMEM : send_all(c->fd, out, out_len);
-	free(out);
+	ret = fclose(f) ? -ENOMEM : send_all(c->fd, out.data, out.len);
+	secret_buf_free(&out);
 	return ret;
 }
 
@@ -232,30 +230,25 @@ static int serve_requests(struct uapi_conn *c, uapi_handler fn, void *arg)
 {
 	size_t end;
 
-	while ((end = request_end(c->buf, c->len))) {
-		int ret = reply(c, c->buf, end, fn, arg);
+	while ((end = request_end(c->in.data, c->in.len))) {
+		int ret = reply(c, c->in.data, end, fn, arg);
 
 		if (ret)
 			return ret;
-		memmove(c->buf, c->buf + end, c->len - end);
-		c->len -= end;
+		memmove(c->in.data, c->in.data + end, c->in.len - end);
+		c->in.len -= end;
+		/* The answered request may have carried a private key. */
+		sodium_memzero(c->in.data + c->in.len, end);
 	}
 	return 0;
 }
 
 static int grow(struct uapi_conn *c)
 {
-	size_t cap = c->cap ? c->cap * 2 : READ_CHUNK;
-	char *p;
-
-	if (c->cap >= UAPI_MAX_REQUEST)
+	if (c->in.cap >= UAPI_MAX_REQUEST)
 		return -EMSGSIZE;
-	p = realloc(c->buf, cap);
-	if (!p)
-		return -ENOMEM;
-	c->buf = p;
-	c->cap = cap;
-	return 0;
+	return secret_buf_reserve(&c->in, c->in.cap ? c->in.cap * 2 :
+						     READ_CHUNK);
 }
 
 static void refuse(struct uapi_conn *c, int err)
@@ -273,18 +266,19 @@ static void serve_conn(struct uapi_conn *c, uapi_handler fn, void *arg)
 		ssize_t n;
 		int ret;
 
-		if (c->len == c->cap && (ret = grow(c))) {
+		if (c->in.len == c->in.cap && (ret = grow(c))) {
 			refuse(c, ret);
 			break;
 		}
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		n = recv(c->fd, c->in.data + c->in.len,
+			 c->in.cap - c->in.len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0)
 			break;
-		c->len += (size_t)n;
+		c->in.len += (size_t)n;
 		if (serve_requests(c, fn, arg))
 			break;
 	}

@@ -18,6 +18,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "src/secret_buf.h"
+
 #define UAPI_DIR "/var/run/wireguard"
 /* Connections served at once; a new one beyond this closes the oldest. */
 #define UAPI_MAX_CONNS 8
@@ -31,8 +33,7 @@ typedef void (*uapi_handler)(void *arg, const char *req, size_t len,
 
 struct uapi_conn {
 	int fd; /* -1: free slot */
-	char *buf;
-	size_t len, cap;
+	struct secret_buf in; /* what arrived and is not yet answered */
 	unsigned long long opened; /* order of accept, to find the oldest */
 };
 

@@ -1,0 +1,68 @@
+#include "src/secret_buf.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int secret_buf_reserve(struct secret_buf *b, size_t cap)
+{
+	char *p;
+
+	if (cap <= b->cap)
+		return 0;
+	p = malloc(cap);
+	if (!p)
+		return -ENOMEM;
+	if (b->data) {
+		memcpy(p, b->data, b->len);
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void secret_buf_free(struct secret_buf *b)
+{
+	if (b->data)
+		sodium_memzero(b->data, b->cap);
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static ssize_t stream_write(void *cookie, const char *p, size_t n)
+{
+	struct secret_buf *b = cookie;
+	size_t cap = b->cap ? b->cap : 256;
+
+	if (n > SIZE_MAX / 2 - b->len) {
+		errno = ENOMEM;
+		return -1;
+	}
+	while (cap < b->len + n)
+		cap *= 2;
+	if (secret_buf_reserve(b, cap)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return (ssize_t)n;
+}
+
+FILE *secret_buf_stream(struct secret_buf *b)
+{
+	cookie_io_functions_t io = { .write = stream_write };
+	FILE *f = fopencookie(b, "w", io);
+
+	if (f && setvbuf(f, NULL, _IONBF, 0)) {
+		fclose(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return f;
+}

@@ -1,0 +1,25 @@
+/* Byte buffers that may hold keys (a UAPI request with private_key=, a
+ * get=1 reply): growing one copies and wipes the old block instead of
+ * realloc'ing it, and freeing one wipes it, so no copy of a key is left
+ * in freed memory. A FILE can write into one, for fprintf-built replies
+ * (open_memstream would leave its realloc'd copies behind). */
+#ifndef RINGVPN_SRC_SECRET_BUF_H
+#define RINGVPN_SRC_SECRET_BUF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct secret_buf {
+	char *data;
+	size_t len, cap;
+};
+
+/* Room for at least cap bytes; 0 or -ENOMEM (the buffer is unchanged). */
+int secret_buf_reserve(struct secret_buf *b, size_t cap);
+/* Wipes and frees; the buffer is empty and usable again. */
+void secret_buf_free(struct secret_buf *b);
+/* An unbuffered stream appending to b (stdio keeps no copy of its own);
+ * NULL with errno on failure. fclose it before reading b. */
+FILE *secret_buf_stream(struct secret_buf *b);
+
+#endif
