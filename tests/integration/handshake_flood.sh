@@ -4,10 +4,10 @@
 # to the gateway. hs_flood sends initiations with a valid MAC1 from fake
 # keys, far faster than the control thread can do DHs:
 #  - without answering cookies, at least 20,000 a second, each from the
-#    next of 128 source addresses: the flooder reaches the rate; three
-#    64 MiB transfers through the tunnel arrive intact and their median
-#    keeps at least half the throughput of three without the flood (both
-#    printed); the
+#    next of 128 source addresses: the flooder reaches the rate; in three
+#    rounds of a 64 MiB transfer without the flood and one in it, all
+#    arrive intact and the median round keeps at least half the
+#    throughput (all printed; not judged in a sanitizer build); the
 #    gateway's resident memory grows by less than 64 MiB (before, during
 #    and after printed); a restarted client handshakes anew through the
 #    flood; the gateway answered with cookie replies (its stats and the
@@ -134,21 +134,6 @@ timed_transfer() {
 	t1=$(date +%s%3N)
 	printf -v "$1" '%s' $((t1 - t0))
 }
-# timed_transfers MS_VAR: three of them, each checksum-checked; the
-# median time goes to the named variable and all three are printed. One
-# transfer is under a second: the machine is shared, and one stall of
-# another tenant's would otherwise decide the comparison.
-# shellcheck disable=SC2317 # called through check
-timed_transfers() {
-	local ms times=()
-	for _ in 1 2 3; do
-		timed_transfer ms || return 1
-		times+=("$ms")
-	done
-	echo "times: ${times[*]} ms"
-	printf -v "$1" '%s' "$(printf '%s\n' "${times[@]}" | sort -n |
-		sed -n 2p)"
-}
 mib_per_s() { awk -v ms="${1:-0}" -v m="$XFER_MIB" \
 	'BEGIN { printf "%.1f", ms ? m * 1000 / ms : 0 }'; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/${RV_PID[$GW]}/status"; }
@@ -161,22 +146,48 @@ then
 fi
 check "before the flood: ping client -> gateway" ping_ok "$NS_B" "$T4_GW"
 random_file $((XFER_MIB << 20)) >/dev/null # made outside the timing
-QUIET_MS=
-check "no flood: 3 x $XFER_MIB MiB client -> gateway, SHA-256 matches" \
-	timed_transfers QUIET_MS
-RSS_BEFORE=$(rss_kib)
 
-# --- A flood that ignores cookies, from many addresses.
-flood_start "$TMP/flood1.out" --sources "$SOURCES" --source-base 198.18.1.10
-sleep 1
-FLOOD_MS=
-check "flood: 3 x $XFER_MIB MiB client -> gateway, SHA-256 matches" \
-	timed_transfers FLOOD_MS
-RSS_DURING=$(rss_kib)
-report "$(passes at_most "$FLOOD_MS" $((2 * ${QUIET_MS:-0})))" \
-	"flood: the transfer keeps at least half its throughput (medians):" \
-	"$(mib_per_s "$QUIET_MS") MiB/s without the flood," \
-	"$(mib_per_s "$FLOOD_MS") MiB/s in it"
+# --- A flood that ignores cookies, from many addresses. Three rounds: a
+# transfer without the flood, then one in a flood started afresh, back to
+# back, so that load from elsewhere on the shared machine (and the test
+# suite runs two scripts at a time) falls on both halves of a round
+# alike; the median round is judged. The last round's flood stays on for
+# the checks after it.
+ROUNDS=()
+ROUND_RATIOS=()
+RSS_BEFORE=
+RSS_DURING=0
+# shellcheck disable=SC2317 # called through check
+flood_rounds() {
+	local round quiet_ms flood_ms
+	for round in 1 2 3; do
+		timed_transfer quiet_ms || return 1
+		[ -n "$RSS_BEFORE" ] || RSS_BEFORE=$(rss_kib)
+		flood_start "$TMP/flood1.out" --sources "$SOURCES" \
+			--source-base 198.18.1.10
+		sleep 1
+		timed_transfer flood_ms || return 1
+		RSS_DURING=$(max "$RSS_DURING" "$(rss_kib)")
+		[ "$round" = 3 ] || flood_stop "$TMP/flood1.out" >/dev/null
+		ROUNDS+=("$(mib_per_s "$quiet_ms") -> $(mib_per_s "$flood_ms")")
+		ROUND_RATIOS+=($((flood_ms * 100 / quiet_ms)))
+	done
+}
+check "3 rounds of $XFER_MIB MiB without and in the flood, SHA-256 matches" \
+	flood_rounds
+MEDIAN_RATIO=$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -n | sed -n 2p)
+printf -v THROUGHPUT '%s; ' "${ROUNDS[@]}"
+THROUGHPUT="MiB/s without -> in the flood, by round: ${THROUGHPUT%; }"
+# Under AddressSanitizer every packet and every cookie costs several times
+# what it does in the product, on two cores shared with the flooder: the
+# ratio measures the sanitizer, so it is printed, not judged.
+if ldd "$RINGVPN" 2>/dev/null | grep -q libasan; then
+	echo "NOTE: sanitizer build, throughput not judged: $THROUGHPUT"
+else
+	report "$(passes at_most "$MEDIAN_RATIO" 200)" \
+		"flood: the transfer keeps at least half its throughput in" \
+		"the median round: $THROUGHPUT"
+fi
 check "flood: client restarts" restart_client
 check "flood: new client handshakes through the flood" client_handshakes
 RSS_DURING=$(max "$RSS_DURING" "$(rss_kib)")
