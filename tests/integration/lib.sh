@@ -242,8 +242,16 @@ iface_ready() {
 
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# rv_ready NS NAME CONF: ringvpn's interface is ready (iface_ready) and
+# its UAPI socket is there, so `ringvpn show` and wg(8) find it (a slow
+# daemon, under valgrind, may have configured one before making the
+# other).
+rv_ready() {
+	iface_ready "$1" "$2" "$3" && [ -S "/var/run/wireguard/$2.sock" ]
+}
+
 # ready_or_gone PID NS NAME CONF: stops the wait early if the daemon died.
-ready_or_gone() { pid_gone "$1" || iface_ready "$2" "$3" "$4"; }
+ready_or_gone() { pid_gone "$1" || rv_ready "$2" "$3" "$4"; }
 
 # start_ringvpn NS CONF: `ringvpn up -f CONF` in NS, with its own run
 # directory; waits (10 s) until the interface is ready. The environment
@@ -264,7 +272,7 @@ start_ringvpn() {
 	RV_PID[$name]=$pid
 	lib_track_pid "$pid"
 	wait_for 10 ready_or_gone "$pid" "$ns" "$name" "$conf" || true
-	iface_ready "$ns" "$name" "$conf" && return 0
+	rv_ready "$ns" "$name" "$conf" && return 0
 	echo "ringvpn $name in $ns did not come up (process $(
 		kill -0 "$pid" 2>/dev/null && echo running || echo gone))"
 	return 1

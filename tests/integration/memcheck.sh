@@ -44,7 +44,7 @@ RINGVPN=$TMP/vg-ringvpn
 TRANSFER_TIMEOUT=120
 # Slower under memcheck than start_ringvpn's 10 s allow: a while more.
 if ! start_ringvpn "$NS_A" "$TMP/$A.conf" >/dev/null &&
-	! wait_for 30 iface_ready "$NS_A" "$A" "$TMP/$A.conf"; then
+	! wait_for 30 rv_ready "$NS_A" "$A" "$TMP/$A.conf"; then
 	cat "$TMP/memcheck.log"
 	echo "FAIL: ringvpn under memcheck did not come up"
 	exit 1

@@ -92,7 +92,7 @@ run_briefly() {
 		>"$TMP/brief.log" 2>&1 &
 	pid=$!
 	lib_track_pid "$pid"
-	wait_for 10 iface_ready "$NS_A" "$IF" "$CONF" || true
+	wait_for 10 rv_ready "$NS_A" "$IF" "$CONF" || true
 	lib_stop_pid "$pid"
 }
 

@@ -53,7 +53,7 @@ RINGVPN=$TMP/vg-ringvpn
 TRANSFER_TIMEOUT=40
 # Slower under memcheck than start_ringvpn's 10 s allow: a while more.
 if ! start_ringvpn "$NS_A" "$TMP/$A.conf" >/dev/null &&
-	! wait_for 20 iface_ready "$NS_A" "$A" "$TMP/$A.conf"; then
+	! wait_for 20 rv_ready "$NS_A" "$A" "$TMP/$A.conf"; then
 	if unhandled_syscalls >/dev/null; then
 		skip "valgrind $(valgrind --version) cannot run ringvpn:" \
 			"$(unhandled_syscalls | sort -u | head -n 3)"
