@@ -1,10 +1,11 @@
 #include "src/grow.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "src/secret_buf.h"
 
 /* The new capacity when element n needs room, else 0. */
 static size_t new_capacity(size_t n)
@@ -24,16 +25,9 @@ int grow_array(void *arrp, size_t n, size_t size, bool wipe)
 	if (n > SIZE_MAX / 2 / size)
 		return -ENOMEM;
 	memcpy(&old, arrp, sizeof(old));
-	if (!wipe) {
-		nv = realloc(old, cap * size);
-	} else {
-		nv = malloc(cap * size);
-		if (nv && old) {
-			memcpy(nv, old, n * size);
-			sodium_memzero(old, n * size);
-			free(old);
-		}
-	}
+	/* At growth the count is the old capacity: n elements, all used. */
+	nv = wipe ? secret_realloc(old, n * size, n * size, cap * size) :
+		    realloc(old, cap * size);
 	if (!nv)
 		return -ENOMEM;
 	memcpy(arrp, &nv, sizeof(nv));

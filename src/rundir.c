@@ -17,6 +17,11 @@ int rundir_path(const char *ifname, const char *suffix, char *out,
 	n = snprintf(out, out_len, "%s/%s.%s", dir, ifname, suffix);
 	if (n < 0 || (size_t)n >= out_len)
 		return -ENAMETOOLONG;
+	return rundir_make(dir);
+}
+
+int rundir_make(const char *dir)
+{
 	if (!mkdir(dir, 0755))
 		return chmod(dir, 0755) ? -errno : 0; /* past the umask */
 	return errno == EEXIST ? 0 : -errno;

@@ -10,6 +10,10 @@
 int rundir_path(const char *ifname, const char *suffix, char *out,
 		size_t out_len);
 
+/* Creates dir 0755 whatever the umask (wg-quick runs its userspace
+ * implementation under umask 077); one that exists is left as it is. */
+int rundir_make(const char *dir);
+
 /* The pid in IFNAME.pid, or 0 when there is none. */
 pid_t rundir_read_pid(const char *ifname);
 

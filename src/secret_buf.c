@@ -6,20 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+void *secret_realloc(void *old, size_t used, size_t old_size,
+		     size_t new_size)
+{
+	void *p = malloc(new_size);
+
+	if (p && old) {
+		memcpy(p, old, used);
+		sodium_memzero(old, old_size);
+		free(old);
+	}
+	return p;
+}
+
 int secret_buf_reserve(struct secret_buf *b, size_t cap)
 {
 	char *p;
 
 	if (cap <= b->cap)
 		return 0;
-	p = malloc(cap);
+	p = secret_realloc(b->data, b->len, b->cap, cap);
 	if (!p)
 		return -ENOMEM;
-	if (b->data) {
-		memcpy(p, b->data, b->len);
-		sodium_memzero(b->data, b->cap);
-		free(b->data);
-	}
 	b->data = p;
 	b->cap = cap;
 	return 0;

@@ -14,6 +14,11 @@ struct secret_buf {
 	size_t len, cap;
 };
 
+/* realloc for blocks that may hold secrets: a new block of new_size
+ * bytes gets the first used bytes of old, and all old_size bytes of old
+ * are wiped before it is freed. NULL (old untouched) when out of memory. */
+void *secret_realloc(void *old, size_t used, size_t old_size,
+		     size_t new_size);
 /* Room for at least cap bytes; 0 or -ENOMEM (the buffer is unchanged). */
 int secret_buf_reserve(struct secret_buf *b, size_t cap);
 /* Wipes and frees; the buffer is empty and usable again. */

@@ -10,6 +10,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "src/rundir.h"
+
 #define READ_CHUNK 65536
 #define REPLY_TIMEOUT_S 2
 
@@ -32,16 +34,6 @@ static bool someone_listens(const struct sockaddr_un *sun)
 	yes = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
 	close(fd);
 	return yes;
-}
-
-/* 0755 past the umask when ringvpn makes it (wg-quick runs its userspace
- * implementation under umask 077). One that exists is left as it is:
- * another implementation may have made it, and the socket is 0600. */
-static int make_dir(void)
-{
-	if (!mkdir(UAPI_DIR, 0755))
-		return chmod(UAPI_DIR, 0755) ? -errno : 0;
-	return errno == EEXIST ? 0 : -errno;
 }
 
 static int bind_socket(struct uapi_server *s, const struct sockaddr_un *sun)
@@ -78,8 +70,8 @@ int uapi_server_open(struct uapi_server *s, const char *ifname)
 
 	uapi_server_init(s);
 	ret = set_path(s, ifname);
-	if (!ret)
-		ret = make_dir();
+	if (!ret) /* made by another implementation, it stays as it is */
+		ret = rundir_make(UAPI_DIR);
 	if (ret)
 		return ret;
 	memcpy(sun.sun_path, s->path, strlen(s->path) + 1);
