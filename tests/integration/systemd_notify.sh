@@ -52,8 +52,10 @@ start_service() {
 	"$LISTEN" "$TMP/notify" 30 >"$TMP/heard" &
 	LPID=$!
 	lib_track_pid "$LPID"
-	wait_for 5 test -S "$TMP/notify"
-	ip netns exec "$NS_A" env NOTIFY_SOCKET="$TMP/notify" \
+	wait_for 10 test -S "$TMP/notify" ||
+		echo "FAIL: notify_listen made no socket in 10 s"
+	# LOG_LEVEL=debug: a READY=1 that could not be sent is a debug line.
+	ip netns exec "$NS_A" env NOTIFY_SOCKET="$TMP/notify" LOG_LEVEL=debug \
 		RINGVPN_RUNDIR="$TMP/run" "${cmd[@]}" >"$TMP/daemon.log" 2>&1 &
 	PID=$!
 	lib_track_pid "$PID"
@@ -61,12 +63,23 @@ start_service() {
 
 heard() { grep -q "$1" "$TMP/heard"; }
 
+# On a loaded machine (CI runs two scripts at a time, and another one's
+# namespaces may hold the rtnl lock) coming up can take seconds: READY=1
+# is waited for as long as the listener waits.
 ready_when_up() {
-	wait_for 10 heard "READY=1" || { cat "$TMP/daemon.log"; return 1; }
+	local why=()
+	wait_for 30 heard "READY=1" || why+=("no READY=1 in 30 s")
 	# The address must already be there when READY=1 is heard.
-	ip -n "$NS_A" -o addr show dev "$IF" | grep -q "10.98.0.1/24" &&
-		heard "MAINPID=$PID" && heard "STATUS=$IF up: " &&
-		cat "$TMP/heard"
+	ip -n "$NS_A" -o addr show dev "$IF" 2>&1 | grep -q "10.98.0.1/24" ||
+		why+=("no 10.98.0.1/24 on $IF")
+	heard "MAINPID=$PID" || why+=("no MAINPID=$PID")
+	heard "STATUS=$IF up: " || why+=("no STATUS=$IF up: ")
+	echo "--- heard"
+	cat "$TMP/heard"
+	[ ${#why[@]} = 0 ] && return 0
+	printf '%s\n' "${why[@]}" "--- daemon's log"
+	cat "$TMP/daemon.log"
+	return 1
 }
 
 reload_notifies() {
