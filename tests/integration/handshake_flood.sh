@@ -181,7 +181,7 @@ THROUGHPUT="MiB/s without -> in the flood, by round: ${THROUGHPUT%; }"
 # Under AddressSanitizer every packet and every cookie costs several times
 # what it does in the product, on two cores shared with the flooder: the
 # ratio measures the sanitizer, so it is printed, not judged.
-if ldd "$RINGVPN" 2>/dev/null | grep -q libasan; then
+if asan_build; then
 	echo "NOTE: sanitizer build, throughput not judged: $THROUGHPUT"
 else
 	report "$(passes at_most "$MEDIAN_RATIO" 200)" \

@@ -242,6 +242,11 @@ iface_ready() {
 
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# asan_build: $RINGVPN is linked with AddressSanitizer. Not `grep -q`: it
+# would stop reading early, ldd could die of SIGPIPE, and under pipefail
+# the answer would be "no" now and then.
+asan_build() { ldd "$RINGVPN" 2>/dev/null | grep libasan >/dev/null; }
+
 # rv_ready NS NAME CONF: ringvpn's interface is ready (iface_ready) and
 # its UAPI socket is there, so `ringvpn show` and wg(8) find it (a slow
 # daemon, under valgrind, may have configured one before making the
@@ -279,12 +284,13 @@ start_ringvpn() {
 }
 
 # stop_ringvpn NAME: SIGTERM, then 0 only if the daemon exited with status
-# 0 within 5 s and its interface is gone.
+# 0 within 15 s (it takes well under one; the margin is for a loaded CI
+# machine) and its interface is gone.
 stop_ringvpn() {
 	local name=$1 pid=${RV_PID[$1]} rc=0
 	kill -TERM "$pid" 2>/dev/null || true
-	if ! wait_for 5 pid_gone "$pid"; then
-		echo "ringvpn $name ignored SIGTERM for 5 s"
+	if ! wait_for 15 pid_gone "$pid"; then
+		echo "ringvpn $name ignored SIGTERM for 15 s"
 		kill -KILL "$pid" 2>/dev/null || true
 		rc=1
 	fi
@@ -343,7 +349,7 @@ start_wggo() {
 	WG_PID[$name]=$pid
 	lib_track_pid "$pid"
 	# The UAPI socket is the sign that it is ready.
-	if ! wait_for 5 test -S "/var/run/wireguard/$name.sock"; then
+	if ! wait_for 15 test -S "/var/run/wireguard/$name.sock"; then
 		echo "wireguard-go $name did not start"
 		return 1
 	fi
@@ -450,7 +456,7 @@ transfer_start() {
 		{ sha256sum | cut -d' ' -f1 >"$TMP/xfer$id.rsum"; } &
 	XFER_RPID[$id]=$!
 	lib_track_pid "$!"
-	if ! wait_for 5 port_listening "$dst" "$port"; then
+	if ! wait_for 15 port_listening "$dst" "$port"; then
 		echo "receiver of transfer $id did not listen"
 		XFER_SPID[$id]=
 		return 1
@@ -557,7 +563,7 @@ bg_wait() {
 	return "$rc"
 }
 
-# stop_pids PID...: SIGTERM to all at once, then up to 5 s for all to exit
+# stop_pids PID...: SIGTERM to all at once, then up to 15 s for all to exit
 # and SIGKILL for the rest: tearing down many daemons one by one would
 # cost a fraction of a second each. 1 if any needed SIGKILL.
 stop_pids() {
@@ -566,8 +572,8 @@ stop_pids() {
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in "$@"; do
-		if ! wait_for 5 pid_gone "$pid"; then
-			echo "process $pid ignored SIGTERM for 5 s"
+		if ! wait_for 15 pid_gone "$pid"; then
+			echo "process $pid ignored SIGTERM for 15 s"
 			kill -KILL "$pid" 2>/dev/null || true
 			rc=1
 		fi

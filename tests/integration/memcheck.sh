@@ -15,7 +15,7 @@ set -euo pipefail
 lib_init memcheck valgrind wg
 # AddressSanitizer's shadow memory and valgrind cannot share a process:
 # the sanitizer build is checked by its own runtime instead.
-if ldd "$RINGVPN" 2>/dev/null | grep -q libasan; then
+if asan_build; then
 	skip "$RINGVPN is built with AddressSanitizer"
 fi
 make_pair "rv-mc-a-$$" "rv-mc-b-$$"

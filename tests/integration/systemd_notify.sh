@@ -84,7 +84,7 @@ ready_when_up() {
 
 reload_notifies() {
 	kill -HUP "$PID"
-	wait_for 5 sh -c \
+	wait_for 15 sh -c \
 		"grep -A1 RELOADING=1 '$TMP/heard' | grep -q READY=1" &&
 		cat "$TMP/heard"
 }
@@ -94,7 +94,7 @@ stop_notifies() {
 	kill -TERM "$PID"
 	wait "$PID" || status=$?
 	lib_untrack_pid "$PID"
-	wait_for 5 heard "STOPPING=1" && [ "$status" = 0 ] &&
+	wait_for 15 heard "STOPPING=1" && [ "$status" = 0 ] &&
 		! ip -n "$NS_A" link show "$IF" 2>/dev/null
 }
 
@@ -163,22 +163,22 @@ unreachable_logged() {
 uapi_change_logged() {
 	ip netns exec "$NS_A" wg set "$IF" peer "$PUB_B" \
 		endpoint "$UL4_B:51872" &&
-		wait_for 5 uapi_logged &&
-		wait_for 5 peer_logged "endpoint changed to $UL4_B:51872" &&
+		wait_for 15 uapi_logged &&
+		wait_for 15 peer_logged "endpoint changed to $UL4_B:51872" &&
 		grep -E "UAPI|endpoint" "${RV_LOG[$IF]}"
 }
 
 handshake_and_roam_logged() {
 	start_ringvpn "$NS_B" "$CONF_B" || return 1
 	ping_ok "$NS_B" 10.98.0.1 &&
-		wait_for 5 peer_logged "handshake completed" &&
-		wait_for 5 peer_logged "endpoint changed to $UL4_B:51871" &&
+		wait_for 15 peer_logged "handshake completed" &&
+		wait_for 15 peer_logged "endpoint changed to $UL4_B:51871" &&
 		grep -E "handshake|endpoint" "${RV_LOG[$IF]}"
 }
 
 reload_logged() {
 	kill -HUP "${RV_PID[$IF]}"
-	wait_for 5 logged "$IF: reloaded $CONF" &&
+	wait_for 15 logged "$IF: reloaded $CONF" &&
 		{ [ -z "${RV_PID[$IF_B]:-}" ] || stop_ringvpn "$IF_B"; } &&
 		stop_ringvpn "$IF"
 }

@@ -18,7 +18,7 @@ set -euo pipefail
 
 lib_init valgrind valgrind
 # The sanitizer's shadow memory and valgrind cannot share a process.
-if ldd "$RINGVPN" 2>/dev/null | grep -q libasan; then
+if asan_build; then
 	skip "$RINGVPN is built with AddressSanitizer"
 fi
 ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read
