@@ -161,7 +161,7 @@ ip netns exec "$lan" ncat -l 10.100.0.2 5201 >"$tmp/received" &
 nc=$!
 pids+=("$nc")
 for _ in $(seq 50); do
-	ip netns exec "$lan" ss -Hltn 'sport = 5201' | grep -q . && break
+	ip netns exec "$lan" ss -Hltn 'sport = 5201' | grep . >/dev/null && break
 	sleep 0.1
 done
 start=$(date +%s.%N)

@@ -159,7 +159,7 @@ for ex in "$tmp"/example*.conf; do
 		continue
 	fi
 	echo "NoSuchKey = 1" >>"$ex"
-	if parse "$ex" | grep -q "^ringvpn: $name:[0-9]*: unknown key"; then
+	if parse "$ex" | grep "^ringvpn: $name:[0-9]*: unknown key" >/dev/null; then
 		pass "ringvpn.conf.5 example $n parses"
 	else
 		fail "example $n: a bad line added went unnoticed: not parsed"

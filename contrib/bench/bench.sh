@@ -209,7 +209,7 @@ ping_through() {
 # rv_ready NS NAME ADDR: the interface is up with its address.
 rv_ready() {
 	[ -n "$(ip -n "$1" -o link show dev "$2" up 2>/dev/null)" ] &&
-		ip -n "$1" -o addr show dev "$2" 2>/dev/null | grep -qF " $3/"
+		ip -n "$1" -o addr show dev "$2" 2>/dev/null | grep -F " $3/" >/dev/null
 }
 
 # start_ringvpn NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: `ringvpn up

@@ -103,13 +103,13 @@ reload_mid_transfer() {
 	before=$(handshake_of "$NS_G" "$G" "$PUB_C")
 	config_peer "$TMP/$G.conf" "$PUB_X" "10.90.9.0/24" ""
 	kill -HUP "${RV_PID[$G]}"
-	wait_for 5 sh -c "ip netns exec $NS_G wg show $G peers | grep -qx '$PUB_X'" ||
+	wait_for 5 sh -c "ip netns exec $NS_G wg show $G peers | grep -x '$PUB_X' >/dev/null" ||
 		{ echo "the added peer did not appear"; return 1; }
 	# Drop the peer again: the file as it was, through syncconf.
 	sed -i '/^$/,$d' "$TMP/$G.conf"
 	config_peer "$TMP/$G.conf" "$PUB_C" "$T_C/32" ""
 	in_rv "$G" "$RINGVPN" syncconf "$G" "$TMP/$G.conf"
-	! ip netns exec "$NS_G" wg show "$G" peers | grep -qx "$PUB_X" &&
+	! ip netns exec "$NS_G" wg show "$G" peers | grep -x "$PUB_X" >/dev/null &&
 		transfer_wait "$id" &&
 		[ "$(handshake_of "$NS_G" "$G" "$PUB_C")" = "$before" ]
 }

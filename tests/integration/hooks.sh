@@ -17,11 +17,14 @@ LOG=$TMP/hooks.log
 CONF=$TMP/$IF.conf
 
 # write_conf PREUP_EXTRA POSTUP_EXTRA
+# Hooks run under bash -e -o pipefail, as wg-quick runs them: `ip | grep
+# -q` would fail now and then (grep quits, ip's next write gets SIGPIPE,
+# status 141), so the greps read everything.
 write_conf() {
 	config_interface "$CONF" a 51850 "10.94.0.1/24" \
 		"PreUp = echo pre-up %i >>$LOG" \
 		"PreUp = echo pre-up-2 >>$LOG${1:+; $1}" \
-		"PostUp = ip -o addr show dev %i | grep -q 10.94.0.1 && echo post-up %i >>$LOG${2:+; $2}" \
+		"PostUp = ip -o addr show dev %i | grep 10.94.0.1 >/dev/null && echo post-up %i >>$LOG${2:+; $2}" \
 		"PreDown = ip link show dev %i >/dev/null && echo pre-down %i >>$LOG" \
 		"PostDown = ip link show dev %i >/dev/null 2>&1 || echo post-down %i >>$LOG"
 	config_peer "$CONF" "$PUB_B" "10.94.0.2/32" "$UL4_B:51851"

@@ -244,7 +244,8 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # asan_build: $RINGVPN is linked with AddressSanitizer. Not `grep -q`: it
 # would stop reading early, ldd could die of SIGPIPE, and under pipefail
-# the answer would be "no" now and then.
+# the answer would be "no" now and then. The same holds for every pipe
+# into grep in these scripts (ip writes once per address, for one).
 asan_build() { ldd "$RINGVPN" 2>/dev/null | grep libasan >/dev/null; }
 
 # rv_ready NS NAME CONF: ringvpn's interface is ready (iface_ready) and

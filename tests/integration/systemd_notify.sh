@@ -43,7 +43,7 @@ exec_start() {
 unit_is_notify() {
 	grep -qx "Type=notify" "$UNIT" &&
 		grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$UNIT" &&
-		exec_start | grep -q -- " up --foreground $CONF$"
+		exec_start | grep -- " up --foreground $CONF$" >/dev/null
 }
 
 start_service() {
@@ -70,7 +70,7 @@ ready_when_up() {
 	local why=()
 	wait_for 30 heard "READY=1" || why+=("no READY=1 in 30 s")
 	# The address must already be there when READY=1 is heard.
-	ip -n "$NS_A" -o addr show dev "$IF" 2>&1 | grep -q "10.98.0.1/24" ||
+	ip -n "$NS_A" -o addr show dev "$IF" 2>&1 | grep "10.98.0.1/24" >/dev/null ||
 		why+=("no 10.98.0.1/24 on $IF")
 	heard "MAINPID=$PID" || why+=("no MAINPID=$PID")
 	heard "STATUS=$IF up: " || why+=("no STATUS=$IF up: ")
@@ -85,7 +85,7 @@ ready_when_up() {
 reload_notifies() {
 	kill -HUP "$PID"
 	wait_for 15 sh -c \
-		"grep -A1 RELOADING=1 '$TMP/heard' | grep -q READY=1" &&
+		"grep -A1 RELOADING=1 '$TMP/heard' | grep READY=1 >/dev/null" &&
 		cat "$TMP/heard"
 }
 

@@ -167,7 +167,7 @@ port_in_use_is_refused() {
 	ip netns exec "$NS_A" ncat -u -l "$UL4_A" 4444 >/dev/null 2>&1 &
 	pid=$!
 	lib_track_pid "$pid"
-	wait_for 5 sh -c "ip netns exec $NS_A ss -Hunl 'sport = :4444' | grep -q ."
+	wait_for 5 sh -c "ip netns exec $NS_A ss -Hunl 'sport = :4444' | grep . >/dev/null"
 	# wg reads our errno as a number: it names the error.
 	if ip netns exec "$NS_A" wg set "$IF_A" listen-port 4444 2>"$TMP/err"
 	then
@@ -214,12 +214,12 @@ syncconf_keeps_sessions() {
 		echo "AllowedIPs = 10.93.9.0/24"
 	} >"$TMP/sync.conf"
 	ip netns exec "$NS_A" wg syncconf "$IF_A" "$TMP/sync.conf"
-	ip netns exec "$NS_A" wg show "$IF_A" peers | grep -qx "$PUB_C" &&
+	ip netns exec "$NS_A" wg show "$IF_A" peers | grep -x "$PUB_C" >/dev/null &&
 		ping_ok "$NS_A" "$T4_B" &&
 		after=$(handshake_of "$PUB_B") &&
 		[ "$before" = "$after" ] && [ "$before" != 0 ] &&
 		ip netns exec "$NS_A" wg set "$IF_A" peer "$PUB_C" remove &&
-		! ip netns exec "$NS_A" wg show "$IF_A" peers | grep -qx "$PUB_C"
+		! ip netns exec "$NS_A" wg show "$IF_A" peers | grep -x "$PUB_C" >/dev/null
 }
 
 # Same fields as wg's dump (the counters may move between the two calls).
@@ -279,7 +279,7 @@ wg_quick_up_down() {
 	pid=$(cat "$TMP/run-q/$IF_A.pid")
 	lib_track_pid "$pid"
 	ping_ok "$NS_A" "$T4_B" &&
-		ip netns exec "$NS_A" wg show "$IF_A" | grep -q "latest handshake" &&
+		ip netns exec "$NS_A" wg show "$IF_A" | grep "latest handshake" >/dev/null &&
 		wg_quick down "$conf" &&
 		wait_for 5 pid_gone "$pid" && [ ! -e "$SOCK" ] &&
 		! ip -n "$NS_A" link show "$IF_A" 2>/dev/null
@@ -296,7 +296,7 @@ sighup_reloads() {
 	sed -i "s/^Endpoint.*/&\nPersistentKeepalive = 7/" "$conf"
 	config_peer "$conf" "$PUB_C" "10.93.9.0/24" ""
 	kill -HUP "${RV_PID[$IF_A]}"
-	wait_for 5 sh -c "ip netns exec $NS_A wg show $IF_A peers | grep -qx '$PUB_C'" &&
+	wait_for 5 sh -c "ip netns exec $NS_A wg show $IF_A peers | grep -x '$PUB_C' >/dev/null" &&
 		ip netns exec "$NS_A" wg show "$IF_A" persistent-keepalive |
 		grep -qx "$PUB_B	7" &&
 		ping_ok "$NS_A" "$T4_B" &&
