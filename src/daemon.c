@@ -112,8 +112,7 @@ static void notify_ready(const struct tunnel *tn)
 	snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld\nSTATUS=%s up: %u "
 		 "threads, UDP port %u", (long)getpid(), tn->ifname,
 		 tn->n_workers, tn->listen_port);
-	if (notify_send(&tn->notify, msg))
-		log_debug("%s: systemd did not take READY=1", tn->ifname);
+	tunnel_notify(tn, msg);
 }
 
 /* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
@@ -151,8 +150,7 @@ static int serve(struct config *cfg, const char *config_path,
 	}
 	notify_ready(&tn);
 	ret = tunnel_run(&tn);
-	if (notify_send(&tn.notify, "STOPPING=1"))
-		log_debug("%s: systemd did not take STOPPING=1", ifname);
+	tunnel_notify(&tn, "STOPPING=1");
 	log_info("%s is going down", ifname);
 	run_down_hooks(&cfg->pre_down, ifname);
 	tunnel_down(&tn);

@@ -477,6 +477,15 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+void tunnel_notify(const struct tunnel *tn, const char *text)
+{
+	int ret = notify_send(&tn->notify, text);
+
+	if (ret) /* named by its first line, e.g. READY=1 */
+		log_debug("%s: systemd did not take %.*s: %s", tn->ifname,
+			  (int)strcspn(text, "\n"), text, strerror(-ret));
+}
+
 /* SIGHUP. systemd hears RELOADING=1 (with the time it asks for, to tell
  * this reload from an earlier one) and READY=1 again after, whether the
  * reload worked or not: a failed one leaves the old config running. */
@@ -491,15 +500,13 @@ static void reload(struct tunnel *tn)
 	}
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 		 (unsigned long long)monotonic_usec());
-	if (notify_send(&tn->notify, msg))
-		log_debug("%s: systemd did not take RELOADING=1", tn->ifname);
+	tunnel_notify(tn, msg);
 	if (tunnel_reload(tn, err, sizeof(err)))
 		log_error("%s: reload of %s failed: %s", tn->ifname,
 			  tn->config_path, err);
 	else
 		log_info("%s: reloaded %s", tn->ifname, tn->config_path);
-	if (notify_send(&tn->notify, "READY=1"))
-		log_debug("%s: systemd did not take READY=1", tn->ifname);
+	tunnel_notify(tn, "READY=1");
 }
 
 static bool handle_signals(struct tunnel *tn)

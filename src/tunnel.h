@@ -77,5 +77,8 @@ int tunnel_set_listen_port(struct tunnel *tn, uint16_t port);
 int tunnel_set_fwmark(struct tunnel *tn, uint32_t fwmark);
 /* SIGHUP: the config file again, applied with wg syncconf's semantics. */
 int tunnel_reload(struct tunnel *tn, char *err, size_t err_len);
+/* Tells systemd text (notify_send); a failure is a debug line, since
+ * systemd not listening is not the tunnel's failure. */
+void tunnel_notify(const struct tunnel *tn, const char *text);
 
 #endif

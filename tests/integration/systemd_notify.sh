@@ -53,7 +53,7 @@ start_service() {
 	LPID=$!
 	lib_track_pid "$LPID"
 	wait_for 10 test -S "$TMP/notify" ||
-		echo "FAIL: notify_listen made no socket in 10 s"
+		echo "notify_listen made no socket in 10 s: READY=1 will be lost"
 	# LOG_LEVEL=debug: a READY=1 that could not be sent is a debug line.
 	ip netns exec "$NS_A" env NOTIFY_SOCKET="$TMP/notify" LOG_LEVEL=debug \
 		RINGVPN_RUNDIR="$TMP/run" "${cmd[@]}" >"$TMP/daemon.log" 2>&1 &
@@ -70,8 +70,8 @@ ready_when_up() {
 	local why=()
 	wait_for 30 heard "READY=1" || why+=("no READY=1 in 30 s")
 	# The address must already be there when READY=1 is heard.
-	ip -n "$NS_A" -o addr show dev "$IF" 2>&1 | grep "10.98.0.1/24" >/dev/null ||
-		why+=("no 10.98.0.1/24 on $IF")
+	ip -n "$NS_A" -o addr show dev "$IF" 2>&1 |
+		grep "10.98.0.1/24" >/dev/null || why+=("no 10.98.0.1/24 on $IF")
 	heard "MAINPID=$PID" || why+=("no MAINPID=$PID")
 	heard "STATUS=$IF up: " || why+=("no STATUS=$IF up: ")
 	echo "--- heard"
