@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/keys.h"
 #include "src/commands.h"
+#include "src/ifname.h"
+#include "src/name_lock.h"
 #include "src/rundir.h"
 #include "src/uapi_client.h"
 #include "src/uapi_view.h"
@@ -177,12 +180,11 @@ static void print_facts(const char *ifname)
 {
 	struct timespec wait = { 0, 50 * 1000 * 1000 };
 	char path[256], line[1024];
-	pid_t pid = rundir_read_pid(ifname);
 	FILE *f;
 
 	if (rundir_path(ifname, "stats", path, sizeof(path)))
 		return;
-	if (pid > 0 && !kill(pid, SIGUSR1))
+	if (!name_lock_signal(ifname, SIGUSR1))
 		nanosleep(&wait, NULL); /* let it write fresh numbers */
 	f = fopen(path, "r");
 	if (!f)
@@ -222,26 +224,24 @@ static int show_one(const char *ifname, bool dump)
 	return 0;
 }
 
-/* Every interface with a pid file in the run directory. */
+/* Every interface whose lock a daemon holds in the run directory. */
 static int show_all(void)
 {
-	char dir[256], *slash;
 	struct dirent *e;
 	int status = 0, n = 0;
-	DIR *d;
-
-	if (rundir_path("x", "pid", dir, sizeof(dir)) ||
-	    !(slash = strrchr(dir, '/')))
-		return 1;
-	*slash = '\0';
-	d = opendir(dir);
+	DIR *d = opendir(rundir_dir());
+	pid_t pid;
 	while (d && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		char name[64];
+		int fd;
 
 		if (len < 5 || len > 20 || strcmp(e->d_name + len - 4, ".pid"))
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 4), e->d_name);
+		if ((fd = name_lock_holder(name, &pid)) < 0)
+			continue; /* stale: `down NAME' removes it */
+		close(fd);
 		if (n++)
 			printf("\n");
 		status |= show_one(name, false);
@@ -257,5 +257,10 @@ int show_main(int argc, char **argv)
 		return command_usage(stdout, SHOW_USAGE, 0);
 	if (argc > 3 || (argc == 3 && strcmp(argv[2], "dump")))
 		return command_usage(stderr, SHOW_USAGE, 1);
+	if (argc >= 2 && !ifname_valid(argv[1])) {
+		fprintf(stderr, "ringvpn: show: `%s' is not an interface name\n",
+			argv[1]);
+		return 1;
+	}
 	return argc >= 2 ? show_one(argv[1], argc == 3) : show_all();
 }

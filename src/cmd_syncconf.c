@@ -14,7 +14,8 @@
 #include "src/commands.h"
 #include "src/config.h"
 #include "src/config_sync.h"
-#include "src/rundir.h"
+#include "src/ifname.h"
+#include "src/name_lock.h"
 #include "src/uapi_client.h"
 
 #define SYNCCONF_USAGE "syncconf NAME [CONFIG]"
@@ -108,18 +109,22 @@ static int sync_file(const char *ifname, const char *path)
 
 int syncconf_main(int argc, char **argv)
 {
-	pid_t pid;
+	int ret;
 
 	if (command_wants_help(argc, argv))
 		return command_usage(stdout, SYNCCONF_USAGE, 0);
 	if (argc != 2 && argc != 3)
 		return command_usage(stderr, SYNCCONF_USAGE, 1);
-	if (argc == 3)
-		return sync_file(argv[1], argv[2]);
-	pid = rundir_read_pid(argv[1]);
-	if (pid <= 0 || kill(pid, SIGHUP)) {
-		fprintf(stderr, "ringvpn: %s is not up\n", argv[1]);
+	if (!ifname_valid(argv[1])) {
+		fprintf(stderr, "ringvpn: syncconf: `%s' is not an interface "
+			"name\n", argv[1]);
 		return 1;
 	}
-	return 0;
+	if (argc == 3)
+		return sync_file(argv[1], argv[2]);
+	ret = name_lock_signal(argv[1], SIGHUP);
+	if (ret)
+		fprintf(stderr, "ringvpn: %s %s\n", argv[1], ret == -ENOENT ?
+			"is not up" : strerror(-ret));
+	return ret ? 1 : 0;
 }

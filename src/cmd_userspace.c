@@ -9,7 +9,7 @@
 #include "src/commands.h"
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/netconf.h"
+#include "src/ifname.h"
 
 int userspace_main(int argc, char **argv)
 {
@@ -21,7 +21,7 @@ int userspace_main(int argc, char **argv)
 		return command_usage(ret == 2 ? stdout : stderr,
 				     DAEMON_OPTIONS_USAGE " INTERFACE",
 				     ret == 2 ? 0 : 1);
-	if (!netconf_ifname_valid(o.operand)) {
+	if (!ifname_valid(o.operand)) {
 		fprintf(stderr, "ringvpn: `%s' is not a valid interface name\n",
 			o.operand);
 		return 1;

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/data.h"
 #include "crypto/keys.h"
 #include "src/log.h"
 #include "src/protocol.h"
+#include "src/rundir.h"
 #include "src/sockaddr.h"
 #include "src/tunnel.h"
 #include "src/features.h"
@@ -387,16 +389,23 @@ static void write_peer(struct peer *peer, void *arg)
 		(unsigned long)(peer->last_handshake_ns / 1000000000ULL));
 }
 
-/* Written to a temporary name and renamed, so a reader never sees half. */
+/* Written to a temporary name and renamed, so a reader never sees half;
+ * 0600 and never through a symlink (src/rundir.h). */
 int control_write_stats(struct tunnel *tn)
 {
 	char tmp[sizeof(tn->stats_path) + 8], names[160];
+	int fd;
 	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", tn->stats_path);
-	f = fopen(tmp, "w");
-	if (!f)
+	fd = rundir_create(tmp);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
 		return -errno;
+	}
 	fprintf(f, "interface: %s\nlistening port: %u\nthreads: %u\n",
 		tn->ifname, tn->listen_port, tn->n_workers);
 	fprintf(f, "data path: %s\n",

@@ -12,32 +12,36 @@
 
 #include "src/hooks.h"
 #include "src/log.h"
+#include "src/name_lock.h"
 #include "src/netconf.h"
 #include "src/privilege.h"
 #include "src/rundir.h"
 #include "src/tunnel.h"
 
-static int write_pid_file(const char *ifname)
+/* The first step of every daemon: NAME is ours before anything is
+ * touched, so a second `up` of a live NAME changes nothing. */
+static int own_name(struct name_lock *lock, const char *ifname, char *err,
+		    size_t err_len)
 {
-	char path[256];
-	FILE *f;
-	int ret = rundir_path(ifname, "pid", path, sizeof(path));
+	pid_t holder = 0;
+	int ret = rundir_check(err, err_len);
 
+	lock->fd = -1;
 	if (ret)
 		return ret;
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f) ? -errno : 0;
-}
-
-static void remove_pid_file(const char *ifname)
-{
-	char path[256];
-
-	if (!rundir_path(ifname, "pid", path, sizeof(path)))
-		unlink(path);
+	ret = name_lock_take(lock, ifname, &holder, NULL);
+	if (!ret)
+		ret = name_lock_write_pid(lock);
+	if (ret == -EEXIST && holder > 0)
+		snprintf(err, err_len, "%s is already up (pid %ld)", ifname,
+			 (long)holder);
+	else if (ret == -EEXIST)
+		snprintf(err, err_len, "%s is already up (in another pid "
+			 "namespace)", ifname);
+	else if (ret)
+		snprintf(err, err_len, "cannot lock %s/%s.pid: %s",
+			 rundir_dir(), ifname, strerror(-ret));
+	return ret;
 }
 
 /* In the daemon: stdio to /dev/null, logs to syslog, a session of its own. */
@@ -64,8 +68,8 @@ static void run_down_hooks(const struct config_strings *hooks,
 		log_warn("%s: %s", ifname, err);
 }
 
-/* PreUp, the tunnel, the pid file, PostUp; on failure everything done
- * is undone and err says why. */
+/* PreUp, the tunnel, PostUp; on failure everything done is undone and
+ * err says why. */
 static int bring_up(struct tunnel *tn, struct config *cfg,
 		    const char *config_path, const char *ifname, char *err,
 		    size_t err_len)
@@ -79,16 +83,9 @@ static int bring_up(struct tunnel *tn, struct config *cfg,
 	ret = tunnel_up(tn, cfg, config_path, ifname, err, err_len);
 	if (ret)
 		return ret;
-	ret = write_pid_file(ifname);
+	ret = hooks_run(&cfg->post_up, ifname, err, err_len);
 	if (ret)
-		snprintf(err, err_len, "cannot write the pid file: %s",
-			 strerror(-ret));
-	if (!ret)
-		ret = hooks_run(&cfg->post_up, ifname, err, err_len);
-	if (ret) {
 		tunnel_down(tn);
-		remove_pid_file(ifname);
-	}
 	return ret;
 }
 
@@ -121,6 +118,7 @@ static int serve(struct config *cfg, const char *config_path,
 		 const char *ifname, int report_fd)
 {
 	struct notifier notify;
+	struct name_lock lock;
 	struct tunnel tn;
 	char err[512] = "";
 	int ret;
@@ -128,7 +126,9 @@ static int serve(struct config *cfg, const char *config_path,
 	/* Keys in memory: no core dumps. */
 	prctl(PR_SET_DUMPABLE, 0);
 	notify_init(&notify);
-	if (bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {
+	if (own_name(&lock, ifname, err, sizeof(err)) ||
+	    bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {
+		name_lock_release(&lock);
 		report(report_fd, err);
 		return 1;
 	}
@@ -140,7 +140,7 @@ static int serve(struct config *cfg, const char *config_path,
 		  config_path ? config_path : "(none: UAPI)");
 	/* Everything that needed more than the network capabilities (the
 	 * TUN device, the run and UAPI directories) is done. */
-	if ((ret = privilege_drop()))
+	if ((ret = privilege_drop(PRIVILEGE_KEEP)))
 		log_warn("%s: cannot drop capabilities: %s", ifname,
 			 strerror(-ret));
 	report(report_fd, "");
@@ -154,8 +154,8 @@ static int serve(struct config *cfg, const char *config_path,
 	log_info("%s is going down", ifname);
 	run_down_hooks(&cfg->pre_down, ifname);
 	tunnel_down(&tn);
-	remove_pid_file(ifname);
 	run_down_hooks(&cfg->post_down, ifname);
+	name_lock_release(&lock); /* the last step: NAME is free again */
 	return ret ? 1 : 0;
 }
 

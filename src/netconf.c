@@ -6,6 +6,7 @@
  * moment the file describes exactly what is ours. */
 #include "src/netconf.h"
 #include "src/netconf_internal.h"
+#include "src/ifname.h"
 #include "src/rundir.h"
 
 #include <errno.h>
@@ -241,7 +242,7 @@ static int check(const char *ifname, int ifindex,
 	/* mtu, up, dns, every address and route, the full tunnel's */
 	size_t n = 3 + NETCONF_FULL_CHANGES + cfg->n_addresses;
 
-	if (!netconf_ifname_valid(ifname) || ifindex <= 0)
+	if (!ifname_valid(ifname) || ifindex <= 0)
 		return netconf_fail(err, err_len, -EINVAL,
 				    "invalid interface `%s' (index %d)", ifname,
 				    ifindex);
@@ -267,7 +268,7 @@ static int journal_create(struct netconf_run *r)
 	int ret;
 
 	r->fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
-			      O_CLOEXEC, 0644);
+			      O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (r->fd < 0 && errno == EEXIST)
 		return netconf_fail(r->err, r->err_len, -EEXIST,
 				    "journal `%s' exists: the changes of an "
@@ -348,7 +349,7 @@ int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
 
 int netconf_journal_path(const char *ifname, char *out, size_t out_len)
 {
-	if (!netconf_ifname_valid(ifname))
+	if (!ifname_valid(ifname))
 		return -EINVAL;
 	return rundir_path(ifname, "journal", out, out_len);
 }

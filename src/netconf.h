@@ -147,14 +147,9 @@ int netconf_down(struct netlink *nl, const char *journal_path, char *err,
 
 /* Writes $RINGVPN_RUNDIR/IFNAME.journal (or NETCONF_RUNDIR's when the
  * variable is unset or empty) into out, creating the directory (0755)
- * when missing. -EINVAL for a name netconf_ifname_valid refuses,
+ * when missing. -EINVAL for a name ifname_valid refuses,
  * -ENAMETOOLONG when out is too short, or mkdir's -errno. */
 int netconf_journal_path(const char *ifname, char *out, size_t out_len);
-
-/* Whether a name the kernel would accept and the journal can hold: 1 to
- * IFNAMSIZ - 1 printable characters, none of them ' ', '/' or ':', and
- * not "." or "..". */
-bool netconf_ifname_valid(const char *ifname);
 
 /* The prefix of resolvconf records as wg-quick's resolvconf_iface_prefix:
  * "NAME." for the first line of the file at path that is NAME* (NAME of

@@ -5,6 +5,7 @@
  * line written parses back to the same entry. */
 #include "src/netconf.h"
 #include "src/netconf_internal.h"
+#include "src/ifname.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,22 +25,6 @@ static const char *const kind_names[] = {
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
-
-bool netconf_ifname_valid(const char *ifname)
-{
-	size_t len = strnlen(ifname, IFNAMSIZ);
-
-	if (!len || len >= IFNAMSIZ || !strcmp(ifname, ".") ||
-	    !strcmp(ifname, ".."))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)ifname[i];
-
-		if (c <= ' ' || c > '~' || c == '/' || c == ':')
-			return false;
-	}
-	return true;
-}
 
 size_t netconf_family_len(int family)
 {
@@ -120,7 +105,7 @@ static bool dns_record_valid(const char *record, const char *ifname)
  * written parses back to the same entry. */
 static bool entry_valid(const struct netconf_entry *e)
 {
-	if (!netconf_ifname_valid(e->ifname) || e->ifindex <= 0)
+	if (!ifname_valid(e->ifname) || e->ifindex <= 0)
 		return false;
 	switch (e->kind) {
 	case NETCONF_MTU:

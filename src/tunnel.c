@@ -17,6 +17,7 @@
 #include "src/log.h"
 #include "src/netconf.h"
 #include "src/rundir.h"
+#include "src/test_clock.h"
 #include "src/uapi.h"
 #include "src/worker.h"
 
@@ -35,12 +36,15 @@ uint64_t tunnel_now(const struct tunnel *tn)
 	       tn->clock_scale;
 }
 
-static uint64_t clock_scale_from_env(void)
+static uint64_t clock_scale_from_env(const char *ifname)
 {
-	const char *s = getenv("RINGVPN_TEST_CLOCK_SCALE");
-	long v = s ? strtol(s, NULL, 10) : 1;
+	char note[160];
+	const char *value = getenv("RINGVPN_TEST_CLOCK_SCALE");
+	uint64_t scale = test_clock_scale(value, note, sizeof(note));
 
-	return v >= 1 && v <= 1000 ? (uint64_t)v : 1;
+	if (value)
+		log_warn("%s: %s", ifname, note);
+	return scale;
 }
 
 static void defer_free(void *arg, void *mem, void (*free_fn)(void *))
@@ -371,11 +375,14 @@ static int setup_network(struct tunnel *tn, int *fds, char *err,
 	ret = open_sockets(tn, fds, err, err_len);
 	if (ret)
 		return ret;
+	/* Never another process's device: NAME's lock keeps other ringvpn
+	 * daemons out, this keeps out whatever else made one by that name. */
 	ret = tun_create(&tn->tun, tn->ifname, tn->n_workers,
-			 tun_wanted(tn->disabled));
+			 tun_wanted(tn->disabled) | TUN_EXCLUSIVE);
 	if (ret) {
 		snprintf(err, err_len, "cannot create TUN interface %s: %s",
-			 tn->ifname, strerror(-ret));
+			 tn->ifname, ret == -EBUSY ? "an interface by that "
+			 "name exists already" : strerror(-ret));
 		return ret;
 	}
 	if (!configured)
@@ -427,7 +434,7 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 	uapi_server_init(&tn->uapi);
 	tn->cfg = cfg;
 	tn->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
-	tn->clock_scale = clock_scale_from_env();
+	tn->clock_scale = clock_scale_from_env(ifname);
 	tn->signal_fd = tn->control_event = -1;
 	tn->n_workers = worker_count(cfg);
 	tn->fwmark = cfg->fwmark;

@@ -38,7 +38,7 @@ struct tunnel {
 	uint16_t listen_port;
 	uint32_t fwmark; /* on our sockets: FwMark, or the full tunnel's */
 	int sock_family; /* AF_INET6 (dual stack) or AF_INET */
-	uint64_t clock_scale; /* RINGVPN_TEST_CLOCK_SCALE, 1 normally */
+	uint64_t clock_scale; /* src/test_clock.h: 1 but in tests */
 	unsigned disabled;    /* enum datapath_feature: RINGVPN_DISABLE */
 	unsigned features;    /* what the workers use */
 

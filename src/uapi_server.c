@@ -71,7 +71,7 @@ int uapi_server_open(struct uapi_server *s, const char *ifname)
 	uapi_server_init(s);
 	ret = set_path(s, ifname);
 	if (!ret) /* made by another implementation, it stays as it is */
-		ret = rundir_make(UAPI_DIR);
+		ret = rundir_make_shared(UAPI_DIR);
 	if (ret)
 		return ret;
 	memcpy(sun.sun_path, s->path, strlen(s->path) + 1);

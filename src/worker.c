@@ -14,6 +14,7 @@
 
 #include "src/features.h"
 #include "src/log.h"
+#include "src/privilege.h"
 #include "src/sockaddr.h"
 #include "src/tunnel.h"
 
@@ -214,7 +215,14 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct tunnel *tn = w->tn;
 	struct io_uring_cqe *cqes[CQE_BATCH];
+	int ret;
 
+	/* Before the first packet: capabilities are a thread's own, and
+	 * this one parses whatever the network and the TUN send it. The
+	 * io_uring threads the kernel makes for it copy what it has then. */
+	if ((ret = privilege_drop(0)))
+		log_warn("%s: worker %u: cannot drop its capabilities: %s",
+			 tn->ifname, w->id, strerror(-ret));
 	/* SINGLE_ISSUER: the thread that enables the ring is its issuer. */
 	if ((w->features & DP_DEFER_TASKRUN) &&
 	    enable_ring(&w->ring) < 0) {
@@ -228,8 +236,6 @@ static void *worker_main(void *arg)
 	arm_event_read(w);
 
 	while (!atomic_load(&tn->stopping)) {
-		int ret;
-
 		/* Blocked in the kernel we hold no shared pointers. */
 		epoch_offline(w->reader);
 		ret = wait_for_work(w);

@@ -107,16 +107,20 @@ static int tun_setup_vnet_hdr(struct tun_device *tun, unsigned int want)
 	return 0;
 }
 
+/* With exclusive, the first queue must create the device; the others
+ * attach to what it created. */
 static int tun_open_queues(struct tun_device *tun, const char *ifname,
-			   short flags)
+			   short flags, bool exclusive)
 {
 	struct ifreq ifr = { .ifr_flags = flags };
 	unsigned int i;
 
 	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
 	for (i = 0; i < tun->n_queues; i++) {
-		int fd = tun_open_queue(&ifr);
+		int fd;
 
+		ifr.ifr_flags = (short)(flags | (exclusive && !i ? IFF_TUN_EXCL : 0));
+		fd = tun_open_queue(&ifr);
 		if (fd < 0)
 			return fd;
 		tun->fds[i] = fd;
@@ -143,7 +147,8 @@ int tun_create(struct tun_device *tun, const char *ifname,
 	tun_reset(tun);
 	if (!ifname || strnlen(ifname, IFNAMSIZ) >= IFNAMSIZ)
 		return -EINVAL;
-	if (n_queues == 0 || n_queues > TUN_MAX_QUEUES || (want & ~TUN_ALL))
+	if (n_queues == 0 || n_queues > TUN_MAX_QUEUES ||
+	    (want & ~(TUN_ALL | TUN_EXCLUSIVE)))
 		return -EINVAL;
 	if (want & TUN_VNET_HDR)
 		flags |= IFF_VNET_HDR;
@@ -158,7 +163,7 @@ int tun_create(struct tun_device *tun, const char *ifname,
 		tun->fds[i] = -1;
 	tun->n_queues = n_queues;
 
-	err = tun_open_queues(tun, ifname, flags);
+	err = tun_open_queues(tun, ifname, flags, want & TUN_EXCLUSIVE);
 	if (!err && (want & TUN_VNET_HDR))
 		err = tun_setup_vnet_hdr(tun, want);
 	if (!err) {

@@ -42,6 +42,11 @@ enum tun_feature {
 	TUN_ALL = TUN_VNET_HDR | TUN_TSO | TUN_USO,
 };
 
+/* Not a feature but a condition for tun_create's want: the device must
+ * be new (IFF_TUN_EXCL), never one that exists, which may be another
+ * process's. */
+#define TUN_EXCLUSIVE 0x100
+
 struct tun_device {
 	char ifname[IFNAMSIZ];	/* the kernel's name, "%d" resolved */
 	int ifindex;
@@ -51,7 +56,8 @@ struct tun_device {
 };
 
 /* Creates ifname, or attaches n_queues more queues to it when it already
- * is a multi-queue TUN, and opens n_queues queue fds (O_RDWR | O_CLOEXEC |
+ * is a multi-queue TUN (unless want has TUN_EXCLUSIVE: -EBUSY then), and
+ * opens n_queues queue fds (O_RDWR | O_CLOEXEC |
  * O_NONBLOCK). ifname may be a pattern like "rv%d". With TUN_VNET_HDR in
  * want, the offloads are probed from the most to the least: CSUM + TSO +
  * USO, then CSUM + TSO, then none, each limited to what want allows (so a

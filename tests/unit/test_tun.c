@@ -122,6 +122,24 @@ START_TEST(attach_existing)
 }
 END_TEST
 
+/* TUN_EXCLUSIVE: a device that exists, whoever made it, is -EBUSY and
+ * keeps its queues; a new one is made with all of them. */
+START_TEST(exclusive_refuses_existing)
+{
+	struct tun_device a, b;
+
+	ck_assert_int_eq(tun_create(&a, "rvexcl0", 2, 0), 0);
+	ck_assert_int_eq(tun_create(&b, "rvexcl0", 2, TUN_EXCLUSIVE), -EBUSY);
+	ck_assert_ptr_null(b.fds);
+	ck_assert_uint_eq(if_nametoindex("rvexcl0"), (unsigned int)a.ifindex);
+	tun_close(&a);
+	ck_assert_int_eq(tun_create(&b, "rvexcl0", 3, TUN_EXCLUSIVE), 0);
+	ck_assert_uint_eq(b.n_queues, 3);
+	tun_close(&b);
+	ck_assert_uint_eq(if_nametoindex("rvexcl0"), 0);
+}
+END_TEST
+
 /* A single-queue TUN cannot take multi-queue fds; nothing is left open. */
 START_TEST(attach_single_queue_fails)
 {
@@ -386,6 +404,7 @@ static Suite *tun_suite(void)
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, attach_existing);
 	tcase_add_test(tc, attach_single_queue_fails);
+	tcase_add_test(tc, exclusive_refuses_existing);
 	tcase_add_test(tc, failure_closes_everything);
 	tcase_add_test(tc, offload_full);
 	tcase_add_test(tc, offload_fallbacks);
