@@ -165,7 +165,7 @@ static int read_file(const char *path, char **buf, size_t *len)
 	char *b = NULL;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	for (;;) {

@@ -63,7 +63,9 @@ int rundir_path(const char *ifname, const char *suffix, char *out,
 	n = snprintf(out, out_len, "%s/%s.%s", rundir_dir(), ifname, suffix);
 	if (n < 0 || (size_t)n >= out_len)
 		return -ENAMETOOLONG;
-	return rundir_check(NULL, 0);
+	if (mkdir(rundir_dir(), 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 int rundir_create(const char *path)

@@ -4,10 +4,12 @@
  *
  * Those files say which peers exist and where they are, and the journal
  * says what `down` will delete, so the directory is the daemon's alone:
- * made 0700, and one that exists must be a real directory owned by our
- * effective uid that nobody else may write to (in a directory others can
- * write, they could plant a symlink where we are about to write). Files
- * in it are 0600 and opened O_NOFOLLOW. */
+ * made 0700, and one that exists must be a real directory owned by the
+ * daemon's effective uid that nobody else may write to (in a directory
+ * others can write, they could plant a symlink where we are about to
+ * write); `up` checks that first. Files in it are 0600 and opened
+ * O_NOFOLLOW. Root's `down`, `show` and `syncconf` may act on a
+ * directory that an unprivileged daemon owns (the hardened mode). */
 #ifndef RINGVPN_SRC_RUNDIR_H
 #define RINGVPN_SRC_RUNDIR_H
 
@@ -21,8 +23,9 @@ const char *rundir_dir(void);
  * what is wrong with it; or mkdir's or lstat's -errno. */
 int rundir_check(char *err, size_t err_len);
 
-/* Writes DIR/IFNAME.SUFFIX into out after rundir_check. -EINVAL for a
- * name ifname_valid refuses, -ENAMETOOLONG when out is too short. */
+/* Writes DIR/IFNAME.SUFFIX into out, making DIR (0700) when it is not
+ * there. -EINVAL for a name ifname_valid refuses, -ENAMETOOLONG when out
+ * is too short, or mkdir's -errno. */
 int rundir_path(const char *ifname, const char *suffix, char *out,
 		size_t out_len);
 

@@ -85,9 +85,9 @@ echo "== autoreconf"
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 
 echo "== build and check"
-build_and_check build
+build_and_check build --enable-test-clock
 echo "== build and check under ASan/UBSan"
-build_and_check build-asan --enable-sanitizers
+build_and_check build-asan --enable-sanitizers --enable-test-clock
 
 step "fuzz (${FUZZ_SECONDS}s per target)" bash tests/fuzz/run.sh "$FUZZ_SECONDS" "$top/build/fuzz"
 # distcheck proves the tarball builds and passes the unit tests; the

@@ -242,6 +242,22 @@ iface_ready() {
 
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# net_state NS: everything a (full-tunnel) up could leave behind in NS:
+# addresses (without their lifetimes), rules, routes of every table, UDP
+# sockets; link-local and multicast noise left out. Compared before and
+# after to prove a clean down, or a live tunnel left untouched.
+net_state() {
+	{
+		ip -n "$1" -o addr show | sed 's/^[0-9]*: *//; s/\\.*//'
+		ip -n "$1" rule
+		ip -n "$1" -6 rule
+		ip -n "$1" route show table all
+		ip -n "$1" -6 route show table all
+		ip netns exec "$1" ss -Huan
+	} 2>&1 | grep -v "proto kernel\|fe80::\|ff00::\|multicast" |
+		grep -vx "Error: Peer netns reference is invalid\."
+}
+
 # asan_build: $RINGVPN is linked with AddressSanitizer. Not `grep -q`: it
 # would stop reading early, ldd could die of SIGPIPE, and under pipefail
 # the answer would be "no" now and then. The same holds for every pipe
