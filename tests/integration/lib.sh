@@ -327,6 +327,18 @@ stop_ringvpn() {
 
 rv_show() { in_rv "$1" "$RINGVPN" show "$1"; }
 
+# test_clock_said NAME: NAME, started with RINGVPN_TEST_CLOCK_SCALE, said
+# at up that its clock runs fast. A build configured without
+# --enable-test-clock says it ignores the variable instead: the script
+# cannot test what it is for, and skips (77).
+test_clock_said() {
+	if grep "this build has no test clock" "${RV_LOG[$1]}" >/dev/null; then
+		skip "this build has no test clock (configure --enable-test-clock)"
+	fi
+	grep "test clock: every protocol timer runs .* times fast" \
+		"${RV_LOG[$1]}"
+}
+
 # rv_peer_field NAME FIELD: FIELD of the first peer line of `ringvpn show`
 # (rx_bytes, tx_bytes, handshakes, latest_handshake, endpoint); nothing
 # (and status 0: callers use it in assignments under set -e) if show

@@ -38,6 +38,7 @@ if ! start_ringvpn "$NS_A" "$TMP/$A.conf" ||
 	report FAIL "daemons start"
 	exit 1
 fi
+check "the test clock is said at up" test_clock_said "$A"
 check "ping A -> B makes a session" ping_ok "$NS_A" "$T4_B"
 
 base_a=$(rv_peer_field "$A" handshakes)

@@ -155,6 +155,7 @@ uapi_logged() { logged "$IF: configuration changed through the UAPI"; }
 
 unreachable_logged() {
 	RINGVPN_TEST_CLOCK_SCALE=30 start_ringvpn "$NS_A" "$CONF" || return 1
+	test_clock_said "$IF" || return 1
 	ip netns exec "$NS_A" ping -n -q -c 1 -W 1 10.98.0.2 >/dev/null || true
 	wait_for 15 peer_logged "unreachable" &&
 		grep "unreachable" "${RV_LOG[$IF]}"
