@@ -212,6 +212,14 @@ static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
 		atomic_store(&peer->want_handshake, false);
 		send_initiation(tn, peer, now);
 		break;
+	case CTL_REKEY_RECEIVED:
+		/* As the kernel: data still arrives on a session near its
+		 * end, so one initiation, once per session, lest the peer
+		 * (the responder, who never rekeys) goes silent. */
+		atomic_store(&peer->want_handshake, false);
+		if (timers_claim_lastminute_handshake(&peer->timers))
+			send_initiation(tn, peer, now);
+		break;
 	case CTL_SEND:
 		break;
 	}

@@ -20,7 +20,8 @@ enum msg_kind {
 	CTL_HANDSHAKE,      /* worker -> control: a type 1-3 datagram */
 	CTL_STAGE,          /* worker -> control: a packet waiting for a session */
 	CTL_CONFIRM,        /* worker -> control: first data under peer's next kp */
-	CTL_WANT_HANDSHAKE, /* worker -> control: the session wants a rekey */
+	CTL_WANT_HANDSHAKE, /* worker -> control: sending wants a rekey */
+	CTL_REKEY_RECEIVED, /* worker -> control: an old session's data came in */
 	CTL_SEND,           /* control -> worker: send data to addr */
 };
 

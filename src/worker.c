@@ -69,12 +69,13 @@ struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 	return m;
 }
 
-void worker_want_handshake(struct worker *w, struct peer *peer)
+void worker_want_handshake(struct worker *w, struct peer *peer,
+			   enum msg_kind kind)
 {
 	/* One request in flight per peer is enough. */
 	if (atomic_exchange(&peer->want_handshake, true))
 		return;
-	if (worker_to_control(w, CTL_WANT_HANDSHAKE, peer))
+	if (worker_to_control(w, kind, peer))
 		msg_ring_push(w->out);
 }
 
@@ -385,7 +386,7 @@ void worker_destroy(struct worker *w)
 	free(w->spare_free);
 	free(w->in);
 	free(w->out);
-	if (w->event_fd > 0)
+	if (w->event_fd >= 0)
 		close(w->event_fd);
 	if (w->udp_fd >= 0)
 		close(w->udp_fd);

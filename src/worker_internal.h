@@ -48,7 +48,8 @@
 #define TX_AREA_SIZE (192 * 1024)
 
 /* The kernel's limits for one UDP_SEGMENT send: 64 segments on older
- * kernels (128 here), and one IP datagram's length. */
+ * kernels (this one takes 128: we stay at the older limit), and one IP
+ * datagram's length. */
 #define GSO_MAX_SEGMENTS 64
 #define GSO_MAX_BYTES (65535 - 8 - 40)
 
@@ -142,7 +143,9 @@ static inline void stat_inc(_Atomic uint64_t *c)
 struct io_uring_sqe *worker_sqe(struct worker *w);
 struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 			      struct peer *peer);
-void worker_want_handshake(struct worker *w, struct peer *peer);
+/* kind: CTL_WANT_HANDSHAKE or CTL_REKEY_RECEIVED. */
+void worker_want_handshake(struct worker *w, struct peer *peer,
+			   enum msg_kind kind);
 
 /* bid_fifo (worker.c) */
 bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res);

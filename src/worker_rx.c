@@ -67,7 +67,7 @@ static void session_facts(struct worker *w, const struct rx_view *v,
 	atomic_fetch_add_explicit(&peer->rx_bytes, msg_len,
 				  memory_order_relaxed);
 	if (out->want_rekey)
-		worker_want_handshake(w, peer);
+		worker_want_handshake(w, peer, CTL_REKEY_RECEIVED);
 	if (out->confirms_next) {
 		struct msg *m = worker_to_control(w, CTL_CONFIRM, peer);
 

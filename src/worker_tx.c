@@ -103,7 +103,7 @@ static unsigned int encrypt_segments(struct worker *w, struct tx_area *a,
 	if (source_left(src))
 		stat_inc(&w->stats.drops); /* more segments than an area */
 	if (rekey)
-		worker_want_handshake(w, peer);
+		worker_want_handshake(w, peer, CTL_WANT_HANDSHAKE);
 	if (n) {
 		peer_fact(peer, FACT_DATA_SENT, now);
 		peer_fact(peer, FACT_AUTH_SENT, now);
