@@ -2,12 +2,14 @@
 # Throughput, latency and CPU cost of ringvpn next to wireguard-go and a
 # bare veth, measured in one run on this machine (run as root):
 #
-#   bash contrib/bench/bench.sh [--runs N] [--seconds S] [--ringvpn PATH]
-#                               [--threads N] [--mtu N] [--kinds LIST]
+#   [WG_GO_HEAD=PATH] bash contrib/bench/bench.sh [--runs N] [--seconds S]
+#       [--ringvpn PATH] [--baseline PATH] [--threads N] [--mtu N]
+#       [--kinds LIST]
 #
 # Two network namespaces joined by a veth pair (198.18.0.1 and .2); in them
-# a ringvpn pair and a wireguard-go pair, all up at once, each on its own
-# tunnel subnet. iperf3's server runs in namespace B, its client in A.
+# a ringvpn pair and a wireguard-go pair (and a pair of the --baseline
+# ringvpn, and of the WG_GO_HEAD wireguard-go, when given), all up at
+# once, each on its own tunnel subnet. iperf3's server runs in namespace B, its client in A.
 # Every repetition runs every test on every kind back to back (the kind
 # order rotates per repetition), so the machine's noise hits all kinds
 # alike; the table shows medians.
@@ -24,6 +26,11 @@ THREADS=2
 MTU=1420
 RINGVPN=
 KINDS=
+# A second ringvpn binary (say the last release's), measured in the same
+# run as kind ringvpn-base; upstream wireguard-go, as wireguard-go-head,
+# when WG_GO_HEAD names its binary (nothing is read by default).
+BASELINE=${RINGVPN_BASELINE:-}
+WG_GO_HEAD=${WG_GO_HEAD:-}
 
 usage() {
 	sed -n '5,6p' "$0" | sed 's/^# *//'
@@ -35,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--runs) RUNS=${2:?}; shift 2 ;;
 	--seconds) SECONDS_PER_TEST=${2:?}; shift 2 ;;
 	--ringvpn) RINGVPN=${2:?}; shift 2 ;;
+	--baseline) BASELINE=${2:?}; shift 2 ;;
 	--threads) THREADS=${2:?}; shift 2 ;;
 	--mtu) MTU=${2:?}; shift 2 ;;
 	--kinds) KINDS=${2:?}; shift 2 ;; # e.g. veth,ringvpn
@@ -105,11 +113,19 @@ fi
 
 # The kinds of peer measured; OpenVPN is not measured by this script.
 if [ -z "$KINDS" ]; then
-	KINDS="veth,ringvpn,wireguard-go"
+	KINDS="veth,ringvpn"
+	[ -z "$BASELINE" ] || KINDS+=",ringvpn-base"
+	KINDS+=",wireguard-go"
+	[ -z "$WG_GO_HEAD" ] || KINDS+=",wireguard-go-head"
 fi
 IFS=, read -r -a KIND_LIST <<<"$KINDS"
 for k in "${KIND_LIST[@]}"; do
-	case $k in veth | ringvpn | wireguard-go) ;; *) die "unknown kind $k (veth, ringvpn, wireguard-go)" ;; esac
+	case $k in
+	veth | ringvpn | wireguard-go) ;;
+	ringvpn-base) [ -x "$BASELINE" ] || die "ringvpn-base needs --baseline PATH" ;;
+	wireguard-go-head) [ -x "$WG_GO_HEAD" ] || die "wireguard-go-head needs WG_GO_HEAD=PATH" ;;
+	*) die "unknown kind $k (veth, ringvpn, ringvpn-base, wireguard-go, wireguard-go-head)" ;;
+	esac
 done
 has_kind() { [[ ,$KINDS, == *,$1,* ]]; }
 
@@ -212,12 +228,12 @@ rv_ready() {
 		ip -n "$1" -o addr show dev "$2" 2>/dev/null | grep -F " $3/" >/dev/null
 }
 
-# start_ringvpn NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: `ringvpn up
+# start_ringvpn BIN NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: `BIN up
 # -f NAME.conf` in NS (the interface is named after the file) with a private
 # run directory, so it collides with no other instance. Sets STARTED (not
 # printed: a $(...) subshell would lose the PID bookkeeping).
 start_ringvpn() {
-	local ns=$1 name=$2 addr=$3 port=$4 peer=$5 peer_addr=$6 ep=${7:-} pid
+	local bin=$1 ns=$2 name=$3 addr=$4 port=$5 peer=$6 peer_addr=$7 ep=${8:-} pid
 	{
 		echo "[Interface]"
 		echo "PrivateKey = $(cat "$TMP/$name.key")"
@@ -235,7 +251,7 @@ start_ringvpn() {
 	LOGS[$name]=$TMP/$name.log
 	# ip netns exec and env exec: $! is ringvpn itself.
 	ip netns exec "$ns" env RINGVPN_RUNDIR="$TMP/run-$name" \
-		"$RINGVPN" up -f "$TMP/$name.conf" >"${LOGS[$name]}" 2>&1 &
+		"$bin" up -f "$TMP/$name.conf" >"${LOGS[$name]}" 2>&1 &
 	pid=$!
 	track "$pid"
 	STARTED=$pid
@@ -243,29 +259,31 @@ start_ringvpn() {
 	alive "$pid" && rv_ready "$ns" "$name" "$addr"
 }
 
+# setup_ringvpn KIND BIN NET PORT: a pair of BIN on NET.1 and NET.2.
 setup_ringvpn() {
-	local a=rvb$$ra b=rvb$$rb pa pb pid_a pid_b
-	"$RINGVPN" genkey >"$TMP/$a.key"
-	"$RINGVPN" genkey >"$TMP/$b.key"
-	pa=$("$RINGVPN" pubkey <"$TMP/$a.key")
-	pb=$("$RINGVPN" pubkey <"$TMP/$b.key")
-	start_ringvpn "$NS_B" "$b" 10.201.0.2 51820 "$pa" 10.201.0.1 ||
-		fail_setup "ringvpn $b did not come up"
+	local kind=$1 bin=$2 net=$3 port=$4 a b pa pb pid_a pid_b
+	a=rvb$$${kind: -4}a b=rvb$$${kind: -4}b
+	"$bin" genkey >"$TMP/$a.key"
+	"$bin" genkey >"$TMP/$b.key"
+	pa=$("$bin" pubkey <"$TMP/$a.key")
+	pb=$("$bin" pubkey <"$TMP/$b.key")
+	start_ringvpn "$bin" "$NS_B" "$b" "$net.2" "$port" "$pa" "$net.1" ||
+		fail_setup "$kind $b did not come up"
 	pid_b=$STARTED
-	start_ringvpn "$NS_A" "$a" 10.201.0.1 51820 "$pb" 10.201.0.2 \
-		"$UL_B:51820" || fail_setup "ringvpn $a did not come up"
+	start_ringvpn "$bin" "$NS_A" "$a" "$net.1" "$port" "$pb" "$net.2" \
+		"$UL_B:$port" || fail_setup "$kind $a did not come up"
 	pid_a=$STARTED
-	TARGET[ringvpn]=10.201.0.2
-	VPN_PIDS[ringvpn]="$pid_a $pid_b"
-	ping_through "$NS_A" 10.201.0.2 || fail_setup "no ping through ringvpn"
+	TARGET[$kind]=$net.2
+	VPN_PIDS[$kind]="$pid_a $pid_b"
+	ping_through "$NS_A" "$net.2" || fail_setup "no ping through $kind"
 }
 
-# start_wggo NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: wireguard-go
-# in the foreground (-f: $! is the daemon), configured with wg setconf once
+# start_wggo BIN NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: BIN (a
+# wireguard-go) in the foreground (-f: $! is the daemon), configured with wg setconf once
 # its UAPI socket exists, then addressed and brought up by hand. Sets
 # STARTED.
 start_wggo() {
-	local ns=$1 name=$2 addr=$3 port=$4 peer=$5 peer_addr=$6 ep=${7:-} pid
+	local bin=$1 ns=$2 name=$3 addr=$4 port=$5 peer=$6 peer_addr=$7 ep=${8:-} pid
 	{
 		echo "[Interface]"
 		echo "PrivateKey = $(cat "$TMP/$name.key")"
@@ -279,7 +297,7 @@ start_wggo() {
 	mkdir -p /var/run/wireguard
 	WG_IFNAMES+=("$name")
 	LOGS[$name]=$TMP/$name.log
-	ip netns exec "$ns" wireguard-go -f "$name" >"${LOGS[$name]}" 2>&1 &
+	ip netns exec "$ns" "$bin" -f "$name" >"${LOGS[$name]}" 2>&1 &
 	pid=$!
 	track "$pid"
 	STARTED=$pid
@@ -289,21 +307,23 @@ start_wggo() {
 		ip -n "$ns" link set "$name" mtu "$MTU" up
 }
 
+# setup_wggo KIND BIN NET PORT: a pair of BIN on NET.1 and NET.2.
 setup_wggo() {
-	local a=rvb$$wa b=rvb$$wb pa pb pid_a pid_b
+	local kind=$1 bin=$2 net=$3 port=$4 a b pa pb pid_a pid_b
+	a=rvb$$${kind: -4}a b=rvb$$${kind: -4}b
 	wg genkey >"$TMP/$a.key"
 	wg genkey >"$TMP/$b.key"
 	pa=$(wg pubkey <"$TMP/$a.key")
 	pb=$(wg pubkey <"$TMP/$b.key")
-	start_wggo "$NS_B" "$b" 10.202.0.2 51821 "$pa" 10.202.0.1 ||
-		fail_setup "wireguard-go $b did not come up"
+	start_wggo "$bin" "$NS_B" "$b" "$net.2" "$port" "$pa" "$net.1" ||
+		fail_setup "$kind $b did not come up"
 	pid_b=$STARTED
-	start_wggo "$NS_A" "$a" 10.202.0.1 51821 "$pb" 10.202.0.2 \
-		"$UL_B:51821" || fail_setup "wireguard-go $a did not come up"
+	start_wggo "$bin" "$NS_A" "$a" "$net.1" "$port" "$pb" "$net.2" \
+		"$UL_B:$port" || fail_setup "$kind $a did not come up"
 	pid_a=$STARTED
-	TARGET[wireguard-go]=10.202.0.2
-	VPN_PIDS[wireguard-go]="$pid_a $pid_b"
-	ping_through "$NS_A" 10.202.0.2 || fail_setup "no ping through wireguard-go"
+	TARGET[$kind]=$net.2
+	VPN_PIDS[$kind]="$pid_a $pid_b"
+	ping_through "$NS_A" "$net.2" || fail_setup "no ping through $kind"
 }
 
 fail_setup() {
@@ -426,7 +446,7 @@ run_test() {
 	sum=$(iperf_sum "$json" 2>&1) || true
 	if [[ $sum != [0-9]* ]]; then
 		FAILURES=$((FAILURES + 1))
-		log "$(printf 'run %d  %-12s %-13s  FAILED: %s' "$run" "$kind" \
+		log "$(printf 'run %d  %-17s %-13s  FAILED: %s' "$run" "$kind" \
 			"${TEST_NAME[$test]}" "${sum:-no result (iperf3 exit or timeout)}")"
 		return 0
 	fi
@@ -438,7 +458,7 @@ run_test() {
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$test" "$run" "$gbps" \
 		"$cpu" "$inerr" "$rcvbuf" >>"$RESULTS"
-	log "$(printf 'run %d  %-12s %-13s %7s Gbit/s  %6s CPU-s/GB  UDP errors %s (rcvbuf %s)' \
+	log "$(printf 'run %d  %-17s %-13s %7s Gbit/s  %6s CPU-s/GB  UDP errors %s (rcvbuf %s)' \
 		"$run" "$kind" "${TEST_NAME[$test]}" "$gbps" "$cpu" "$inerr" "$rcvbuf")"
 }
 
@@ -486,10 +506,10 @@ report() {
 	echo
 	echo "Throughput in Gbit/s (iperf3 TCP; fwd: A -> B, rev: B -> A), medians of $RUNS runs:"
 	echo
-	echo "| peer kind    | 1 stream fwd | 1 stream rev | 4 streams fwd | 4 streams rev | RTT ms | CPU-s/GB | UDP drops |"
-	echo "|--------------|-------------:|-------------:|--------------:|--------------:|-------:|---------:|----------:|"
+	echo "| peer kind         | 1 stream fwd | 1 stream rev | 4 streams fwd | 4 streams rev | RTT ms | CPU-s/GB | UDP drops |"
+	echo "|-------------------|-------------:|-------------:|--------------:|--------------:|-------:|---------:|----------:|"
 	for k in "${KIND_LIST[@]}"; do
-		row=$(printf '| %-12s ' "$(kind_label "$k")")
+		row=$(printf '| %-17s ' "$(kind_label "$k")")
 		for t in "${TESTS[@]}"; do
 			# As wide as the column's heading.
 			row+=$(printf '| %*s ' "${#TEST_NAME[$t]}" \
@@ -505,7 +525,9 @@ report() {
 	echo "VPN processes per 10^9 bytes received, median over all runs; UDP"
 	echo "drops: UDP InErrors of both namespaces during the runs, total."
 	echo
+	ratio_line ringvpn ringvpn-base "ringvpn / ringvpn-base"
 	ratio_line ringvpn wireguard-go "ringvpn / wireguard-go"
+	ratio_line ringvpn wireguard-go-head "ringvpn / wireguard-go-head"
 	ratio_line ringvpn veth "ringvpn / bare veth"
 	ratio_line wireguard-go veth "wireguard-go / bare veth"
 	echo "openvpn: $(command -v openvpn >/dev/null 2>&1 &&
@@ -515,7 +537,7 @@ report() {
 	echo "(RcvbufErrors) total:"
 	for k in "${KIND_LIST[@]}"; do
 		for t in "${TESTS[@]}"; do
-			printf '  %-12s %-13s %6s / %6s / %6s  %6s CPU-s/GB  %s (%s)\n' \
+			printf '  %-17s %-13s %6s / %6s / %6s  %6s CPU-s/GB  %s (%s)\n' \
 				"$(kind_label "$k")" "${TEST_NAME[$t]}" \
 				"$(fmt %.2f "$(col "$k" "$t" 4 | sort -g | head -n1)")" \
 				"$(fmt %.2f "$(col "$k" "$t" 4 | median)")" \
@@ -535,6 +557,8 @@ model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head 
 echo "ringvpn benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, kernel $(uname -r)"
 echo "ringvpn: $RINGVPN (Threads = $THREADS, MTU $MTU);" \
+	"${BASELINE:+ringvpn-base: $BASELINE;}" \
+	"${WG_GO_HEAD:+wireguard-go-head: $WG_GO_HEAD;}" \
 	"$(wireguard-go --version 2>/dev/null | head -n1) (MTU $MTU);" \
 	"$(iperf3 --version 2>/dev/null | head -n1 | cut -d' ' -f1,2)"
 echo "method: two network namespaces over a veth pair; $RUNS runs of" \
@@ -542,8 +566,11 @@ echo "method: two network namespaces over a veth pair; $RUNS runs of" \
 
 log "== namespaces $NS_A and $NS_B"
 make_underlay
-has_kind ringvpn && setup_ringvpn
-has_kind wireguard-go && setup_wggo
+has_kind ringvpn && setup_ringvpn ringvpn "$RINGVPN" 10.201.0 51820
+has_kind ringvpn-base && setup_ringvpn ringvpn-base "$BASELINE" 10.203.0 51822
+has_kind wireguard-go && setup_wggo wireguard-go wireguard-go 10.202.0 51821
+has_kind wireguard-go-head &&
+	setup_wggo wireguard-go-head "$WG_GO_HEAD" 10.204.0 51823
 : >"$RESULTS"
 declare -A RTTS=() RTT_MEDIAN=()
 
@@ -557,7 +584,7 @@ for ((run = 1; run <= RUNS; run++)); do
 	for k in "${order[@]}"; do
 		rtt=$(ping_rtt "${TARGET[$k]}")
 		RTTS[$k]+="${rtt:+$rtt }"
-		log "$(printf 'run %d  %-12s idle RTT %s ms' "$run" "$k" "${rtt:--}")"
+		log "$(printf 'run %d  %-17s idle RTT %s ms' "$run" "$k" "${rtt:--}")"
 	done
 	for t in "${TESTS[@]}"; do
 		for k in "${order[@]}"; do
