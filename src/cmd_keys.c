@@ -23,12 +23,27 @@ int command_wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* With write(2), not stdio: stdout's buffer would keep a private key,
+ * unwiped, until the process ends. */
 static int print_key(const uint8_t key[WG_KEY_LEN])
 {
-	char b64[WG_KEY_B64_LEN + 1];
+	char line[WG_KEY_B64_LEN + 1];
+	size_t done = 0;
 
-	key_to_base64(b64, key);
-	if (puts(b64) < 0 || fflush(stdout)) {
+	key_to_base64(line, key);
+	line[WG_KEY_B64_LEN] = '\n'; /* in place of the NUL */
+	while (done < sizeof(line)) {
+		ssize_t n = write(STDOUT_FILENO, line + done,
+				  sizeof(line) - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	sodium_memzero(line, sizeof(line));
+	if (done < sizeof(line)) {
 		perror("ringvpn: writing key");
 		return 1;
 	}
@@ -75,12 +90,30 @@ int genpsk_main(int argc, char **argv)
 	return generate(argc, argv, "genpsk", true);
 }
 
+/* All of stdin, up to cap bytes, with read(2), not stdio: stdin's buffer
+ * would keep the private key, unwiped, until the process ends. */
+static size_t read_stdin(char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len < cap) {
+		ssize_t n = read(STDIN_FILENO, buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	return len;
+}
+
 /* Reads one base64 key from stdin; surrounding whitespace is allowed, as
  * wg allows it. */
 static int read_key(uint8_t key[WG_KEY_LEN])
 {
 	char buf[WG_KEY_B64_LEN + 64];
-	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
+	size_t len = read_stdin(buf, sizeof(buf) - 1);
 	char *start = buf, *end;
 	int ret;
 

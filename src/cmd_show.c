@@ -115,17 +115,36 @@ static void print_peer(const struct uapi_peer_view *p, time_t now)
 /* Newest handshake first, as wg show sorts. */
 static int by_handshake(const void *a, const void *b)
 {
-	const struct uapi_peer_view *x = a, *y = b;
+	const struct uapi_peer_view *x = *(const struct uapi_peer_view *const *)a;
+	const struct uapi_peer_view *y = *(const struct uapi_peer_view *const *)b;
 
 	return x->handshake_sec < y->handshake_sec ? 1 :
 	       x->handshake_sec > y->handshake_sec ? -1 : 0;
 }
 
-static void print_wg_view(const char *ifname, struct uapi_view *v)
+/* Pointers to the peers, sorted; the views themselves are not: glibc's
+ * qsort copies elements into a buffer it mallocs and frees unwiped, and
+ * a view holds a preshared key. NULL for no peers or no memory. */
+static const struct uapi_peer_view **sorted_peers(const struct uapi_view *v)
 {
+	const struct uapi_peer_view **order;
+
+	if (!v->n_peers || !(order = malloc(v->n_peers * sizeof(*order))))
+		return NULL;
+	for (size_t i = 0; i < v->n_peers; i++)
+		order[i] = &v->peers[i];
+	qsort(order, v->n_peers, sizeof(*order), by_handshake);
+	return order;
+}
+
+static int print_wg_view(const char *ifname, const struct uapi_view *v)
+{
+	const struct uapi_peer_view **order = sorted_peers(v);
 	char key[WG_KEY_B64_LEN + 1];
 	time_t now = time(NULL);
 
+	if (v->n_peers && !order)
+		return -ENOMEM;
 	printf("interface: %s\n", ifname);
 	if (v->has_private_key) {
 		printf("  public key: %s\n", b64(key, v->public_key));
@@ -135,10 +154,10 @@ static void print_wg_view(const char *ifname, struct uapi_view *v)
 		printf("  listening port: %u\n", v->listen_port);
 	if (v->fwmark)
 		printf("  fwmark: 0x%x\n", v->fwmark);
-	if (v->n_peers) /* qsort's base must not be NULL, even for 0 */
-		qsort(v->peers, v->n_peers, sizeof(*v->peers), by_handshake);
 	for (size_t i = 0; i < v->n_peers; i++)
-		print_peer(&v->peers[i], now);
+		print_peer(order[i], now);
+	free(order);
+	return 0;
 }
 
 /* wg show NAME dump's tab-separated form, field for field: keys too, as
@@ -199,16 +218,15 @@ static void print_facts(const char *ifname)
 static int show_one(const char *ifname, bool dump)
 {
 	static const char req[] = "get=1\n\n";
+	struct secret_buf reply;
 	struct uapi_view v;
-	char *reply;
 	int ret = uapi_client_request(ifname, req, sizeof(req) - 1, &reply);
 
 	if (!ret)
-		ret = uapi_view_parse(&v, reply);
-	if (reply) {
-		sodium_memzero(reply, strlen(reply)); /* the private key */
-		free(reply);
-	}
+		ret = uapi_view_parse(&v, reply.data);
+	/* Wiped by its capacity: the parser cut the lines at '=', so the
+	 * keys follow NULs (strlen would stop short of them). */
+	secret_buf_free(&reply);
 	if (ret) {
 		fprintf(stderr, "ringvpn: show %s: %s\n", ifname,
 			ret == -ENOENT ? "not up" : strerror(-ret));
@@ -217,11 +235,15 @@ static int show_one(const char *ifname, bool dump)
 	if (dump) {
 		print_dump(&v);
 	} else {
-		print_wg_view(ifname, &v);
-		print_facts(ifname);
+		ret = print_wg_view(ifname, &v);
+		if (!ret)
+			print_facts(ifname);
 	}
 	uapi_view_free(&v);
-	return 0;
+	if (ret)
+		fprintf(stderr, "ringvpn: show %s: %s\n", ifname,
+			strerror(-ret));
+	return ret ? 1 : 0;
 }
 
 /* Every interface whose lock a daemon holds in the run directory. */
@@ -262,5 +284,10 @@ int show_main(int argc, char **argv)
 			argv[1]);
 		return 1;
 	}
+	/* The dump prints keys, and stdio's buffer would keep the last ones
+	 * printed, unwiped, until the process ends. Unbuffered, each printf
+	 * is still one write. (Before any output, as setvbuf must be.) */
+	if (argc == 3)
+		setvbuf(stdout, NULL, _IONBF, 0);
 	return argc >= 2 ? show_one(argv[1], argc == 3) : show_all();
 }

@@ -5,7 +5,6 @@
  * re-reads the file it was started from (errors then go to its log). */
 #include <errno.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +44,16 @@ static size_t current_keys(char *reply, uint8_t (**keys)[32])
 	return n;
 }
 
+/* The set request, in req: it carries the private and preshared keys,
+ * so it is written into a wiping buffer (open_memstream would leave each
+ * outgrown copy in freed memory). */
 static int build_request(const char *ifname, const struct config *cfg,
-			 char **req, size_t *len)
+			 struct secret_buf *req)
 {
 	static const char get[] = "get=1\n\n";
 	uint8_t (*keys)[32] = NULL;
-	char *reply, err[512];
+	struct secret_buf reply;
+	char err[512];
 	size_t n;
 	FILE *f;
 	int ret = uapi_client_request(ifname, get, sizeof(get) - 1, &reply);
@@ -58,13 +61,11 @@ static int build_request(const char *ifname, const struct config *cfg,
 	if (ret) {
 		fprintf(stderr, "ringvpn: syncconf: %s: %s\n", ifname,
 			ret == -ENOENT ? "not up" : strerror(-ret));
-		free(reply);
 		return ret;
 	}
-	n = current_keys(reply, &keys);
-	sodium_memzero(reply, strlen(reply));
-	free(reply);
-	f = open_memstream(req, len);
+	n = current_keys(reply.data, &keys);
+	secret_buf_free(&reply);
+	f = secret_buf_stream(req);
 	if (!f) {
 		free(keys);
 		return -ENOMEM;
@@ -74,7 +75,7 @@ static int build_request(const char *ifname, const struct config *cfg,
 			       sizeof(err));
 	fputs("\n", f);
 	free(keys);
-	if (fclose(f) && !ret)
+	if (secret_buf_stream_close(f) && !ret)
 		ret = -ENOMEM;
 	if (ret)
 		fprintf(stderr, "ringvpn: syncconf: %s\n", err);
@@ -83,27 +84,25 @@ static int build_request(const char *ifname, const struct config *cfg,
 
 static int sync_file(const char *ifname, const char *path)
 {
+	struct secret_buf req = { 0 }, reply = { 0 };
 	struct config cfg;
-	char err[512], *req = NULL, *reply = NULL;
-	size_t len = 0;
+	char err[512];
 	int ret;
 
 	if (config_load(&cfg, path, err, sizeof(err))) {
 		fprintf(stderr, "ringvpn: %s\n", err);
 		return 1;
 	}
-	ret = build_request(ifname, &cfg, &req, &len);
+	ret = build_request(ifname, &cfg, &req);
 	config_free(&cfg);
 	if (!ret) {
-		ret = uapi_client_request(ifname, req, len, &reply);
+		ret = uapi_client_request(ifname, req.data, req.len, &reply);
 		if (ret)
 			fprintf(stderr, "ringvpn: syncconf: %s refused the "
 				"change: %s\n", ifname, strerror(-ret));
 	}
-	if (req)
-		sodium_memzero(req, len);
-	free(req);
-	free(reply);
+	secret_buf_free(&reply);
+	secret_buf_free(&req);
 	return ret ? 1 : 0;
 }
 

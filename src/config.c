@@ -15,6 +15,7 @@
 
 #include "src/grow.h"
 #include "src/quote.h"
+#include "src/secret_buf.h"
 
 enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
 
@@ -902,60 +903,27 @@ void config_free(struct config *c)
 	sodium_memzero(c, sizeof(*c));
 }
 
-/* Reads all of fd; the buffer is grown by hand so that no copy of the
- * key lines is left in freed memory. */
-static int read_all(int fd, char **out, size_t *out_len)
+/* Reads all of fd into b: a wiping buffer, for the file holds the keys. */
+static int read_all(int fd, struct secret_buf *b)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-
 	for (;;) {
 		ssize_t r;
 
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *nb;
-
-			if (cap > CONFIG_MAX_FILE)
-				goto too_big;
-			nb = malloc(ncap);
-			if (!nb)
-				goto no_mem;
-			if (buf) {
-				memcpy(nb, buf, len);
-				sodium_memzero(buf, len);
-				free(buf);
-			}
-			buf = nb;
-			cap = ncap;
+		if (b->len == b->cap) {
+			if (b->cap > CONFIG_MAX_FILE)
+				return -EFBIG;
+			if (secret_buf_reserve(b, b->cap ? b->cap * 2 : 4096))
+				return -ENOMEM;
 		}
-		r = read(fd, buf + len, cap - len);
+		r = read(fd, b->data + b->len, b->cap - b->len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int ret = -errno;
-
-			sodium_memzero(buf, len);
-			free(buf);
-			return ret;
-		}
+		if (r < 0)
+			return -errno;
 		if (!r)
-			break;
-		len += (size_t)r;
+			return b->len > CONFIG_MAX_FILE ? -EFBIG : 0;
+		b->len += (size_t)r;
 	}
-	if (len > CONFIG_MAX_FILE)
-		goto too_big;
-	*out = buf;
-	*out_len = len;
-	return 0;
-too_big:
-	sodium_memzero(buf, len);
-	free(buf);
-	return -EFBIG;
-no_mem:
-	sodium_memzero(buf, len);
-	free(buf);
-	return -ENOMEM;
 }
 
 /* As wg-quick warns, though from the file's mode alone. */
@@ -992,8 +960,7 @@ int config_load(struct config *c, const char *path, char *err,
 		size_t err_len)
 {
 	const char *base = strrchr(path, '/');
-	char *text = NULL;
-	size_t len = 0;
+	struct secret_buf text = { 0 };
 	int fd, ret;
 
 	memset(c, 0, sizeof(*c));
@@ -1002,7 +969,7 @@ int config_load(struct config *c, const char *path, char *err,
 		ret = -errno;
 		goto read_error;
 	}
-	ret = read_all(fd, &text, &len);
+	ret = read_all(fd, &text);
 	if (ret == -EFBIG) {
 		if (err_len)
 			snprintf(err, err_len,
@@ -1012,8 +979,8 @@ int config_load(struct config *c, const char *path, char *err,
 	}
 	if (ret)
 		goto read_error;
-	ret = config_parse(c, base && base[1] ? base + 1 : path, text, len,
-			   err, err_len);
+	ret = config_parse(c, base && base[1] ? base + 1 : path, text.data,
+			   text.len, err, err_len);
 	if (!ret && permission_warning(c, path, fd)) {
 		config_free(c);
 		ret = -ENOMEM;
@@ -1025,10 +992,7 @@ read_error:
 		snprintf(err, err_len, "cannot read `%s': %s", path,
 			 strerror(-ret));
 out:
-	if (text) {
-		sodium_memzero(text, len);
-		free(text);
-	}
+	secret_buf_free(&text);
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,8 +122,7 @@ static int serve(struct config *cfg, const char *config_path,
 	char err[512] = "";
 	int ret;
 
-	/* Keys in memory: no core dumps. */
-	prctl(PR_SET_DUMPABLE, 0);
+	/* Keys in memory: main() made the process non-dumpable. */
 	notify_init(&notify);
 	if (own_name(&lock, ifname, err, sizeof(err)) ||
 	    bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {

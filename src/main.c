@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "crypto/keys.h"
 #include "src/commands.h"
@@ -38,6 +39,13 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Every command holds a key at some point (genkey, genpsk and pubkey
+	 * make or read one, show and syncconf get them from the daemon, up
+	 * reads the config file and becomes the daemon): no core dumps of
+	 * this process, and no ptrace by other processes of the same user.
+	 * That covers all memory, as MADV_DONTDUMP on each key would not
+	 * (stdio, the stack, libsodium's state). Children lose it at exec. */
+	prctl(PR_SET_DUMPABLE, 0);
 	if (argc < 2) {
 		usage(stderr);
 		return 1;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,4 +74,11 @@ FILE *secret_buf_stream(struct secret_buf *b)
 		return NULL;
 	}
 	return f;
+}
+
+int secret_buf_stream_close(FILE *f)
+{
+	bool failed = ferror(f);
+
+	return fclose(f) || failed ? -ENOMEM : 0;
 }

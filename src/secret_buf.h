@@ -24,7 +24,13 @@ int secret_buf_reserve(struct secret_buf *b, size_t cap);
 /* Wipes and frees; the buffer is empty and usable again. */
 void secret_buf_free(struct secret_buf *b);
 /* An unbuffered stream appending to b (stdio keeps no copy of its own);
- * NULL with errno on failure. fclose it before reading b. */
+ * NULL with errno on failure. Close it with secret_buf_stream_close
+ * before reading b. */
 FILE *secret_buf_stream(struct secret_buf *b);
+/* Closes f; 0, or -ENOMEM when any write to it failed (b then holds only
+ * part of the text). fclose alone cannot tell: on an unbuffered stream a
+ * failed write is only in the error flag, and fclose has nothing left to
+ * flush. */
+int secret_buf_stream_close(FILE *f);
 
 #endif

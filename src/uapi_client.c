@@ -59,52 +59,45 @@ static char *find_errno(char *buf, size_t len)
 	return p ? p + 1 : NULL;
 }
 
-static int read_reply(int fd, char **out)
+/* Reads into b until the errno line; the text before it stays in b. */
+static int read_reply(int fd, struct secret_buf *b)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap), *e;
-
-	while (buf) {
+	for (;;) {
 		ssize_t n;
+		char *e;
 
-		if (len + 1 >= cap) {
-			char *p = realloc(buf, cap *= 2);
-
-			if (!p)
-				break;
-			buf = p;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (b->len + 1 >= b->cap &&
+		    secret_buf_reserve(b, b->cap ? b->cap * 2 : 4096))
+			return -ENOMEM;
+		n = recv(fd, b->data + b->len, b->cap - b->len - 1, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			free(buf);
+		if (n <= 0)
 			return n ? -errno : -EPROTO;
-		}
-		len += (size_t)n;
-		if ((e = find_errno(buf, len))) {
+		b->len += (size_t)n;
+		if ((e = find_errno(b->data, b->len))) {
 			long v = strtol(e + 6, NULL, 10);
 
 			*e = '\0';
-			*out = buf;
+			b->len = (size_t)(e - b->data);
 			return v < 0 ? (int)v : -(int)v;
 		}
 	}
-	free(buf);
-	return -ENOMEM;
 }
 
 int uapi_client_request(const char *ifname, const char *req, size_t len,
-			char **reply)
+			struct secret_buf *reply)
 {
 	int fd = connect_to(ifname), ret;
 
-	*reply = NULL;
+	*reply = (struct secret_buf){ 0 };
 	if (fd < 0)
 		return fd;
 	ret = send_all(fd, req, len);
 	if (!ret)
 		ret = read_reply(fd, reply);
 	close(fd);
+	if (ret)
+		secret_buf_free(reply);
 	return ret;
 }

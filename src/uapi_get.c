@@ -102,6 +102,7 @@ static void print_peer(struct peer *peer, void *arg)
 	fprintf(ctx->f, "public_key=%s\n", hex);
 	key_to_hex(hex, peer->handshake.preshared_key);
 	fprintf(ctx->f, "preshared_key=%s\nprotocol_version=1\n", hex);
+	sodium_memzero(hex, sizeof(hex));
 	if (peer_get_endpoint(peer, &ep)) {
 		sockaddr_to_text(&ep, text);
 		fprintf(ctx->f, "endpoint=%s\n", text);

@@ -201,7 +201,9 @@ static int reply(struct uapi_conn *c, const char *req, size_t len,
 	if (!f)
 		return -ENOMEM;
 	fn(arg, req, len, f);
-	ret = fclose(f) ? -ENOMEM : send_all(c->fd, out.data, out.len);
+	ret = secret_buf_stream_close(f);
+	if (!ret)
+		ret = send_all(c->fd, out.data, out.len);
 	secret_buf_free(&out);
 	return ret;
 }

@@ -58,7 +58,8 @@ static int new_peer(struct uapi_view *v, const char *hex)
 {
 	struct uapi_peer_view *p;
 
-	if (grow_array(&v->peers, v->n_peers, sizeof(*v->peers), false))
+	/* Wiping growth: a view holds its peer's preshared key. */
+	if (grow_array(&v->peers, v->n_peers, sizeof(*v->peers), true))
 		return -ENOMEM;
 	p = &v->peers[v->n_peers++];
 	memset(p, 0, sizeof(*p));

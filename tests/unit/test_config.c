@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -786,6 +787,44 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* config_load reads into a buffer that grows (4 KiB, doubling): a file
+ * of many growths loads whole; CONFIG_MAX_FILE bytes are read (and then
+ * refused by the parser: one line of NULs), one more is too large. */
+START_TEST(test_load_sizes)
+{
+	char dir[] = "/tmp/test_config.XXXXXX", path[128], err[512];
+	struct config c;
+	FILE *f;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wg8.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(IFACE, f);
+	for (int i = 0; i < 5000; i++)
+		fprintf(f, "# padding line %d, to grow the read buffer\n", i);
+	fputs(PEER, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_msg(config_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.n_peers, 1);
+	config_free(&c);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, CONFIG_MAX_FILE), 0);
+	ck_assert_int_eq(config_load(&c, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line too long"));
+	ck_assert_int_eq(ftruncate(fd, CONFIG_MAX_FILE + 1), 0);
+	ck_assert_int_eq(config_load(&c, path, err, sizeof(err)), -EFBIG);
+	ck_assert_ptr_nonnull(strstr(err, "too large"));
+	close(fd);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 START_TEST(test_resolve_numeric)
 {
 	static const char text[] =
@@ -853,6 +892,7 @@ int main(void)
 	tcase_add_test(misc, test_masked);
 	tcase_add_test(misc, test_ifname);
 	tcase_add_test(misc, test_load);
+	tcase_add_test(misc, test_load_sizes);
 	tcase_add_test(misc, test_resolve_numeric);
 	tcase_set_timeout(misc, 60);
 	suite_add_tcase(s, good);

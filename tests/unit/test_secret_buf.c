@@ -4,6 +4,8 @@
  * buffer. (That growth and free wipe the old block cannot be observed
  * without reading freed memory; secret_buf.c is short enough to read.) */
 #include <check.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +100,29 @@ START_TEST(free_empties_and_reuses)
 }
 END_TEST
 
+/* A write that fails (here: one that would pass SIZE_MAX / 2) leaves
+ * only the stream's error flag set, and fclose says nothing of it; the
+ * close helper must. */
+START_TEST(stream_close_reports_failed_write)
+{
+	struct secret_buf b = { 0 };
+	FILE *f = secret_buf_stream(&b);
+
+	ck_assert_ptr_nonnull(f);
+	fputs("private_key=", f);
+	ck_assert_int_eq(secret_buf_stream_close(f), 0);
+	ck_assert_uint_eq(b.len, 12);
+	secret_buf_free(&b);
+
+	f = secret_buf_stream(&b);
+	ck_assert_ptr_nonnull(f);
+	b.len = SIZE_MAX / 2; /* no room for any more */
+	fputs("private_key=", f);
+	ck_assert_int_eq(secret_buf_stream_close(f), -ENOMEM);
+	ck_assert_ptr_null(b.data);
+}
+END_TEST
+
 static Suite *secret_buf_suite(void)
 {
 	Suite *s = suite_create("secret_buf");
@@ -107,6 +132,7 @@ static Suite *secret_buf_suite(void)
 	tcase_add_test(tc, stream_one_big_write);
 	tcase_add_test(tc, reserve_keeps_content);
 	tcase_add_test(tc, free_empties_and_reuses);
+	tcase_add_test(tc, stream_close_reports_failed_write);
 	suite_add_tcase(s, tc);
 	return s;
 }
