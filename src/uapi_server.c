@@ -102,6 +102,7 @@ static void conn_close(struct uapi_conn *c)
 	secret_buf_free(&c->in);
 	secret_buf_free(&c->out);
 	c->fd = -1;
+	c->scanned = 0;
 	c->sent = 0;
 	c->deadline_ms = 0;
 	c->closing = false;
@@ -209,18 +210,25 @@ static void start_clock(struct uapi_conn *c, uint64_t now_ms)
 		c->deadline_ms = now_ms + UAPI_DEADLINE_MS;
 }
 
-/* The end of the first complete request in buf: just past its empty
- * line, or 0 when it has not all arrived. */
-static size_t request_end(const char *buf, size_t len)
+/* The end of the first complete request in c->in: just past its empty
+ * line, or 0 when it has not all arrived. Only what came since the last
+ * call is searched (and the byte before, for a "\n\n" split between
+ * reads): a long request arrives in thousands of reads, and searching
+ * it all each time would keep the control thread busy for seconds. */
+static size_t request_end(struct uapi_conn *c)
 {
+	size_t from = c->scanned ? c->scanned - 1 : 0;
 	const char *p;
 
-	if (!len) /* and buf may be NULL, which memmem must not get */
+	if (!c->in.len) /* and data may be NULL, which memmem must not get */
 		return 0;
-	if (buf[0] == '\n')
+	if (c->in.data[0] == '\n')
 		return 1;
-	p = memmem(buf, len, "\n\n", 2);
-	return p ? (size_t)(p - buf) + 2 : 0;
+	p = memmem(c->in.data + from, c->in.len - from, "\n\n", 2);
+	if (p)
+		return (size_t)(p - c->in.data) + 2;
+	c->scanned = c->in.len;
+	return 0;
 }
 
 /* Drops the first len bytes of c->in and wipes the tail they leave: an
@@ -232,6 +240,7 @@ static void consume(struct uapi_conn *c, size_t len)
 	memmove(b->data, b->data + len, b->len - len);
 	b->len -= len;
 	sodium_memzero(b->data + b->len, len);
+	c->scanned = 0;
 }
 
 /* Writes the reply to the request that ends at end into the (empty)
@@ -265,7 +274,7 @@ static int progress(struct uapi_conn *c, uint64_t now_ms, uapi_handler fn,
 		if (c->closing)
 			return -ECONNABORTED; /* the refusal is sent */
 		start_clock(c, now_ms);
-		end = request_end(c->in.data, c->in.len);
+		end = request_end(c);
 		if (!end)
 			return 0;
 		ret = answer(c, end, fn, arg);
@@ -290,6 +299,7 @@ static int refuse(struct uapi_conn *c, int err)
 	FILE *f = secret_buf_stream(&c->out);
 
 	secret_buf_free(&c->in);
+	c->scanned = 0;
 	if (!f)
 		return -ENOMEM;
 	fprintf(f, "errno=%d\n\n", err);

@@ -53,6 +53,7 @@ typedef void (*uapi_handler)(void *arg, const char *req, size_t len,
 struct uapi_conn {
 	int fd; /* -1: free slot */
 	struct secret_buf in; /* what arrived and is not yet answered */
+	size_t scanned; /* bytes of in known to hold no request's end */
 	struct secret_buf out; /* the reply being sent; len 0: none */
 	size_t sent; /* bytes of out already sent */
 	uint64_t deadline_ms; /* the current request's; 0: none pending */

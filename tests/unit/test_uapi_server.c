@@ -204,6 +204,49 @@ START_TEST(hangup_closes)
 }
 END_TEST
 
+/* The empty line split between two reads: the search for a request's
+ * end, which skips what it has seen, still finds it. */
+START_TEST(end_split_between_reads)
+{
+	int fd = client("get=1\n");
+
+	turn(T0);
+	ck_assert_uint_eq(fx.answered, 0);
+	ck_assert_int_eq(send(fd, "\n", 1, 0), 1);
+	turn(T0);
+	ck_assert_uint_eq(fx.answered, 1);
+	close(fd);
+}
+END_TEST
+
+/* A request longer than UAPI_MAX_REQUEST: its refusal comes through the
+ * queue like any reply, then the connection is closed. */
+START_TEST(overlong_refused)
+{
+	static char chunk[65536];
+	char want[32], got[32] = "";
+	int fd = client("set=1\n");
+	size_t sent = 0;
+
+	memset(chunk, 'a', sizeof(chunk));
+	while (sent <= UAPI_MAX_REQUEST && !server_closed(fd)) {
+		ssize_t n = send(fd, chunk, sizeof(chunk),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		sent += n > 0 ? (size_t)n : 0;
+		turn(T0);
+	}
+	turn(T0);
+	ck_assert(server_closed(fd));
+	snprintf(want, sizeof(want), "errno=%d\n\n", -EMSGSIZE);
+	ck_assert_int_eq(recv(fd, got, sizeof(got) - 1, 0),
+			 (ssize_t)strlen(want));
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(fx.answered, 0);
+	close(fd);
+}
+END_TEST
+
 static Suite *uapi_server_suite(void)
 {
 	Suite *s = suite_create("uapi_server");
@@ -216,6 +259,8 @@ static Suite *uapi_server_suite(void)
 	tcase_add_test(tc, deadline_closes_partial);
 	tcase_add_test(tc, deadline_per_request);
 	tcase_add_test(tc, hangup_closes);
+	tcase_add_test(tc, end_split_between_reads);
+	tcase_add_test(tc, overlong_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
