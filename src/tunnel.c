@@ -594,8 +594,10 @@ int tunnel_run(struct tunnel *tn)
 		if (read(tn->control_event, &val, sizeof(val)) < 0 &&
 		    errno != EAGAIN)
 			return -errno;
+		/* Unscaled, unlike tunnel_now(): a test clock speeds up the
+		 * protocol's timers, not wg reading its reply. */
 		uapi_server_serve(&tn->uapi, &pfd[PFD_UAPI], n_uapi,
-				  uapi_handle, tn);
+				  monotonic_usec() / 1000, uapi_handle, tn);
 		if (atomic_load(&tn->stopping))
 			return -EIO; /* workers could not restart */
 		now = tunnel_now(tn);

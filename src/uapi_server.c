@@ -1,19 +1,16 @@
 #include "src/uapi_server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "src/rundir.h"
 
 #define READ_CHUNK 65536
-#define REPLY_TIMEOUT_S 2
 
 static int set_path(struct uapi_server *s, const char *ifname)
 {
@@ -103,7 +100,12 @@ static void conn_close(struct uapi_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	secret_buf_free(&c->in);
+	secret_buf_free(&c->out);
 	c->fd = -1;
+	c->scanned = 0;
+	c->sent = 0;
+	c->deadline_ms = 0;
+	c->closing = false;
 }
 
 bool uapi_server_gone(const struct uapi_server *s)
@@ -135,10 +137,15 @@ unsigned uapi_server_pollfds(const struct uapi_server *s, struct pollfd *pfd)
 	if (s->listen_fd < 0)
 		return 0;
 	pfd[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-	for (int i = 0; i < UAPI_MAX_CONNS; i++)
-		if (s->conns[i].fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = s->conns[i].fd,
-						    .events = POLLIN };
+	for (int i = 0; i < UAPI_MAX_CONNS; i++) {
+		const struct uapi_conn *c = &s->conns[i];
+
+		if (c->fd >= 0)
+			pfd[n++] = (struct pollfd){
+				.fd = c->fd,
+				.events = c->out.len ? POLLOUT : POLLIN,
+			};
+	}
 	return n;
 }
 
@@ -158,83 +165,122 @@ static struct uapi_conn *free_slot(struct uapi_server *s)
 
 static void accept_all(struct uapi_server *s)
 {
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	int fd;
 
 	while ((fd = accept4(s->listen_fd, NULL, NULL,
 			     SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		struct uapi_conn *c = free_slot(s);
 
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		c->fd = fd;
 		c->opened = ++s->accepted;
 	}
 }
 
-/* Replies are written with blocking sends bounded by SO_SNDTIMEO. */
-static int send_all(int fd, const char *p, size_t len)
+/* Sends what the socket takes now. 0 when the reply is all sent (its
+ * buffer wiped: it may have held a private key) or the rest must wait
+ * for POLLOUT; -errno when the client is gone. */
+static int flush(struct uapi_conn *c)
 {
-	int flags = fcntl(fd, F_GETFL);
-
-	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+	if (!c->out.len)
+		return 0;
+	while (c->sent < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + c->sent,
+				 c->out.len - c->sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0)
+			return -errno;
+		c->sent += (size_t)n;
 	}
-	fcntl(fd, F_SETFL, flags);
+	secret_buf_free(&c->out);
+	c->sent = 0;
+	c->deadline_ms = 0; /* that request is done */
 	return 0;
 }
 
-static int reply(struct uapi_conn *c, const char *req, size_t len,
-		 uapi_handler fn, void *arg)
+/* A request's clock starts when its first byte is there to be served:
+ * on arrival, or once the reply before it is sent. */
+static void start_clock(struct uapi_conn *c, uint64_t now_ms)
 {
-	struct secret_buf out = { 0 };
-	FILE *f = secret_buf_stream(&out);
-	int ret;
+	if (!c->deadline_ms && c->in.len)
+		c->deadline_ms = now_ms + UAPI_DEADLINE_MS;
+}
+
+/* The end of the first complete request in c->in: just past its empty
+ * line, or 0 when it has not all arrived. Only what came since the last
+ * call is searched (and the byte before, for a "\n\n" split between
+ * reads): a long request arrives in thousands of reads, and searching
+ * it all each time would keep the control thread busy for seconds. */
+static size_t request_end(struct uapi_conn *c)
+{
+	size_t from = c->scanned ? c->scanned - 1 : 0;
+	const char *p;
+
+	if (!c->in.len) /* and data may be NULL, which memmem must not get */
+		return 0;
+	if (c->in.data[0] == '\n')
+		return 1;
+	p = memmem(c->in.data + from, c->in.len - from, "\n\n", 2);
+	if (p)
+		return (size_t)(p - c->in.data) + 2;
+	c->scanned = c->in.len;
+	return 0;
+}
+
+/* Drops the first len bytes of c->in and wipes the tail they leave: an
+ * answered request may have carried a private key. */
+static void consume(struct uapi_conn *c, size_t len)
+{
+	struct secret_buf *b = &c->in;
+
+	memmove(b->data, b->data + len, b->len - len);
+	b->len -= len;
+	sodium_memzero(b->data + b->len, len);
+	c->scanned = 0;
+}
+
+/* Writes the reply to the request that ends at end into the (empty)
+ * output queue. */
+static int answer(struct uapi_conn *c, size_t end, uapi_handler fn,
+		  void *arg)
+{
+	FILE *f = secret_buf_stream(&c->out);
 
 	if (!f)
 		return -ENOMEM;
-	fn(arg, req, len, f);
-	ret = secret_buf_stream_close(f);
-	if (!ret)
-		ret = send_all(c->fd, out.data, out.len);
-	secret_buf_free(&out);
-	return ret;
+	fn(arg, c->in.data, end, f);
+	consume(c, end);
+	return secret_buf_stream_close(f);
 }
 
-/* The end of the first complete request in buf: just past its empty
- * line, or 0 when it has not all arrived. */
-static size_t request_end(const char *buf, size_t len)
+/* Sends what is queued and answers the next complete request each time
+ * the queue empties, for as long as the socket takes the replies. 0 when
+ * waiting for the client (to read or to send); -errno to close. */
+static int progress(struct uapi_conn *c, uint64_t now_ms, uapi_handler fn,
+		    void *arg)
 {
-	const char *p;
-
-	if (len && buf[0] == '\n')
-		return 1;
-	p = memmem(buf, len, "\n\n", 2);
-	return p ? (size_t)(p - buf) + 2 : 0;
-}
-
-static int serve_requests(struct uapi_conn *c, uapi_handler fn, void *arg)
-{
-	size_t end;
-
-	while ((end = request_end(c->in.data, c->in.len))) {
-		int ret = reply(c, c->in.data, end, fn, arg);
+	for (;;) {
+		size_t end;
+		int ret = flush(c);
 
 		if (ret)
 			return ret;
-		memmove(c->in.data, c->in.data + end, c->in.len - end);
-		c->in.len -= end;
-		/* The answered request may have carried a private key. */
-		sodium_memzero(c->in.data + c->in.len, end);
+		if (c->out.len)
+			return 0; /* the rest waits for POLLOUT */
+		if (c->closing)
+			return -ECONNABORTED; /* the refusal is sent */
+		start_clock(c, now_ms);
+		end = request_end(c);
+		if (!end)
+			return 0;
+		ret = answer(c, end, fn, arg);
+		if (ret)
+			return ret;
 	}
-	return 0;
 }
 
 static int grow(struct uapi_conn *c)
@@ -245,38 +291,61 @@ static int grow(struct uapi_conn *c)
 						     READ_CHUNK);
 }
 
-static void refuse(struct uapi_conn *c, int err)
+/* The request cannot be parsed: its errno goes out through the queue
+ * like any reply, then the connection closes. What came of it is wiped
+ * at once: it is never answered. */
+static int refuse(struct uapi_conn *c, int err)
 {
-	char msg[32];
-	int n = snprintf(msg, sizeof(msg), "errno=%d\n\n", err);
+	FILE *f = secret_buf_stream(&c->out);
 
-	send_all(c->fd, msg, (size_t)n);
+	secret_buf_free(&c->in);
+	c->scanned = 0;
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "errno=%d\n\n", err);
+	c->closing = true;
+	return fclose(f) ? -ENOMEM : 0;
 }
 
-/* Reads what is there; a closed or failed connection is dropped. */
-static void serve_conn(struct uapi_conn *c, uapi_handler fn, void *arg)
+/* One non-blocking read into c->in, or a refusal queued when the request
+ * is over-long (or no memory is left for it). 1 when there is something
+ * new to serve, 0 when the socket has nothing, -errno when the client
+ * closed or failed. */
+static int read_some(struct uapi_conn *c)
+{
+	ssize_t n;
+	int ret;
+
+	if (c->in.len == c->in.cap && (ret = grow(c))) {
+		ret = refuse(c, ret);
+		return ret ? ret : 1; /* the refusal is to be sent */
+	}
+	do
+		n = recv(c->fd, c->in.data + c->in.len,
+			 c->in.cap - c->in.len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	c->in.len += (size_t)n;
+	return 1;
+}
+
+/* Moves what the socket allows; reads only while no reply is queued, so
+ * a client that does not read its replies is sent no more of them. */
+static int serve_conn(struct uapi_conn *c, uint64_t now_ms, uapi_handler fn,
+		      void *arg)
 {
 	for (;;) {
-		ssize_t n;
-		int ret;
+		int ret = progress(c, now_ms, fn, arg);
 
-		if (c->in.len == c->in.cap && (ret = grow(c))) {
-			refuse(c, ret);
-			break;
-		}
-		n = recv(c->fd, c->in.data + c->in.len,
-			 c->in.cap - c->in.len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0)
-			break;
-		c->in.len += (size_t)n;
-		if (serve_requests(c, fn, arg))
-			break;
+		if (ret || c->out.len)
+			return ret;
+		ret = read_some(c);
+		if (ret <= 0)
+			return ret;
 	}
-	conn_close(c);
 }
 
 static struct uapi_conn *conn_of(struct uapi_server *s, int fd)
@@ -287,15 +356,30 @@ static struct uapi_conn *conn_of(struct uapi_server *s, int fd)
 	return NULL;
 }
 
-void uapi_server_serve(struct uapi_server *s, const struct pollfd *pfd,
-		       unsigned n, uapi_handler fn, void *arg)
+/* Whether poll said nothing about it or not: a request past its deadline
+ * closes its connection. */
+static void close_late(struct uapi_server *s, uint64_t now_ms)
 {
+	for (int i = 0; i < UAPI_MAX_CONNS; i++) {
+		struct uapi_conn *c = &s->conns[i];
+
+		if (c->fd >= 0 && c->deadline_ms && now_ms >= c->deadline_ms)
+			conn_close(c);
+	}
+}
+
+void uapi_server_serve(struct uapi_server *s, const struct pollfd *pfd,
+		       unsigned n, uint64_t now_ms, uapi_handler fn,
+		       void *arg)
+{
+	close_late(s, now_ms);
 	for (unsigned i = 1; i < n; i++) {
 		struct uapi_conn *c;
 
 		if (!pfd[i].revents || !(c = conn_of(s, pfd[i].fd)))
 			continue;
-		serve_conn(c, fn, arg);
+		if (serve_conn(c, now_ms, fn, arg))
+			conn_close(c);
 	}
 	if (n && (pfd[0].revents & POLLIN))
 		accept_all(s);

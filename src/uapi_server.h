@@ -4,16 +4,31 @@
  *
  * This file only moves bytes: it accepts connections, gathers each
  * request up to its terminating empty line, hands the whole request to a
- * handler that writes the reply into a memory stream, and sends that
- * back. Non-blocking reads from the control thread's poll loop, so a slow
- * client holds a slot, never the thread; replies are written with a send
- * timeout. */
+ * handler that writes the reply into the connection's output queue, and
+ * sends that back. It runs on the control thread (handshakes, timers,
+ * reloads), so nothing here ever waits for a client:
+ *   - every socket is non-blocking; a reply is sent as far as the socket
+ *     takes it and the rest waits for POLLOUT;
+ *   - a request is answered only once the reply before it is all sent,
+ *     so a connection holds at most one queued reply: that is the cap on
+ *     queued bytes (one reply, as big as get=1 makes it, per connection).
+ *     While a reply is queued we stop reading, and a pipelining client's
+ *     further requests wait in its socket;
+ *   - each request has UAPI_DEADLINE_MS from the moment its first byte is
+ *     there to be served (on arrival, or when the reply before it was
+ *     sent) until the last byte of its reply is sent; past it, the
+ *     connection is closed, whatever poll said about it;
+ *   - an over-long request gets errno=-EMSGSIZE through the same queue,
+ *     and the connection closes once that is sent (or at the deadline).
+ * Requests and replies may hold private keys: they live in secret_bufs,
+ * answered request bytes are wiped, and so is every buffer we free. */
 #ifndef RINGVPN_SRC_UAPI_SERVER_H
 #define RINGVPN_SRC_UAPI_SERVER_H
 
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -25,6 +40,10 @@
 #define UAPI_MAX_CONNS 8
 /* Largest request: a set of about 100,000 peers. Bigger gets EMSGSIZE. */
 #define UAPI_MAX_REQUEST (64u << 20)
+/* From a request's first byte to its reply's last. wg writes its request
+ * at once and reads the reply as fast as it comes (`wg show` of 2000
+ * peers takes about 20 ms); a client slower than this is closed on. */
+#define UAPI_DEADLINE_MS 5000
 
 /* Writes the reply to one complete request (req ends in "\n\n", or is
  * just "\n"). */
@@ -34,6 +53,11 @@ typedef void (*uapi_handler)(void *arg, const char *req, size_t len,
 struct uapi_conn {
 	int fd; /* -1: free slot */
 	struct secret_buf in; /* what arrived and is not yet answered */
+	size_t scanned; /* bytes of in known to hold no request's end */
+	struct secret_buf out; /* the reply being sent; len 0: none */
+	size_t sent; /* bytes of out already sent */
+	uint64_t deadline_ms; /* the current request's; 0: none pending */
+	bool closing; /* close once out is sent: a refusal */
 	unsigned long long opened; /* order of accept, to find the oldest */
 };
 
@@ -59,10 +83,15 @@ void uapi_server_close(struct uapi_server *s);
 bool uapi_server_gone(const struct uapi_server *s);
 
 /* The fds to poll (listener first); returns how many, at most
- * 1 + UAPI_MAX_CONNS. */
+ * 1 + UAPI_MAX_CONNS. A connection with a reply queued asks for POLLOUT
+ * only (hang-ups and errors are reported anyway), the others POLLIN. */
 unsigned uapi_server_pollfds(const struct uapi_server *s, struct pollfd *pfd);
-/* Serves whatever poll found ready in pfd[0..n). */
+/* Closes the connections past their deadline, then serves whatever poll
+ * found ready in pfd[0..n). now_ms is CLOCK_MONOTONIC in milliseconds
+ * (real time, not the test clock's); call this at least every 100 ms so
+ * deadlines are kept. */
 void uapi_server_serve(struct uapi_server *s, const struct pollfd *pfd,
-		       unsigned n, uapi_handler fn, void *arg);
+		       unsigned n, uint64_t now_ms, uapi_handler fn,
+		       void *arg);
 
 #endif
