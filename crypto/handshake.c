@@ -55,9 +55,16 @@ int handshake_init(struct handshake *hs, const struct wg_identity *id,
 {
 	memset(hs, 0, sizeof(*hs));
 	memcpy(hs->remote_static, remote_static, NOISE_PUBLIC_KEY_LEN);
+	handshake_set_psk(hs, psk);
+	return handshake_rekey_identity(hs, id);
+}
+
+void handshake_set_psk(struct handshake *hs, const uint8_t *psk)
+{
 	if (psk)
 		memcpy(hs->preshared_key, psk, NOISE_SYMMETRIC_KEY_LEN);
-	return handshake_rekey_identity(hs, id);
+	else
+		sodium_memzero(hs->preshared_key, NOISE_SYMMETRIC_KEY_LEN);
 }
 
 void handshake_clear(struct handshake *hs)

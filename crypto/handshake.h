@@ -55,6 +55,8 @@ void wg_identity_clear(struct wg_identity *id);
 int handshake_init(struct handshake *hs, const struct wg_identity *id,
 		   const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN],
 		   const uint8_t *psk);
+/* A new preshared key (NULL: none, all zero) for handshakes from now on. */
+void handshake_set_psk(struct handshake *hs, const uint8_t *psk);
 /* Recomputes the static-static DH after our private key changed. */
 int handshake_rekey_identity(struct handshake *hs, const struct wg_identity *id);
 /* Forgets the in-flight handshake; keeps keys and the last timestamp. */

@@ -1,5 +1,5 @@
 /* ringvpn syncconf NAME [CONFIG]: apply a changed config file to a running
- * interface with `wg syncconf` semantics (src/config_sync.h). With CONFIG
+ * interface with `wg syncconf` semantics (src/config_change.h). With CONFIG
  * the file is parsed here, errors are reported here, and the change goes
  * through the UAPI socket; without it the daemon is sent SIGHUP and
  * re-reads the file it was started from (errors then go to its log). */
@@ -12,7 +12,7 @@
 #include "crypto/keys.h"
 #include "src/commands.h"
 #include "src/config.h"
-#include "src/config_sync.h"
+#include "src/config_change.h"
 #include "src/ifname.h"
 #include "src/name_lock.h"
 #include "src/uapi_client.h"
@@ -20,7 +20,7 @@
 #define SYNCCONF_USAGE "syncconf NAME [CONFIG]"
 
 /* The public keys the interface has now, from a get reply. */
-static size_t current_keys(char *reply, uint8_t (**keys)[32])
+static size_t current_keys(char *reply, uint8_t (**keys)[WG_KEY_LEN])
 {
 	size_t n = 0, cap = 0;
 	char *save = NULL;
@@ -44,18 +44,15 @@ static size_t current_keys(char *reply, uint8_t (**keys)[32])
 	return n;
 }
 
-/* The set request, in req: it carries the private and preshared keys,
- * so it is written into a wiping buffer (open_memstream would leave each
- * outgrown copy in freed memory). */
-static int build_request(const char *ifname, const struct config *cfg,
-			 struct secret_buf *req)
+/* The change from what the interface has now to cfg, from a get=1. */
+static int change_to(const char *ifname, const struct config *cfg,
+		     struct change *out)
 {
 	static const char get[] = "get=1\n\n";
-	uint8_t (*keys)[32] = NULL;
+	uint8_t (*keys)[WG_KEY_LEN] = NULL;
 	struct secret_buf reply;
 	char err[512];
 	size_t n;
-	FILE *f;
 	int ret = uapi_client_request(ifname, get, sizeof(get) - 1, &reply);
 
 	if (ret) {
@@ -65,26 +62,33 @@ static int build_request(const char *ifname, const struct config *cfg,
 	}
 	n = current_keys(reply.data, &keys);
 	secret_buf_free(&reply);
-	f = secret_buf_stream(req);
-	if (!f) {
-		free(keys);
-		return -ENOMEM;
-	}
-	fputs("set=1\n", f);
-	ret = config_sync_body(cfg, (const uint8_t(*)[32])keys, n, f, err,
-			       sizeof(err));
-	fputs("\n", f);
+	ret = config_change(cfg, (const uint8_t(*)[WG_KEY_LEN])keys, n, out,
+			    err, sizeof(err));
 	free(keys);
-	if (secret_buf_stream_close(f) && !ret)
-		ret = -ENOMEM;
 	if (ret)
 		fprintf(stderr, "ringvpn: syncconf: %s\n", err);
 	return ret;
 }
 
+/* The change as a set request, in req: it carries the private and
+ * preshared keys, so it is written into a wiping buffer (open_memstream
+ * would leave each outgrown copy in freed memory). */
+static int write_request(const struct change *change, struct secret_buf *req)
+{
+	FILE *f = secret_buf_stream(req);
+
+	if (!f)
+		return -ENOMEM;
+	fputs("set=1\n", f);
+	change_write(f, change);
+	fputs("\n", f);
+	return secret_buf_stream_close(f);
+}
+
 static int sync_file(const char *ifname, const char *path)
 {
 	struct secret_buf req = { 0 }, reply = { 0 };
+	struct change change = { 0 };
 	struct config cfg;
 	char err[512];
 	int ret;
@@ -93,8 +97,11 @@ static int sync_file(const char *ifname, const char *path)
 		fprintf(stderr, "ringvpn: %s\n", err);
 		return 1;
 	}
-	ret = build_request(ifname, &cfg, &req);
+	ret = change_to(ifname, &cfg, &change);
 	config_free(&cfg);
+	if (!ret && (ret = write_request(&change, &req)))
+		fprintf(stderr, "ringvpn: syncconf: %s\n", strerror(-ret));
+	change_free(&change);
 	if (!ret) {
 		ret = uapi_client_request(ifname, req.data, req.len, &reply);
 		if (ret)

@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "src/config_change.h"
 #include "src/control.h"
+#include "src/device_apply.h"
 #include "src/features.h"
 #include "src/log.h"
 #include "src/netconf.h"
@@ -57,46 +59,9 @@ static void defer_plain_free(void *mem, void *arg)
 	epoch_retire(arg, mem, free);
 }
 
-static int add_peer(struct tunnel *tn, const struct config_peer *cp,
-		    char *err, size_t err_len)
-{
-	struct peer *peer;
-	struct sockaddr_storage ep;
-	socklen_t ep_len;
-	int ret;
-
-	ret = device_add_peer(&tn->dev, cp->public_key,
-			      cp->has_psk ? cp->psk : NULL, &peer);
-	if (ret) {
-		snprintf(err, err_len, "peer on line %u: %s", cp->line,
-			 strerror(-ret));
-		return ret;
-	}
-	for (size_t i = 0; i < cp->n_allowed_ips; i++) {
-		struct config_prefix p = config_prefix_masked(&cp->allowed_ips[i]);
-
-		ret = allowedips_insert(tn->dev.allowedips, p.family, p.addr,
-					p.cidr, peer);
-		if (ret) {
-			snprintf(err, err_len, "AllowedIPs of the peer on line "
-				 "%u: %s", cp->line, strerror(-ret));
-			return ret;
-		}
-	}
-	if (cp->endpoint_host) {
-		ret = config_resolve_endpoint(cp, &ep, &ep_len, err, err_len);
-		if (ret)
-			return ret;
-		peer_set_endpoint(peer, (struct sockaddr *)&ep, ep_len);
-	}
-	peer->persistent_keepalive = cp->persistent_keepalive;
-	timers_set_persistent_keepalive(&peer->timers, cp->persistent_keepalive,
-					tunnel_now(tn));
-	return 0;
-}
-
 static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 {
+	struct change change;
 	int ret = device_init(&tn->dev);
 
 	if (ret) {
@@ -112,17 +77,17 @@ static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 	allowedips_set_retire(tn->dev.allowedips, defer_plain_free, &tn->epoch);
 	if (!tn->config_path[0])
 		return 0; /* unconfigured: keys come through the UAPI */
-	ret = device_set_private_key(&tn->dev, tn->cfg->private_key);
-	if (ret) {
-		snprintf(err, err_len, "invalid private key");
+	/* The file's key and peers as any later change comes: the sockets
+	 * take its port and fwmark below, once the plan is known. */
+	ret = config_change(tn->cfg, NULL, 0, &change, err, err_len);
+	if (ret)
 		return ret;
-	}
-	for (size_t i = 0; i < tn->cfg->n_peers; i++) {
-		ret = add_peer(tn, &tn->cfg->peers[i], err, err_len);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	ret = device_apply(&tn->dev, &change, tunnel_now(tn));
+	if (ret)
+		snprintf(err, err_len, "cannot set up the peers: %s",
+			 strerror(-ret));
+	change_free(&change);
+	return ret;
 }
 
 /* One socket per worker in a SO_REUSEPORT group, so the kernel spreads
@@ -658,6 +623,20 @@ int tunnel_set_listen_port(struct tunnel *tn, uint16_t port)
 	tn->listen_port = bound;
 	log_info("%s: now on UDP port %u", tn->ifname, bound);
 	return 0;
+}
+
+int tunnel_apply(struct tunnel *tn, const struct change *c)
+{
+	int ret = 0;
+
+	/* The one change that can fail for reasons outside the request
+	 * goes first, so that its failure leaves everything as it was. */
+	if (c->set_listen_port &&
+	    (ret = tunnel_set_listen_port(tn, c->listen_port)))
+		return ret;
+	if (c->set_fwmark && (ret = tunnel_set_fwmark(tn, c->fwmark)))
+		return ret;
+	return device_apply(&tn->dev, c, tunnel_now(tn));
 }
 
 /* A socket option, not I/O: setting it from the control thread does not

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "netlink/rtnl.h"
+#include "src/change.h"
 #include "src/config.h"
 #include "src/device.h"
 #include "src/epoch.h"
@@ -75,6 +76,11 @@ void tunnel_down(struct tunnel *tn);
 int tunnel_set_listen_port(struct tunnel *tn, uint16_t port);
 /* SO_MARK on every socket; 0 removes it. */
 int tunnel_set_fwmark(struct tunnel *tn, uint32_t fwmark);
+/* A change (src/change.h) to the running tunnel: the listen port first
+ * (the one step that can fail for reasons outside the change, and then
+ * nothing changed), the fwmark, then the device's key and peers
+ * (device_apply). The UAPI's set=1 and SIGHUP come here. */
+int tunnel_apply(struct tunnel *tn, const struct change *c);
 /* SIGHUP: the config file again, applied with wg syncconf's semantics. */
 int tunnel_reload(struct tunnel *tn, char *err, size_t err_len);
 /* Tells systemd text (notify_send); a failure is a debug line, since

@@ -14,17 +14,11 @@
 #include <stdio.h>
 
 struct tunnel;
-struct uapi_set;
 
 /* The uapi_handler of the server: arg is the tunnel. */
 void uapi_handle(void *tunnel, const char *req, size_t len, FILE *reply);
 
 /* Writes the device's keys and peers (without the errno line). */
 int uapi_get(struct tunnel *tn, FILE *out);
-/* Applies a parsed set request. Peers it does not name, and sessions of
- * peers whose keys do not change, are left alone. Errors: -EADDRINUSE
- * (listen_port taken; nothing else changed), -ENOMEM, -EINVAL (a peer
- * with our own public key). */
-int uapi_apply(struct tunnel *tn, const struct uapi_set *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* The UAPI set=1 parser: one line at a time into struct uapi_set, through
+/* The UAPI set=1 parser: one line at a time into struct change, through
  * a table of keys that says where each may appear. The value forms and
  * the differences from wireguard-go are listed in uapi_parse.h. */
 #include "src/uapi_parse.h"
@@ -23,7 +23,7 @@
 #define KEY_RUN_HIDDEN 16
 
 struct parser {
-	struct uapi_set *s;
+	struct change *s;
 	unsigned line;
 	char *err;
 	size_t err_len;
@@ -72,7 +72,7 @@ static int bad_value(struct parser *p, const struct key_def *k,
 		    quote(q, v, k->secret), k->expected);
 }
 
-static struct uapi_peer_change *cur_peer(struct parser *p)
+static struct peer_change *cur_peer(struct parser *p)
 {
 	return &p->s->peers[p->s->n_peers - 1];
 }
@@ -229,7 +229,7 @@ static int v_replace_peers(struct parser *p, const struct key_def *k,
 static int v_public_key(struct parser *p, const struct key_def *k, char *v)
 {
 	uint8_t key[WG_KEY_LEN];
-	struct uapi_set *s = p->s;
+	struct change *s = p->s;
 
 	if (key_from_hex(key, v))
 		return bad_value(p, k, v);
@@ -252,7 +252,7 @@ static int v_update_only(struct parser *p, const struct key_def *k, char *v)
 
 static int v_psk(struct parser *p, const struct key_def *k, char *v)
 {
-	struct uapi_peer_change *peer = cur_peer(p);
+	struct peer_change *peer = cur_peer(p);
 
 	if (key_from_hex(peer->psk, v))
 		return bad_value(p, k, v);
@@ -262,7 +262,7 @@ static int v_psk(struct parser *p, const struct key_def *k, char *v)
 
 static int v_endpoint(struct parser *p, const struct key_def *k, char *v)
 {
-	struct uapi_peer_change *peer = cur_peer(p);
+	struct peer_change *peer = cur_peer(p);
 	char copy[UAPI_MAX_LINE + 1];
 
 	/* parse_endpoint cuts v up; the message quotes it whole. */
@@ -275,7 +275,7 @@ static int v_endpoint(struct parser *p, const struct key_def *k, char *v)
 
 static int v_keepalive(struct parser *p, const struct key_def *k, char *v)
 {
-	struct uapi_peer_change *peer = cur_peer(p);
+	struct peer_change *peer = cur_peer(p);
 	uint64_t n;
 
 	if (!parse_dec(v, UINT16_MAX, &n))
@@ -293,8 +293,8 @@ static int v_replace_allowed_ips(struct parser *p, const struct key_def *k,
 
 static int v_allowed_ip(struct parser *p, const struct key_def *k, char *v)
 {
-	struct uapi_peer_change *peer = cur_peer(p);
-	struct uapi_allowed_ip a = { .remove = v[0] == '-' };
+	struct peer_change *peer = cur_peer(p);
+	struct allowed_ip_change a = { .remove = v[0] == '-' };
 	char copy[UAPI_MAX_LINE + 1];
 
 	strcpy(copy, v + a.remove);
@@ -412,7 +412,7 @@ static int take_line(struct parser *p, const char *s, size_t n,
 	return take_key_value(p, p->buf);
 }
 
-int uapi_parse_set(struct uapi_set *s, const char *body, size_t len,
+int uapi_parse_set(struct change *s, const char *body, size_t len,
 		   char *err, size_t err_len)
 {
 	struct parser p = { .s = s, .err = err, .err_len = err_len };
@@ -429,17 +429,6 @@ int uapi_parse_set(struct uapi_set *s, const char *body, size_t len,
 	}
 	sodium_memzero(p.buf, sizeof(p.buf));
 	if (ret)
-		uapi_set_free(s);
+		change_free(s);
 	return ret;
-}
-
-void uapi_set_free(struct uapi_set *s)
-{
-	for (size_t i = 0; i < s->n_peers; i++)
-		free(s->peers[i].allowed_ips);
-	if (s->peers) {
-		sodium_memzero(s->peers, s->n_peers * sizeof(*s->peers));
-		free(s->peers);
-	}
-	sodium_memzero(s, sizeof(*s));
 }

@@ -1,5 +1,5 @@
-/* The body of a cross-platform UAPI "set=1" request, parsed and checked
- * but not applied: https://www.wireguard.com/xplatform/. Pure (no device,
+/* The body of a cross-platform UAPI "set=1" request, parsed into a change
+ * (src/change.h) and checked but not applied: https://www.wireguard.com/xplatform/. Pure (no device,
  * no I/O), so a request is validated whole before anything changes.
  *
  * Each line is "key=value" with nothing trimmed. The device keys
@@ -38,40 +38,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "src/config.h" /* struct config_prefix */
-
-struct uapi_allowed_ip {
-	struct config_prefix prefix; /* host bits kept as written */
-	bool remove;                 /* "allowed_ip=-10.0.0.0/24" */
-};
-
-struct uapi_peer_change {
-	uint8_t public_key[32];
-	bool remove;               /* remove=true */
-	bool update_only;          /* update_only=true */
-	bool set_psk;              /* preshared_key=...: all-zero hex = none */
-	uint8_t psk[32];           /* secret */
-	bool set_endpoint;
-	struct sockaddr_storage endpoint;
-	socklen_t endpoint_len;
-	bool set_keepalive;        /* persistent_keepalive_interval=0..65535 */
-	uint16_t keepalive;
-	bool replace_allowed_ips;  /* replace_allowed_ips=true */
-	struct uapi_allowed_ip *allowed_ips;
-	size_t n_allowed_ips;
-};
-
-struct uapi_set {
-	bool set_private_key;      /* private_key=...: all-zero = remove it */
-	uint8_t private_key[32];   /* secret; clamped unless all zero */
-	bool set_listen_port;
-	uint16_t listen_port;
-	bool set_fwmark;           /* fwmark=0 turns it off */
-	uint32_t fwmark;
-	bool replace_peers;        /* replace_peers=true */
-	struct uapi_peer_change *peers;
-	size_t n_peers;
-};
+#include "src/change.h"
 
 /* Longest line accepted (without '\n'). */
 #define UAPI_MAX_LINE 4096
@@ -93,9 +60,7 @@ struct uapi_set {
  * empty line inside the body is an error (it would have ended the
  * request). Endpoint scopes given as names are looked up with
  * if_nametoindex, the one call here that asks the system. */
-int uapi_parse_set(struct uapi_set *s, const char *body, size_t len,
+int uapi_parse_set(struct change *s, const char *body, size_t len,
 		   char *err, size_t err_len);
-/* Wipes the secrets and frees; leaves *s empty. */
-void uapi_set_free(struct uapi_set *s);
 
 #endif

@@ -4,8 +4,8 @@
  * A rejected body must leave the set empty and give one printable
  * "line N: " message with nothing in it that could be a key. An accepted
  * one must satisfy the documented invariants, and is written back as a
- * set=1 body and parsed again: the second parse must succeed and give the
- * same set, so that nothing accepted is misread or lost. uapi_set_free
+ * set=1 body by change_write and parsed again: the second parse must succeed and give the
+ * same set, so that nothing accepted is misread or lost. change_free
  * must release everything (LeakSanitizer). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,10 +39,10 @@ static bool is_keyish(char c)
 	       (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
-static void check_rejected(const struct uapi_set *s, int ret,
+static void check_rejected(const struct change *s, int ret,
 			   const char *err)
 {
-	static const struct uapi_set empty;
+	static const struct change empty;
 	unsigned run = 0;
 
 	if (ret != -EINVAL && ret != -EPROTO && ret != -ENOMEM)
@@ -60,7 +60,7 @@ static void check_rejected(const struct uapi_set *s, int ret,
 	}
 }
 
-static void check_endpoint(const struct uapi_peer_change *p)
+static void check_endpoint(const struct peer_change *p)
 {
 	const struct sockaddr_in6 *v6 = (const void *)&p->endpoint;
 
@@ -95,7 +95,7 @@ static void check_prefix(const struct config_prefix *x)
 			die("IPv4 prefix with bytes past 4", "");
 }
 
-static void check_valid(const struct uapi_set *s, size_t lines)
+static void check_valid(const struct change *s, size_t lines)
 {
 	const uint8_t *k = s->private_key;
 	size_t ips = 0;
@@ -106,7 +106,7 @@ static void check_valid(const struct uapi_set *s, size_t lines)
 	if (s->n_peers > lines)
 		die("more peers than lines", "");
 	for (size_t i = 0; i < s->n_peers; i++) {
-		const struct uapi_peer_change *p = &s->peers[i];
+		const struct peer_change *p = &s->peers[i];
 
 		check_endpoint(p);
 		if (!p->set_psk && !key_is_zero(p->psk))
@@ -119,79 +119,22 @@ static void check_valid(const struct uapi_set *s, size_t lines)
 		die("more entries than lines", "");
 }
 
-static void print_endpoint(FILE *f, const struct uapi_peer_change *p)
+/* The real writer (`ringvpn syncconf` sends what it writes). */
+static char *print_set(const struct change *s, size_t *len)
 {
-	const struct sockaddr_in *v4 = (const void *)&p->endpoint;
-	const struct sockaddr_in6 *v6 = (const void *)&p->endpoint;
-	char a[INET6_ADDRSTRLEN];
-
-	if (p->endpoint.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &v4->sin_addr, a, sizeof(a));
-		fprintf(f, "endpoint=%s:%u\n", a, ntohs(v4->sin_port));
-		return;
-	}
-	inet_ntop(AF_INET6, &v6->sin6_addr, a, sizeof(a));
-	fprintf(f, "endpoint=[%s", a);
-	if (v6->sin6_scope_id)
-		fprintf(f, "%%%u", v6->sin6_scope_id);
-	fprintf(f, "]:%u\n", ntohs(v6->sin6_port));
-}
-
-static void print_peer(FILE *f, const struct uapi_peer_change *p)
-{
-	char hex[WG_KEY_HEX_LEN + 1], a[INET6_ADDRSTRLEN];
-
-	key_to_hex(hex, p->public_key);
-	fprintf(f, "public_key=%s\nprotocol_version=1\n", hex);
-	if (p->remove)
-		fprintf(f, "remove=true\n");
-	if (p->update_only)
-		fprintf(f, "update_only=true\n");
-	if (p->set_psk) {
-		key_to_hex(hex, p->psk);
-		fprintf(f, "preshared_key=%s\n", hex);
-	}
-	if (p->set_endpoint)
-		print_endpoint(f, p);
-	if (p->set_keepalive)
-		fprintf(f, "persistent_keepalive_interval=%u\n", p->keepalive);
-	if (p->replace_allowed_ips)
-		fprintf(f, "replace_allowed_ips=true\n");
-	for (size_t i = 0; i < p->n_allowed_ips; i++) {
-		const struct uapi_allowed_ip *x = &p->allowed_ips[i];
-
-		inet_ntop(x->prefix.family, x->prefix.addr, a, sizeof(a));
-		fprintf(f, "allowed_ip=%s%s/%u\n", x->remove ? "-" : "", a,
-			x->prefix.cidr);
-	}
-}
-
-static char *print_set(const struct uapi_set *s, size_t *len)
-{
-	char *text = NULL, hex[WG_KEY_HEX_LEN + 1];
+	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 
 	if (!f)
 		die("open_memstream failed", "");
-	if (s->set_private_key) {
-		key_to_hex(hex, s->private_key);
-		fprintf(f, "private_key=%s\n", hex);
-	}
-	if (s->set_listen_port)
-		fprintf(f, "listen_port=%u\n", s->listen_port);
-	if (s->set_fwmark)
-		fprintf(f, "fwmark=%u\n", s->fwmark);
-	if (s->replace_peers)
-		fprintf(f, "replace_peers=true\n");
-	for (size_t i = 0; i < s->n_peers; i++)
-		print_peer(f, &s->peers[i]);
+	change_write(f, s);
 	if (fclose(f))
 		die("fclose failed", "");
 	return text;
 }
 
-static bool peer_eq(const struct uapi_peer_change *a,
-		    const struct uapi_peer_change *b)
+static bool peer_eq(const struct peer_change *a,
+		    const struct peer_change *b)
 {
 	if (memcmp(a->public_key, b->public_key, 32) ||
 	    a->remove != b->remove || a->update_only != b->update_only ||
@@ -205,8 +148,8 @@ static bool peer_eq(const struct uapi_peer_change *a,
 	    a->n_allowed_ips != b->n_allowed_ips)
 		return false;
 	for (size_t i = 0; i < a->n_allowed_ips; i++) {
-		const struct uapi_allowed_ip *x = &a->allowed_ips[i];
-		const struct uapi_allowed_ip *y = &b->allowed_ips[i];
+		const struct allowed_ip_change *x = &a->allowed_ips[i];
+		const struct allowed_ip_change *y = &b->allowed_ips[i];
 
 		if (x->remove != y->remove ||
 		    x->prefix.family != y->prefix.family ||
@@ -217,7 +160,7 @@ static bool peer_eq(const struct uapi_peer_change *a,
 	return true;
 }
 
-static bool set_eq(const struct uapi_set *a, const struct uapi_set *b)
+static bool set_eq(const struct change *a, const struct change *b)
 {
 	if (a->set_private_key != b->set_private_key ||
 	    memcmp(a->private_key, b->private_key, 32) ||
@@ -234,7 +177,7 @@ static bool set_eq(const struct uapi_set *a, const struct uapi_set *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct uapi_set s, again;
+	struct change s, again;
 	char err[512], err2[512], *text;
 	size_t len, lines = 1;
 	int ret;
@@ -253,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!set_eq(&s, &again))
 		die("the printed set parses differently", text);
 	free(text);
-	uapi_set_free(&again);
-	uapi_set_free(&s);
+	change_free(&again);
+	change_free(&s);
 	return 0;
 }

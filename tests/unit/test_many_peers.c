@@ -14,7 +14,9 @@
 
 #include "crypto/keys.h"
 #include "src/config.h"
+#include "src/config_change.h"
 #include "src/device.h"
+#include "src/device_apply.h"
 #include "tests/unit/check_main.h"
 
 #define N_PEERS 10000
@@ -206,21 +208,18 @@ static char *gateway_config(size_t *len)
 	return text;
 }
 
-/* tunnel.c's setup_device, without the tunnel. */
+/* tunnel.c's setup_device, without the tunnel: the same calls. */
 static void setup_from_config(struct device *dev, const struct config *c)
 {
-	ck_assert_int_eq(device_init(dev), 0);
-	ck_assert_int_eq(device_set_private_key(dev, c->private_key), 0);
-	for (size_t i = 0; i < c->n_peers; i++) {
-		const struct config_peer *cp = &c->peers[i];
-		struct config_prefix p = config_prefix_masked(cp->allowed_ips);
-		struct peer *peer;
+	struct change change;
+	char err[256];
 
-		ck_assert_int_eq(device_add_peer(dev, cp->public_key, NULL,
-						 &peer), 0);
-		ck_assert_int_eq(allowedips_insert(dev->allowedips, p.family,
-						   p.addr, p.cidr, peer), 0);
-	}
+	ck_assert_int_eq(device_init(dev), 0);
+	ck_assert_msg(config_change(c, NULL, 0, &change, err,
+				    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(device_apply(dev, &change, 0), 0);
+	ck_assert_uint_eq(dev->peers.count, c->n_peers);
+	change_free(&change);
 }
 
 START_TEST(test_gateway_config_setup_time)

@@ -26,9 +26,9 @@
 	"aca9146cf150c5f8575680feba52027a"
 #define PEER "public_key=" KEY("22") "\n"
 
-static const struct uapi_set empty_set;
+static const struct change empty_set;
 
-static int parse(struct uapi_set *s, const char *text, char *err,
+static int parse(struct change *s, const char *text, char *err,
 		 size_t err_len)
 {
 	/* Garbage first: the parser must overwrite all of it. */
@@ -36,7 +36,7 @@ static int parse(struct uapi_set *s, const char *text, char *err,
 	return uapi_parse_set(s, text, strlen(text), err, err_len);
 }
 
-static void parse_ok(struct uapi_set *s, const char *text)
+static void parse_ok(struct change *s, const char *text)
 {
 	char err[256];
 	int ret = parse(s, text, err, sizeof(err));
@@ -45,7 +45,7 @@ static void parse_ok(struct uapi_set *s, const char *text)
 	ck_assert_str_eq(err, "");
 }
 
-static void prefix_eq(const struct uapi_allowed_ip *a, bool remove,
+static void prefix_eq(const struct allowed_ip_change *a, bool remove,
 		      const char *addr, unsigned cidr)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -57,7 +57,7 @@ static void prefix_eq(const struct uapi_allowed_ip *a, bool remove,
 	ck_assert_uint_eq(a->prefix.cidr, cidr);
 }
 
-static void endpoint_eq(const struct uapi_peer_change *p, int family,
+static void endpoint_eq(const struct peer_change *p, int family,
 			const char *addr, unsigned port, uint32_t scope)
 {
 	const struct sockaddr_in *v4 = (const void *)&p->endpoint;
@@ -104,8 +104,8 @@ static const char full_request[] =
 
 START_TEST(test_full)
 {
-	struct uapi_set s;
-	const struct uapi_peer_change *p;
+	struct change s;
+	const struct peer_change *p;
 
 	parse_ok(&s, full_request);
 	ck_assert(s.set_private_key);
@@ -146,73 +146,73 @@ START_TEST(test_full)
 	assert_hex_eq(p->public_key, 32, KEY("e2"));
 	ck_assert(p->remove);
 	ck_assert_uint_eq(p->n_allowed_ips, 0);
-	uapi_set_free(&s);
+	change_free(&s);
 	ck_assert_mem_eq(&s, &empty_set, sizeof(s));
 }
 END_TEST
 
 START_TEST(test_empty)
 {
-	struct uapi_set s;
+	struct change s;
 	char err[64] = "x";
 
 	memset(&s, 0xa5, sizeof(s));
 	ck_assert_int_eq(uapi_parse_set(&s, NULL, 0, err, sizeof(err)), 0);
 	ck_assert_mem_eq(&s, &empty_set, sizeof(s));
 	ck_assert_str_eq(err, "");
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
 START_TEST(test_device_values)
 {
-	struct uapi_set s;
+	struct change s;
 
 	parse_ok(&s, "listen_port=0\nfwmark=4294967295\n");
 	ck_assert(s.set_listen_port && s.set_fwmark);
 	ck_assert_uint_eq(s.listen_port, 0);
 	ck_assert_uint_eq(s.fwmark, 4294967295u);
 	ck_assert(!s.set_private_key && !s.replace_peers && !s.n_peers);
-	uapi_set_free(&s);
+	change_free(&s);
 
 	/* strconv.ParseUint takes leading zeros; the last value wins. */
 	parse_ok(&s, "listen_port=65535\nlisten_port=00080\nfwmark=00\n");
 	ck_assert_uint_eq(s.listen_port, 80);
 	ck_assert(s.set_fwmark);
 	ck_assert_uint_eq(s.fwmark, 0);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
 START_TEST(test_keys)
 {
-	struct uapi_set s;
+	struct change s;
 
 	/* All zero removes the key: set, zero, not clamped into non-zero. */
 	parse_ok(&s, "private_key=" KEY_ZERO "\n");
 	ck_assert(s.set_private_key);
 	assert_hex_eq(s.private_key, 32, KEY_ZERO);
-	uapi_set_free(&s);
+	change_free(&s);
 
 	/* Uppercase is taken (Go's hex decoder); the key is clamped. */
 	parse_ok(&s, "private_key=" KEY("FF") "\n");
 	ck_assert_uint_eq(s.private_key[0], 0xf8);
 	ck_assert_uint_eq(s.private_key[1], 0xff);
 	ck_assert_uint_eq(s.private_key[31], 0x7f);
-	uapi_set_free(&s);
+	change_free(&s);
 
 	parse_ok(&s, "public_key=" KEY("Ab") "\npreshared_key=" KEY_ZERO
 		 "\n");
 	assert_hex_eq(s.peers[0].public_key, 32, KEY("ab"));
 	ck_assert(s.peers[0].set_psk);
 	assert_hex_eq(s.peers[0].psk, 32, KEY_ZERO);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
 START_TEST(test_peer_flags)
 {
-	struct uapi_set s;
+	struct change s;
 
 	parse_ok(&s, "replace_peers=true\n"
 		 "public_key=" KEY("11") "\n"
@@ -235,7 +235,7 @@ START_TEST(test_peer_flags)
 	ck_assert(s.peers[1].set_keepalive);
 	ck_assert_uint_eq(s.peers[1].keepalive, 0);
 	ck_assert(!s.peers[1].replace_allowed_ips);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
@@ -243,7 +243,7 @@ END_TEST
  * remove and then re-add. */
 START_TEST(test_same_key_twice)
 {
-	struct uapi_set s;
+	struct change s;
 
 	parse_ok(&s, PEER "remove=true\n" PEER "allowed_ip=10.0.0.2/32\n");
 	ck_assert_uint_eq(s.n_peers, 2);
@@ -251,13 +251,13 @@ START_TEST(test_same_key_twice)
 	ck_assert(s.peers[0].remove && !s.peers[1].remove);
 	ck_assert_uint_eq(s.peers[0].n_allowed_ips, 0);
 	ck_assert_uint_eq(s.peers[1].n_allowed_ips, 1);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
 START_TEST(test_endpoints)
 {
-	struct uapi_set s;
+	struct change s;
 	unsigned lo = if_nametoindex("lo");
 
 	parse_ok(&s, PEER "endpoint=0.0.0.0:0\n"
@@ -274,20 +274,20 @@ START_TEST(test_endpoints)
 	/* Stored as plain IPv4, as src/sockaddr.h wants peers. */
 	endpoint_eq(&s.peers[4], AF_INET, "192.0.2.1", 80, 0);
 	endpoint_eq(&s.peers[5], AF_INET, "198.18.0.1", 443, 0);
-	uapi_set_free(&s);
+	change_free(&s);
 
 	/* A scope by name: "lo" is in every network namespace. */
 	ck_assert_uint_ne(lo, 0);
 	parse_ok(&s, PEER "endpoint=[fe80::2%lo]:51820\n");
 	endpoint_eq(&s.peers[0], AF_INET6, "fe80::2", 51820, lo);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
 START_TEST(test_allowed_ips)
 {
-	struct uapi_set s;
-	const struct uapi_allowed_ip *a;
+	struct change s;
+	const struct allowed_ip_change *a;
 
 	parse_ok(&s, PEER "allowed_ip=0.0.0.0/0\n"
 		 "allowed_ip=10.1.2.3/16\n"
@@ -308,7 +308,7 @@ START_TEST(test_allowed_ips)
 	ck_assert_int_eq(a[5].prefix.family, AF_INET6);
 	prefix_eq(&a[6], false, "255.255.255.255", 32);
 	ck_assert_int_eq(a[6].prefix.family, AF_INET);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
@@ -316,15 +316,15 @@ END_TEST
  * its newline. */
 START_TEST(test_line_endings)
 {
-	struct uapi_set s;
+	struct change s;
 
 	parse_ok(&s, "listen_port=5\r\n" PEER "remove=true");
 	ck_assert_uint_eq(s.listen_port, 5);
 	ck_assert(s.peers[0].remove);
-	uapi_set_free(&s);
+	change_free(&s);
 	parse_ok(&s, "fwmark=7\r");
 	ck_assert_uint_eq(s.fwmark, 7);
-	uapi_set_free(&s);
+	change_free(&s);
 }
 END_TEST
 
@@ -489,7 +489,7 @@ START_TEST(test_bad)
 {
 	const struct bad_case *b = &bad[_i];
 	size_t len = b->len ? b->len : strlen(b->text);
-	struct uapi_set s;
+	struct change s;
 	char err[256];
 	int ret;
 
@@ -501,7 +501,7 @@ START_TEST(test_bad)
 	ck_assert_msg(!strncmp(err, "line ", 5), "case %d: %s", _i, err);
 	if (b->err)
 		ck_assert_str_eq(err, b->err);
-	uapi_set_free(&s); /* harmless on an empty set */
+	change_free(&s); /* harmless on an empty set */
 }
 END_TEST
 
@@ -536,7 +536,7 @@ static const char *const leaky[] = {
 
 START_TEST(test_secrets_not_in_err)
 {
-	struct uapi_set s;
+	struct change s;
 	char err[512];
 
 	ck_assert_int_ne(parse(&s, leaky[_i], err, sizeof(err)), 0);
@@ -547,7 +547,7 @@ END_TEST
 
 START_TEST(test_error_buffers)
 {
-	struct uapi_set s;
+	struct change s;
 	char err[12];
 
 	memset(&s, 0xa5, sizeof(s));
@@ -576,19 +576,19 @@ static char *port_line(size_t len, const char *end)
 
 START_TEST(test_long_lines)
 {
-	struct uapi_set s;
+	struct change s;
 	char err[256];
 	char *t;
 
 	t = port_line(UAPI_MAX_LINE, "\n");
 	parse_ok(&s, t);
 	ck_assert_uint_eq(s.listen_port, 80);
-	uapi_set_free(&s);
+	change_free(&s);
 	free(t);
 
 	t = port_line(UAPI_MAX_LINE, "");
 	parse_ok(&s, t);
-	uapi_set_free(&s);
+	change_free(&s);
 	free(t);
 
 	/* A '\r' counts: it is part of the line until the '\n'. */
@@ -612,7 +612,7 @@ START_TEST(test_many_peers)
 	char *text = NULL, hex[WG_KEY_HEX_LEN + 1];
 	size_t size = 0;
 	FILE *f = open_memstream(&text, &size);
-	struct uapi_set s;
+	struct change s;
 	uint8_t key[32];
 
 	ck_assert_ptr_nonnull(f);
@@ -631,7 +631,7 @@ START_TEST(test_many_peers)
 	parse_ok(&s, text);
 	ck_assert_uint_eq(s.n_peers, PEERS);
 	for (unsigned i = 0; i < PEERS; i++) {
-		const struct uapi_peer_change *p = &s.peers[i];
+		const struct peer_change *p = &s.peers[i];
 		unsigned got;
 
 		memcpy(&got, p->public_key, sizeof(got));
@@ -642,7 +642,7 @@ START_TEST(test_many_peers)
 				  IPS - 1);
 		ck_assert_uint_eq(p->allowed_ips[0].prefix.addr[2], i & 255);
 	}
-	uapi_set_free(&s);
+	change_free(&s);
 	free(text);
 }
 END_TEST
