@@ -903,29 +903,6 @@ void config_free(struct config *c)
 	sodium_memzero(c, sizeof(*c));
 }
 
-/* Reads all of fd into b: a wiping buffer, for the file holds the keys. */
-static int read_all(int fd, struct secret_buf *b)
-{
-	for (;;) {
-		ssize_t r;
-
-		if (b->len == b->cap) {
-			if (b->cap > CONFIG_MAX_FILE)
-				return -EFBIG;
-			if (secret_buf_reserve(b, b->cap ? b->cap * 2 : 4096))
-				return -ENOMEM;
-		}
-		r = read(fd, b->data + b->len, b->cap - b->len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (!r)
-			return b->len > CONFIG_MAX_FILE ? -EFBIG : 0;
-		b->len += (size_t)r;
-	}
-}
-
 /* As wg-quick warns, though from the file's mode alone. */
 static int permission_warning(struct config *c, const char *path, int fd)
 {
@@ -969,7 +946,7 @@ int config_load(struct config *c, const char *path, char *err,
 		ret = -errno;
 		goto read_error;
 	}
-	ret = read_all(fd, &text);
+	ret = secret_buf_read_fd(&text, fd, CONFIG_MAX_FILE);
 	if (ret == -EFBIG) {
 		if (err_len)
 			snprintf(err, err_len,

@@ -2,19 +2,14 @@
 #include "src/hooks.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "src/log.h"
-
-extern char **environ;
+#include "src/spawn.h"
 
 char *hooks_expand(const char *cmd, const char *ifname)
 {
@@ -48,98 +43,30 @@ static bool is_bash(const char *shell)
 	return !strcmp(base ? base + 1 : shell, "bash");
 }
 
-/* The child gets the shell, "-e" and, from bash, pipefail and extglob:
+/* The shell gets "-e" and, when it is bash, pipefail and extglob:
  * wg-quick runs hooks in a subshell of its own "set -e -o pipefail" and
- * "shopt -s extglob", so "false; echo x" stops at false there too.
- * Signals are reset because the daemon blocks some for its signalfd and
- * ignores SIGPIPE, and a child inherits both; descriptors from 3 up are
- * closed because a hook that leaves a process behind would otherwise keep
- * the TUN queues and the UAPI socket open after `down'. */
-static int spawn(const char *shell, const char *cmd, pid_t *pid)
+ * "shopt -s extglob", so "false; echo x" stops at false there too. */
+static int run_one(const char *shell, const char *cmd, char *err,
+		   size_t err_len)
 {
 	char *bash_argv[] = { (char *)shell, "-e", "-o", "pipefail", "-O",
 			      "extglob", "-c", (char *)cmd, NULL };
 	char *sh_argv[] = { (char *)shell, "-e", "-c", (char *)cmd, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-	int ret;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	ret = posix_spawn_file_actions_init(&fa);
-	if (ret)
-		return -ret;
-	ret = posix_spawnattr_init(&at);
-	if (ret)
-		goto out_fa;
-	ret = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-					       O_RDONLY, 0);
-	if (!ret)
-		ret = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (!ret)
-		ret = posix_spawnattr_setsigmask(&at, &none);
-	if (!ret)
-		ret = posix_spawnattr_setsigdefault(&at, &all);
-	if (!ret)
-		ret = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-						    POSIX_SPAWN_SETSIGDEF);
-	if (!ret)
-		ret = posix_spawn(pid, shell, &fa, &at,
-				  is_bash(shell) ? bash_argv : sh_argv,
-				  environ);
-	posix_spawnattr_destroy(&at);
-out_fa:
-	posix_spawn_file_actions_destroy(&fa);
-	return -ret;
-}
-
-static int wait_for(pid_t pid, int *status)
-{
-	while (waitpid(pid, status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
-}
-
-static int judge(const char *cmd, int status, char *err, size_t err_len)
-{
-	const char *name;
-
-	if (WIFEXITED(status) && !WEXITSTATUS(status))
-		return 0;
-	if (WIFEXITED(status)) {
-		snprintf(err, err_len, "`%s' exited with status %d", cmd,
-			 WEXITSTATUS(status));
-	} else {
-		name = sigabbrev_np(WTERMSIG(status));
-		snprintf(err, err_len, "`%s' was killed by signal %d (SIG%s)",
-			 cmd, WTERMSIG(status), name ? name : "?");
-	}
-	return -ECANCELED;
-}
-
-static int run_one(const char *shell, const char *cmd, char *err,
-		   size_t err_len)
-{
-	pid_t pid;
+	char detail[64];
 	int status, ret;
 
 	log_info("[#] %s", cmd);
-	ret = spawn(shell, cmd, &pid);
+	ret = spawn_wait(is_bash(shell) ? bash_argv : sh_argv, -1, &status);
 	if (ret) {
 		snprintf(err, err_len, "cannot run `%s' with %s: %s", cmd,
 			 shell, strerror(-ret));
 		return ret;
 	}
-	ret = wait_for(pid, &status);
-	if (ret) {
-		snprintf(err, err_len, "cannot wait for `%s': %s", cmd,
-			 strerror(-ret));
-		return ret;
-	}
-	return judge(cmd, status, err, err_len);
+	if (spawn_succeeded(status, detail, sizeof(detail)))
+		return 0;
+	/* The command ran and said no, which no system error means. */
+	snprintf(err, err_len, "`%s' %s", cmd, detail);
+	return -ECANCELED;
 }
 
 int hooks_run_shell(const char *shell, const struct config_strings *hooks,

@@ -9,16 +9,14 @@
  * does not read, and never write to one that has exited (no SIGPIPE). */
 #include "src/netconf.h"
 #include "src/netconf_internal.h"
+#include "src/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define RESOLVCONF "resolvconf"
@@ -26,8 +24,6 @@
 #define DEFAULT_PATH "/bin:/usr/bin"
 /* The most resolvconf's input may be; far beyond a real DNS list. */
 #define MAX_INPUT (1u << 20)
-
-extern char **environ;
 
 /* NAME of a line "NAME*", NAME of letters, digits and '-'. */
 static bool order_line_prefix(const char *s, size_t len)
@@ -176,58 +172,22 @@ static int input_pipe(const char *input, size_t len, int *rfd)
 	return ret;
 }
 
-static int spawn(char *const argv[], int in_fd, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int ret;
-
-	/* The daemon blocks SIGTERM and friends for its signalfd: the child
-	 * must not inherit that. */
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-					POSIX_SPAWN_SETSIGDEF);
-	ret = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return -ret;
-}
-
 /* Runs resolvconf with argv and input on its stdin, and waits. -EIO for
  * an exit other than 0, described in detail. */
 static int run_resolvconf(char *const argv[], const char *input, size_t len,
 			  char *detail, size_t detail_len)
 {
 	int in_fd = -1, status, ret = input_pipe(input, len, &in_fd);
-	pid_t pid;
 
 	if (!ret) {
-		ret = spawn(argv, in_fd, &pid);
+		ret = spawn_wait(argv, in_fd, &status);
 		close(in_fd);
 	}
 	if (ret) {
 		snprintf(detail, detail_len, "%s", strerror(-ret));
 		return ret;
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status) && !WEXITSTATUS(status))
-		return 0;
-	if (WIFEXITED(status))
-		snprintf(detail, detail_len, "exit status %d",
-			 WEXITSTATUS(status));
-	else
-		snprintf(detail, detail_len, "killed by signal %d",
-			 WTERMSIG(status));
-	return -EIO;
+	return spawn_succeeded(status, detail, detail_len) ? 0 : -EIO;
 }
 
 /* "nameserver A\n..." then "search D1 D2\n", as wg-quick prints them. */

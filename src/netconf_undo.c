@@ -5,6 +5,7 @@
  * is undoing once. */
 #include "src/netconf.h"
 #include "src/netconf_internal.h"
+#include "src/secret_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,54 +160,15 @@ int netconf_undo_all(struct netlink *nl, const struct netconf_entry *v,
 }
 
 /* The whole file, at most NETCONF_JOURNAL_MAX bytes (-EFBIG). */
-static int read_file(const char *path, char **buf, size_t *len)
+static int read_file(const char *path, struct secret_buf *b)
 {
-	size_t cap = 0, n = 0;
-	char *b = NULL;
-	int fd, ret = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			/* One byte past the limit tells "too big". */
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *nb;
-
-			if (n > NETCONF_JOURNAL_MAX) {
-				ret = -EFBIG;
-				break;
-			}
-			if (ncap > NETCONF_JOURNAL_MAX + 1)
-				ncap = NETCONF_JOURNAL_MAX + 1;
-			nb = realloc(b, ncap);
-			if (!nb) {
-				ret = -ENOMEM;
-				break;
-			}
-			b = nb;
-			cap = ncap;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ret = r < 0 ? -errno : 0;
-			break;
-		}
-		n += (size_t)r;
-	}
+	ret = secret_buf_read_fd(b, fd, NETCONF_JOURNAL_MAX);
 	close(fd);
-	if (ret) {
-		free(b);
-		return ret;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
+	return ret;
 }
 
 int netconf_down(struct netlink *nl, const char *journal_path, char *err,
@@ -214,19 +176,20 @@ int netconf_down(struct netlink *nl, const char *journal_path, char *err,
 {
 	unsigned int bad, first_bad;
 	struct netconf_journal j;
-	size_t len = 0;
-	char *buf = NULL;
+	struct secret_buf text = { 0 };
 	int ret;
 
-	ret = read_file(journal_path, &buf, &len);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
+	ret = read_file(journal_path, &text);
+	if (ret) {
+		secret_buf_free(&text);
+		if (ret == -ENOENT)
+			return 0;
 		return netconf_fail(err, err_len, ret,
 				    "cannot read journal `%s': %s",
 				    journal_path, strerror(-ret));
-	ret = netconf_journal_parse(&j, buf, len);
-	free(buf);
+	}
+	ret = netconf_journal_parse(&j, text.data, text.len);
+	secret_buf_free(&text);
 	if (ret == -EBADMSG)
 		return netconf_fail(err, err_len, ret,
 				    "`%s' is not a ringvpn journal (no `%s' "

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void *secret_realloc(void *old, size_t used, size_t old_size,
 		     size_t new_size)
@@ -32,6 +33,29 @@ int secret_buf_reserve(struct secret_buf *b, size_t cap)
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+int secret_buf_read_fd(struct secret_buf *b, int fd, size_t max)
+{
+	for (;;) {
+		ssize_t r;
+
+		/* Room for one byte past max tells "too big". */
+		if (b->len == b->cap) {
+			if (b->cap > max)
+				return -EFBIG;
+			if (secret_buf_reserve(b, b->cap ? b->cap * 2 : 4096))
+				return -ENOMEM;
+		}
+		r = read(fd, b->data + b->len, b->cap - b->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return b->len > max ? -EFBIG : 0;
+		b->len += (size_t)r;
+	}
 }
 
 void secret_buf_free(struct secret_buf *b)

@@ -21,6 +21,10 @@ void *secret_realloc(void *old, size_t used, size_t old_size,
 		     size_t new_size);
 /* Room for at least cap bytes; 0 or -ENOMEM (the buffer is unchanged). */
 int secret_buf_reserve(struct secret_buf *b, size_t cap);
+/* Appends all of fd to b: 0, -EFBIG once b would hold more than max
+ * bytes, or read's -errno. The one file reader: a config file holds
+ * keys, and a journal is small enough not to mind the wiping. */
+int secret_buf_read_fd(struct secret_buf *b, int fd, size_t max);
 /* Wipes and frees; the buffer is empty and usable again. */
 void secret_buf_free(struct secret_buf *b);
 /* An unbuffered stream appending to b (stdio keeps no copy of its own);

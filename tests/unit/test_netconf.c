@@ -1235,7 +1235,7 @@ START_TEST(test_dns_failure)
 	ck_assert_int_eq(setenv("FAKE_RESOLVCONF_EXIT", "3", 1), 0);
 	ck_assert_int_eq(up_text(dns_conf), -EIO);
 	ck_assert_str_eq(fx.err, "cannot set DNS: `resolvconf -a " TUN_NAME
-			 " -m 0 -x' failed: exit status 3");
+			 " -m 0 -x' failed: exited with status 3");
 	ck_assert(!journal_exists());
 	check_unchanged(&before);
 	ck_assert_uint_ne(kernel_mtu(TUN_NAME), 1380);
