@@ -1,4 +1,5 @@
 #include "src/allowedips.h"
+#include "src/prefix.h"
 
 /* A path-compressed binary trie per address family. Every node stands for
  * a prefix: bits[] is the address with the bits past cidr zero, and the
@@ -87,12 +88,6 @@ static int index_family(int fi)
 	return fi ? AF_INET6 : AF_INET;
 }
 
-/* The top n bits of a byte set (n = 0..7). */
-static uint8_t high_mask(unsigned int n)
-{
-	return (uint8_t)(0xff00 >> n);
-}
-
 static unsigned int bit_at(const uint8_t *a, unsigned int i)
 {
 	return (a[i / 8] >> (7 - i % 8)) & 1;
@@ -101,24 +96,8 @@ static unsigned int bit_at(const uint8_t *a, unsigned int i)
 static void mask_copy(uint8_t *dst, const uint8_t *src, unsigned int len,
 		      unsigned int cidr)
 {
-	unsigned int full = cidr / 8;
-
-	memcpy(dst, src, full);
-	if (full == len)
-		return;
-	dst[full] = src[full] & high_mask(cidr % 8);
-	memset(dst + full + 1, 0, len - full - 1);
-}
-
-/* Whether key starts with the first cidr bits of bits. */
-static bool prefix_matches(const uint8_t *bits, const uint8_t *key,
-			   unsigned int cidr)
-{
-	unsigned int full = cidr / 8, rem = cidr % 8;
-
-	if (memcmp(bits, key, full))
-		return false;
-	return !rem || !((bits[full] ^ key[full]) & high_mask(rem));
+	memcpy(dst, src, len);
+	prefix_clear_host_bits(dst, len, cidr);
 }
 
 /* Number of leading bits a and b have in common. */
@@ -298,7 +277,7 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr,
 	for (;;) {
 		n = wload(slot);
 		if (!n || n->cidr > cidr ||
-		    !prefix_matches(n->bits, key, n->cidr))
+		    !prefix_contains(n->bits, key, n->cidr))
 			break;
 		if (n->cidr == cidr) {
 			if (!wload_owner(n))
@@ -346,7 +325,7 @@ int allowedips_remove(struct allowedips *t, int family, const void *addr,
 	for (;;) {
 		n = wload(slot);
 		if (!n || n->cidr > cidr ||
-		    !prefix_matches(n->bits, key, n->cidr))
+		    !prefix_contains(n->bits, key, n->cidr))
 			return -ENOENT;
 		if (n->cidr == cidr)
 			break;
@@ -404,7 +383,7 @@ void *allowedips_lookup(const struct allowedips *t, int family,
 	maxbits = addr_len(fi) * 8;
 	n = rload(&t->root[fi]);
 	/* Nothing below a node that does not match can match either. */
-	while (n && prefix_matches(n->bits, key, n->cidr)) {
+	while (n && prefix_contains(n->bits, key, n->cidr)) {
 		owner = atomic_load_explicit(&n->owner, memory_order_acquire);
 		if (owner)
 			found = owner;

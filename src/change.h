@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "src/config.h" /* struct config_prefix */
+#include "src/config.h" /* struct prefix */
 
 struct allowed_ip_change {
-	struct config_prefix prefix; /* host bits kept as written */
+	struct prefix prefix; /* host bits kept as written */
 	bool remove;                 /* "allowed_ip=-10.0.0.0/24" */
 };
 

@@ -66,7 +66,7 @@ static void print_bytes(unsigned long long b)
 	printf("%.2f %s", v, unit[i]);
 }
 
-static const char *b64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[32])
+static const char *b64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN])
 {
 	key_to_base64(out, key);
 	return out;

@@ -145,8 +145,8 @@ static int push_string(struct parser *p, struct config_strings *l,
 	return 0;
 }
 
-static int push_prefix(struct parser *p, struct config_prefix **v,
-		       size_t *n, const struct config_prefix *x)
+static int push_prefix(struct parser *p, struct prefix **v,
+		       size_t *n, const struct prefix *x)
 {
 	if (grow_array(v, *n, sizeof(**v), false))
 		return no_memory(p);
@@ -187,36 +187,6 @@ static bool parse_number(const char *s, uint64_t max, uint64_t *out)
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		return parse_uint(s + 2, 16, max, out);
 	return parse_uint(s, 10, max, out);
-}
-
-static bool parse_prefix(const char *s, struct config_prefix *out)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	uint64_t cidr;
-	unsigned max;
-
-	memset(out, 0, sizeof(*out));
-	if (!alen || alen >= sizeof(addr))
-		return false;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return false;
-	}
-	if (!slash)
-		cidr = max;
-	else if (!parse_uint(slash + 1, 10, max, &cidr))
-		return false;
-	out->cidr = (uint8_t)cidr;
-	return true;
 }
 
 /* Letters, digits, '-', '_' and '.': what getaddrinfo and resolv.conf
@@ -338,9 +308,9 @@ static int v_fwmark(struct parser *p, const struct key_def *k, char *v)
 
 static int address_item(struct parser *p, const struct key_def *k, char *v)
 {
-	struct config_prefix x;
+	struct prefix x;
 
-	if (!parse_prefix(v, &x))
+	if (!prefix_parse(&x, v, 0, PREFIX_LEN_OPTIONAL))
 		return bad_value(p, k, v);
 	return push_prefix(p, &p->c->addresses, &p->c->n_addresses, &x);
 }
@@ -470,9 +440,9 @@ static int allowed_ip_item(struct parser *p, const struct key_def *k,
 			   char *v)
 {
 	struct config_peer *peer = cur_peer(p);
-	struct config_prefix x;
+	struct prefix x;
 
-	if (!parse_prefix(v, &x))
+	if (!prefix_parse(&x, v, 0, PREFIX_LEN_OPTIONAL))
 		return bad_value(p, k, v);
 	return push_prefix(p, &peer->allowed_ips, &peer->n_allowed_ips, &x);
 }
@@ -973,20 +943,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
-}
-
-struct config_prefix config_prefix_masked(const struct config_prefix *p)
-{
-	struct config_prefix m = *p;
-	unsigned bytes = p->family == AF_INET ? 4 : 16;
-
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned keep = p->cidr > i * 8 ? p->cidr - i * 8 : 0;
-
-		if (keep < 8)
-			m.addr[i] &= (uint8_t)(0xff00u >> keep);
-	}
-	return m;
 }
 
 int config_resolve_endpoint(const struct config_peer *p,

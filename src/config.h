@@ -36,21 +36,13 @@
 #include <sys/socket.h>
 
 #include "crypto/keys.h"
+#include "src/prefix.h"
 
 /* Longest line accepted, without its newline. */
 #define CONFIG_MAX_LINE 4096
 /* Largest file config_load reads (a guard against /dev/zero and the like;
  * about 100000 peers). */
 #define CONFIG_MAX_FILE (16u << 20)
-
-/* An address with a prefix length. addr holds 4 (AF_INET) or 16 (AF_INET6)
- * bytes in network order; the rest is zero. Host bits are kept as written
- * (an interface Address needs them); see config_prefix_masked. */
-struct config_prefix {
-	int family;
-	uint8_t addr[16];
-	uint8_t cidr;
-};
 
 /* A growable list of NUL-terminated strings, in file order. */
 struct config_strings {
@@ -62,7 +54,7 @@ struct config_peer {
 	uint8_t public_key[WG_KEY_LEN];
 	bool has_psk;
 	uint8_t psk[WG_KEY_LEN]; /* secret; zero when !has_psk */
-	struct config_prefix *allowed_ips;
+	struct prefix *allowed_ips;
 	size_t n_allowed_ips;
 	/* Both NULL without an Endpoint. The host has no brackets (an IPv6
 	 * literal may carry a %scope); the port is decimal, 1-65535. */
@@ -84,7 +76,7 @@ struct config {
 	bool has_listen_port;
 	uint16_t listen_port;
 	uint32_t fwmark; /* 0 = off */
-	struct config_prefix *addresses;
+	struct prefix *addresses;
 	size_t n_addresses;
 	unsigned mtu; /* 0 = not set, else 576-65535 */
 	enum config_table table;
@@ -120,10 +112,6 @@ int config_load(struct config *c, const char *path, char *err,
 
 /* Wipes the secrets and frees everything; leaves *c empty. */
 void config_free(struct config *c);
-
-/* p with the host bits past p->cidr cleared: the form the AllowedIPs
- * table stores. */
-struct config_prefix config_prefix_masked(const struct config_prefix *p);
 
 /* Resolves the peer's Endpoint with getaddrinfo (numeric port, no
  * AI_ADDRCONFIG, UDP) and keeps the first result. Returns 0, -ENOENT (the

@@ -41,7 +41,7 @@ static int peer_from_config(struct peer_change *pc,
 	}
 	for (size_t i = 0; i < p->n_allowed_ips; i++)
 		pc->allowed_ips[i].prefix =
-			config_prefix_masked(&p->allowed_ips[i]);
+			prefix_masked(&p->allowed_ips[i]);
 	pc->n_allowed_ips = p->n_allowed_ips;
 	return 0;
 }

@@ -65,7 +65,7 @@ static void rekey_peer(struct peer *peer, void *arg)
 		ctx->ret = -EINVAL;
 }
 
-int device_set_private_key(struct device *dev, const uint8_t key[32])
+int device_set_private_key(struct device *dev, const uint8_t key[WG_KEY_LEN])
 {
 	struct rekey_ctx ctx = { dev, 0 };
 	int ret = wg_identity_set(&dev->identity, key);
@@ -95,14 +95,14 @@ static void retire_keypair(struct keypair *kp, void *arg)
 		keypair_free(kp);
 }
 
-int device_add_peer(struct device *dev, const uint8_t pub[32],
+int device_add_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN],
 		    const uint8_t *psk, struct peer **out)
 {
 	struct peer *peer;
 	int ret;
 
 	if (dev->identity.has_identity &&
-	    !sodium_memcmp(pub, dev->identity.public_key, 32))
+	    !sodium_memcmp(pub, dev->identity.public_key, WG_KEY_LEN))
 		return -EINVAL;
 	if (peer_table_find(&dev->peers, pub))
 		return -EEXIST;
@@ -160,7 +160,7 @@ void device_remove_peer(struct device *dev, struct peer *peer)
 		free_peer(peer);
 }
 
-struct peer *device_find_peer(struct device *dev, const uint8_t pub[32])
+struct peer *device_find_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN])
 {
 	return peer_table_find(&dev->peers, pub);
 }

@@ -8,6 +8,7 @@
 
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
+#include "crypto/keys.h"
 #include "src/allowedips.h"
 #include "src/index_table.h"
 #include "src/peer.h"
@@ -44,14 +45,14 @@ struct device {
 int device_init(struct device *dev);
 /* Removes every peer and wipes all key material. */
 void device_destroy(struct device *dev);
-int device_set_private_key(struct device *dev, const uint8_t key[32]);
+int device_set_private_key(struct device *dev, const uint8_t key[WG_KEY_LEN]);
 
 /* psk may be NULL. Errors: -EEXIST (already a peer), -EINVAL (our own
  * key, or a key that gives a zero shared secret), -ENOMEM. */
-int device_add_peer(struct device *dev, const uint8_t pub[32],
+int device_add_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN],
 		    const uint8_t *psk, struct peer **out);
 void device_remove_peer(struct device *dev, struct peer *peer);
-struct peer *device_find_peer(struct device *dev, const uint8_t pub[32]);
+struct peer *device_find_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN]);
 
 /* Registers a fresh local index for the peer's handshake, dropping the one
  * it had; the index is written to *index. */

@@ -43,7 +43,7 @@ static int apply_allowed_ips(struct device *dev, struct peer *peer,
 	if (c->replace_allowed_ips)
 		allowedips_remove_by_owner(dev->allowedips, peer);
 	for (size_t i = 0; i < c->n_allowed_ips; i++) {
-		const struct config_prefix *p = &c->allowed_ips[i].prefix;
+		const struct prefix *p = &c->allowed_ips[i].prefix;
 		int ret;
 
 		if (c->allowed_ips[i].remove) {

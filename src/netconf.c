@@ -117,7 +117,7 @@ static int apply_mtu(struct netconf_run *r, unsigned int old, unsigned int mtu)
 	return netconf_record(r, &e);
 }
 
-static int apply_addr(struct netconf_run *r, const struct config_prefix *p,
+static int apply_addr(struct netconf_run *r, const struct prefix *p,
 		      bool nodad)
 {
 	struct netconf_entry e = netconf_entry_of(r, NETCONF_ADDR);
@@ -160,7 +160,7 @@ static int apply_up(struct netconf_run *r, bool was_up)
 /* Whether p is applied at all: IPv6 is skipped on a host without it
  * (the plan warned). */
 static bool family_on(const struct netconf_plan *plan,
-		      const struct config_prefix *p)
+		      const struct prefix *p)
 {
 	return p->family != AF_INET6 || !plan->ipv6_off;
 }
@@ -191,7 +191,7 @@ static int apply_routes(struct netconf_run *r, const struct netconf_plan *p)
 		const struct config_peer *peer = &cfg->peers[i];
 
 		for (size_t k = 0; k < peer->n_allowed_ips; k++) {
-			const struct config_prefix *a = &peer->allowed_ips[k];
+			const struct prefix *a = &peer->allowed_ips[k];
 
 			if (!family_on(p, a) || netconf_is_full(cfg, a))
 				continue;

@@ -41,11 +41,11 @@ void netconf_rule_text(const struct netlink_rule *rule, char *buf,
 		 table, sup);
 }
 
-int netconf_apply_route(struct netconf_run *r, const struct config_prefix *p,
+int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
 			uint32_t table)
 {
 	struct netconf_entry e = netconf_entry_of(r, NETCONF_ROUTE);
-	struct config_prefix m = config_prefix_masked(p);
+	struct prefix m = prefix_masked(p);
 	char text[NETCONF_PREFIX_TEXT];
 	bool existed = false;
 	int ret;
@@ -150,7 +150,7 @@ static int apply_family(struct netconf_run *r, const struct netconf_plan *p,
 		.family = family, .table = p->table, .fwmark = p->fwmark,
 		.has_fwmark = true, .invert = true, .suppress_prefixlen = -1,
 	};
-	const struct config_prefix all = { .family = family, .cidr = 0 };
+	const struct prefix all = { .family = family, .cidr = 0 };
 	uint32_t not_prio = 0;
 	int ret = apply_rule(r, &not_ours, &not_prio);
 

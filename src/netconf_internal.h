@@ -39,8 +39,6 @@ int netconf_record(struct netconf_run *r, const struct netconf_entry *e);
 struct netconf_entry netconf_entry_of(const struct netconf_run *r,
 				      enum netconf_kind kind);
 
-/* 4, 16, or 0 for another family. */
-size_t netconf_family_len(int family);
 /* "10.0.0.1/24" */
 void netconf_prefix_text(int family, const uint8_t *addr, uint8_t plen,
 			 char *buf, size_t len);
@@ -70,7 +68,7 @@ bool netconf_ipv6_disabled(void);
 
 /* Whether p is a /0 that the full-tunnel scheme routes (Table = auto),
  * IPv6 included even when the plan skips it. */
-bool netconf_is_full(const struct config *cfg, const struct config_prefix *p);
+bool netconf_is_full(const struct config *cfg, const struct prefix *p);
 /* Adds a warning to the plan (dropped when there are too many). */
 void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -83,7 +81,7 @@ int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p);
 #define NETCONF_FULL_CHANGES 7
 /* Adds the route (masked) to r's interface in table; already there is
  * not ours and not recorded. Shared with the plain AllowedIPs routes. */
-int netconf_apply_route(struct netconf_run *r, const struct config_prefix *p,
+int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
 			uint32_t table);
 /* "not fwmark 51820 lookup 51820", "lookup main suppress_prefixlength 0" */
 void netconf_rule_text(const struct netlink_rule *rule, char *buf,

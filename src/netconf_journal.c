@@ -5,7 +5,9 @@
  * line written parses back to the same entry. */
 #include "src/netconf.h"
 #include "src/netconf_internal.h"
+#include "src/decimal.h"
 #include "src/ifname.h"
+#include "src/prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,11 +28,6 @@ static const char *const kind_names[] = {
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
-size_t netconf_family_len(int family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-}
-
 void netconf_prefix_text(int family, const uint8_t *addr, uint8_t plen,
 			 char *buf, size_t len)
 {
@@ -41,32 +38,21 @@ void netconf_prefix_text(int family, const uint8_t *addr, uint8_t plen,
 	snprintf(buf, len, "%s/%u", ip, plen);
 }
 
-static bool host_bits_clear(const uint8_t *addr, size_t len, uint8_t plen)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned int keep = plen > i * 8 ? plen - i * 8 : 0;
-
-		if (keep < 8 && (addr[i] & (0xffu >> keep)))
-			return false;
-	}
-	return true;
-}
-
 static bool prefix_valid(const struct netconf_entry *e)
 {
-	size_t len = netconf_family_len(e->family);
+	size_t len = prefix_addr_len(e->family);
 
 	if (!len || e->prefixlen > len * 8)
 		return false;
 	if (e->kind == NETCONF_ADDR)
 		return true;
-	return e->table && host_bits_clear(e->addr, len, e->prefixlen);
+	return e->table && prefix_host_bits_clear(e->addr, len, e->prefixlen);
 }
 
 /* As netlink_rule_add takes it: a mark only with has_fwmark. */
 static bool rule_valid(const struct netlink_rule *r)
 {
-	size_t len = netconf_family_len(r->family);
+	size_t len = prefix_addr_len(r->family);
 
 	return len && r->table && r->has_fwmark == !!r->fwmark &&
 	       r->suppress_prefixlen >= -1 &&
@@ -199,17 +185,10 @@ int netconf_entry_format(const struct netconf_entry *e, char *buf,
 /* Decimal digits only (no sign, no blanks), at most max. */
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (!*s)
+	if (!decimal_parse(s, max, &v))
 		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
 	*out = (uint32_t)v;
 	return true;
 }
@@ -225,20 +204,16 @@ static bool parse_family(const char *s, int *family)
 	return true;
 }
 
-/* "ADDRESS/PREFIXLEN" of the given family; s is modified. */
-static bool parse_prefix(char *s, int family, uint8_t *addr, uint8_t *plen)
+/* "ADDRESS/PREFIXLEN" of the given family. */
+static bool parse_prefix(const char *s, int family, uint8_t *addr,
+			 uint8_t *plen)
 {
-	char *slash = strchr(s, '/');
-	uint32_t v;
+	struct prefix p;
 
-	if (!slash)
+	if (!prefix_parse(&p, s, family, 0))
 		return false;
-	*slash = '\0';
-	if (inet_pton(family, s, addr) != 1 ||
-	    !parse_u32(slash + 1, (uint32_t)netconf_family_len(family) * 8,
-		       &v))
-		return false;
-	*plen = (uint8_t)v;
+	memcpy(addr, p.addr, sizeof(p.addr));
+	*plen = p.cidr;
 	return true;
 }
 

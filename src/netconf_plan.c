@@ -29,7 +29,7 @@ void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
 	va_end(ap);
 }
 
-bool netconf_is_full(const struct config *cfg, const struct config_prefix *p)
+bool netconf_is_full(const struct config *cfg, const struct prefix *p)
 {
 	return !p->cidr && cfg->table == CONFIG_TABLE_AUTO;
 }
@@ -147,7 +147,7 @@ static void ipv6_addrs(const struct config *cfg, char *buf, size_t len)
 		return;
 	}
 	for (size_t i = 0; i < cfg->n_addresses && used < len; i++) {
-		const struct config_prefix *a = &cfg->addresses[i];
+		const struct prefix *a = &cfg->addresses[i];
 
 		if (a->family != AF_INET6)
 			continue;

@@ -9,7 +9,7 @@
 
 #define INITIAL_BUCKETS 64
 
-static size_t slot(const struct peer_table *t, const uint8_t pub[32])
+static size_t slot(const struct peer_table *t, const uint8_t pub[WG_KEY_LEN])
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t v;
@@ -58,11 +58,11 @@ static void grow(struct peer_table *t)
 	free(old);
 }
 
-struct peer *peer_table_find(const struct peer_table *t, const uint8_t pub[32])
+struct peer *peer_table_find(const struct peer_table *t, const uint8_t pub[WG_KEY_LEN])
 {
 	struct peer *p = t->buckets[slot(t, pub)];
 
-	while (p && sodium_memcmp(peer_public_key(p), pub, 32))
+	while (p && sodium_memcmp(peer_public_key(p), pub, WG_KEY_LEN))
 		p = p->table_next;
 	return p;
 }

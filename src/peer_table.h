@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/keys.h"
+
 struct peer;
 
 struct peer_table {
@@ -20,7 +22,7 @@ int peer_table_init(struct peer_table *t);
 void peer_table_destroy(struct peer_table *t);
 /* -EEXIST if a peer with that key is present, -ENOMEM. */
 int peer_table_add(struct peer_table *t, struct peer *peer);
-struct peer *peer_table_find(const struct peer_table *t, const uint8_t pub[32]);
+struct peer *peer_table_find(const struct peer_table *t, const uint8_t pub[WG_KEY_LEN]);
 void peer_table_remove(struct peer_table *t, struct peer *peer);
 /* Calls fn on every peer; fn may remove the peer it is given. */
 void peer_table_each(const struct peer_table *t,

@@ -60,7 +60,7 @@ struct lookup_ctx {
 	uint32_t old_index;
 };
 
-static struct handshake *lookup_peer(void *arg, const uint8_t pub[32])
+static struct handshake *lookup_peer(void *arg, const uint8_t pub[WG_KEY_LEN])
 {
 	struct lookup_ctx *ctx = arg;
 

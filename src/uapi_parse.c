@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crypto/keys.h"
+#include "src/decimal.h"
 #include "src/grow.h"
 #include "src/quote.h"
 #include "src/sockaddr.h"
@@ -78,50 +79,13 @@ static struct peer_change *cur_peer(struct parser *p)
 }
 
 /* Decimal digits only (strconv.ParseUint base 10), at most max. */
-static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t n = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		n = n * 10 + (uint64_t)(*s - '0');
-		if (n > max) /* max < 2^60: n * 10 + 9 cannot wrap first */
-			return false;
-	}
-	*out = n;
-	return true;
-}
-
-/* "addr/cidr", the cidr without leading zeros (as Go's netip does). */
-static bool parse_prefix(char *s, struct config_prefix *out)
-{
-	char *slash = strchr(s, '/');
-	uint64_t cidr;
-	unsigned max = 32;
-
-	memset(out, 0, sizeof(*out));
-	if (!slash || (slash[1] == '0' && slash[2]))
-		return false;
-	*slash = '\0';
-	out->family = strchr(s, ':') ? AF_INET6 : AF_INET;
-	if (out->family == AF_INET6)
-		max = 128;
-	if (inet_pton(out->family, s, out->addr) != 1 ||
-	    !parse_dec(slash + 1, max, &cidr))
-		return false;
-	out->cidr = (uint8_t)cidr;
-	return true;
-}
 
 /* A scope: an interface index, or a name looked up now. */
 static bool parse_scope(const char *zone, uint32_t *id)
 {
 	uint64_t n;
 
-	if (parse_dec(zone, UINT32_MAX, &n)) {
+	if (decimal_parse(zone, UINT32_MAX, &n)) {
 		*id = (uint32_t)n;
 		return true;
 	}
@@ -160,7 +124,7 @@ static bool parse_endpoint(char *v, struct sockaddr_storage *ss,
 	uint64_t port;
 
 	memset(ss, 0, sizeof(*ss));
-	if (!colon || !parse_dec(colon + 1, 65535, &port))
+	if (!colon || !decimal_parse(colon + 1, 65535, &port))
 		return false;
 	*colon = '\0';
 	hlen = strlen(v);
@@ -202,7 +166,7 @@ static int v_listen_port(struct parser *p, const struct key_def *k, char *v)
 {
 	uint64_t n;
 
-	if (!parse_dec(v, UINT16_MAX, &n))
+	if (!decimal_parse(v, UINT16_MAX, &n))
 		return bad_value(p, k, v);
 	p->s->listen_port = (uint16_t)n;
 	p->s->set_listen_port = true;
@@ -213,7 +177,7 @@ static int v_fwmark(struct parser *p, const struct key_def *k, char *v)
 {
 	uint64_t n;
 
-	if (!parse_dec(v, UINT32_MAX, &n))
+	if (!decimal_parse(v, UINT32_MAX, &n))
 		return bad_value(p, k, v);
 	p->s->fwmark = (uint32_t)n;
 	p->s->set_fwmark = true;
@@ -278,7 +242,7 @@ static int v_keepalive(struct parser *p, const struct key_def *k, char *v)
 	struct peer_change *peer = cur_peer(p);
 	uint64_t n;
 
-	if (!parse_dec(v, UINT16_MAX, &n))
+	if (!decimal_parse(v, UINT16_MAX, &n))
 		return bad_value(p, k, v);
 	peer->keepalive = (uint16_t)n;
 	peer->set_keepalive = true;
@@ -295,10 +259,9 @@ static int v_allowed_ip(struct parser *p, const struct key_def *k, char *v)
 {
 	struct peer_change *peer = cur_peer(p);
 	struct allowed_ip_change a = { .remove = v[0] == '-' };
-	char copy[UAPI_MAX_LINE + 1];
 
-	strcpy(copy, v + a.remove);
-	if (!parse_prefix(copy, &a.prefix))
+	/* The cidr required, without leading zeros, as Go's netip. */
+	if (!prefix_parse(&a.prefix, v + a.remove, 0, PREFIX_LEN_CANONICAL))
 		return bad_value(p, k, v);
 	if (grow_array(&peer->allowed_ips, peer->n_allowed_ips,
 		 sizeof(*peer->allowed_ips), false))

@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/keys.h"
+
 struct uapi_peer_view {
-	uint8_t public_key[32];
+	uint8_t public_key[WG_KEY_LEN];
 	bool has_psk;
-	uint8_t psk[32];	/* secret: wiped by uapi_view_free */
+	uint8_t psk[WG_KEY_LEN];	/* secret: wiped by uapi_view_free */
 	char endpoint[80];	/* "" when none */
 	char *allowed_ips;	/* "a/n,b/m" or NULL; malloc'd */
 	uint64_t handshake_sec;	/* unix seconds, 0 = never */
@@ -21,8 +23,8 @@ struct uapi_peer_view {
 
 struct uapi_view {
 	bool has_private_key;
-	uint8_t private_key[32]; /* secret: wiped by uapi_view_free */
-	uint8_t public_key[32];
+	uint8_t private_key[WG_KEY_LEN]; /* secret: wiped by uapi_view_free */
+	uint8_t public_key[WG_KEY_LEN];
 	unsigned listen_port;
 	uint32_t fwmark;
 	struct uapi_peer_view *peers;

@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_prefix(const struct config_prefix *p)
+static void check_prefix(const struct prefix *p)
 {
 	unsigned len = p->family == AF_INET ? 4 : 16;
 
@@ -107,7 +107,7 @@ static void check_rejected(const struct config *c, const char *err)
 }
 
 static void print_prefix(FILE *f, const char *key,
-			 const struct config_prefix *p)
+			 const struct prefix *p)
 {
 	char text[INET6_ADDRSTRLEN];
 
@@ -198,8 +198,8 @@ static bool strings_eq(const struct config_strings *a,
 	return true;
 }
 
-static bool prefixes_eq(const struct config_prefix *a,
-			const struct config_prefix *b, size_t n)
+static bool prefixes_eq(const struct prefix *a,
+			const struct prefix *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (a[i].family != b[i].family || a[i].cidr != b[i].cidr ||

@@ -82,7 +82,7 @@ static void check_endpoint(const struct peer_change *p)
 	}
 }
 
-static void check_prefix(const struct config_prefix *x)
+static void check_prefix(const struct prefix *x)
 {
 	unsigned len = x->family == AF_INET ? 4 : 16;
 

@@ -72,7 +72,7 @@ static void key_eq(const uint8_t *key, const char *b64)
 	ck_assert_str_eq(text, b64);
 }
 
-static void prefix_eq(const struct config_prefix *p, const char *addr,
+static void prefix_eq(const struct prefix *p, const char *addr,
 		      unsigned cidr)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -675,12 +675,12 @@ START_TEST(test_masked)
 	struct config c;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct config_prefix m;
+		struct prefix m;
 
 		snprintf(text, sizeof(text), IFACE PEER "AllowedIPs = %s\n",
 			 cases[i].in);
 		ck_assert_int_eq(parse(&c, text, err, sizeof(err)), 0);
-		m = config_prefix_masked(&c.peers[0].allowed_ips[0]);
+		m = prefix_masked(&c.peers[0].allowed_ips[0]);
 		prefix_eq(&m, cases[i].out, cases[i].cidr);
 		ck_assert_int_eq(m.family, c.peers[0].allowed_ips[0].family);
 		config_free(&c);
