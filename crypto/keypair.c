@@ -21,23 +21,17 @@ void keypair_free(struct keypair *kp)
 	free(kp);
 }
 
-void keypairs_init(struct keypairs *kps, keypair_retire_fn retire, void *arg)
+void keypairs_init(struct keypairs *kps)
 {
 	atomic_init(&kps->current, NULL);
 	atomic_init(&kps->previous, NULL);
 	atomic_init(&kps->next, NULL);
-	kps->retire = retire;
-	kps->retire_arg = arg;
 }
 
-static void retire(struct keypairs *kps, struct keypair *kp)
+static void retire(struct keypairs_dropped *d, struct keypair *kp)
 {
-	if (!kp)
-		return;
-	if (kps->retire)
-		kps->retire(kp, kps->retire_arg);
-	else
-		keypair_free(kp);
+	if (kp)
+		d->kp[d->n++] = kp;
 }
 
 /* Only the control thread writes the slots, so plain loads of our own
@@ -49,14 +43,16 @@ static struct keypair *slot_swap(_Atomic(struct keypair *) *slot,
 	return atomic_exchange_explicit(slot, kp, memory_order_acq_rel);
 }
 
-void keypairs_install(struct keypairs *kps, struct keypair *kp)
+void keypairs_install(struct keypairs *kps, struct keypair *kp,
+		      struct keypairs_dropped *d)
 {
 	struct keypair *next, *current;
 
+	d->n = 0;
 	if (!kp->i_am_initiator) {
-		retire(kps, slot_swap(&kps->next, kp));
+		retire(d, slot_swap(&kps->next, kp));
 		/* The old previous can no longer be the key our peer uses. */
-		retire(kps, slot_swap(&kps->previous, NULL));
+		retire(d, slot_swap(&kps->previous, NULL));
 		return;
 	}
 	next = slot_swap(&kps->next, NULL);
@@ -65,30 +61,33 @@ void keypairs_install(struct keypairs *kps, struct keypair *kp)
 		/* An unconfirmed responder keypair lost the race to ours: it
 		 * may still see packets briefly, so keep it as previous and
 		 * drop the old current instead. */
-		retire(kps, slot_swap(&kps->previous, next));
-		retire(kps, current);
+		retire(d, slot_swap(&kps->previous, next));
+		retire(d, current);
 	} else {
-		retire(kps, slot_swap(&kps->previous, current));
+		retire(d, slot_swap(&kps->previous, current));
 	}
 }
 
-bool keypairs_received_with(struct keypairs *kps, struct keypair *kp)
+bool keypairs_received_with(struct keypairs *kps, struct keypair *kp,
+			    struct keypairs_dropped *d)
 {
 	struct keypair *current;
 
+	d->n = 0;
 	if (atomic_load_explicit(&kps->next, memory_order_acquire) != kp)
 		return false;
 	current = slot_swap(&kps->current, kp);
 	slot_swap(&kps->next, NULL);
-	retire(kps, slot_swap(&kps->previous, current));
+	retire(d, slot_swap(&kps->previous, current));
 	return true;
 }
 
-void keypairs_clear(struct keypairs *kps)
+void keypairs_clear(struct keypairs *kps, struct keypairs_dropped *d)
 {
-	retire(kps, slot_swap(&kps->current, NULL));
-	retire(kps, slot_swap(&kps->previous, NULL));
-	retire(kps, slot_swap(&kps->next, NULL));
+	d->n = 0;
+	retire(d, slot_swap(&kps->current, NULL));
+	retire(d, slot_swap(&kps->previous, NULL));
+	retire(d, slot_swap(&kps->next, NULL));
 }
 
 int keypair_take_nonce(struct keypair *kp, uint64_t *nonce)

@@ -2,10 +2,10 @@
  *
  * Ownership: the control thread is the only writer of the slots (it runs
  * the handshakes); data-path workers read them with acquire loads and use a
- * keypair without any lock. A keypair that leaves the slots is handed to the
- * retire hook instead of being freed, because a worker may still hold it:
- * the device plugs its deferred-free (epoch) scheme in there. Without a hook
- * it is wiped and freed at once, which is right for single-threaded use. */
+ * keypair without any lock. A keypair that leaves the slots is handed back
+ * to the caller (struct keypairs_dropped) instead of being freed, because a
+ * worker may still hold it: the device unregisters its index and frees it
+ * through its epoch (src/device.c). */
 #ifndef RINGVPN_CRYPTO_KEYPAIR_H
 #define RINGVPN_CRYPTO_KEYPAIR_H
 
@@ -30,31 +30,38 @@ struct keypair {
 	void *owner; /* the peer, for whoever maps indices to keypairs */
 };
 
-typedef void (*keypair_retire_fn)(struct keypair *kp, void *arg);
-
 struct keypairs {
 	_Atomic(struct keypair *) current;
 	_Atomic(struct keypair *) previous;
 	_Atomic(struct keypair *) next;
-	keypair_retire_fn retire;
-	void *retire_arg;
+};
+
+/* The keypairs one step took out of the slots (at most all three). */
+struct keypairs_dropped {
+	struct keypair *kp[3];
+	unsigned n;
 };
 
 struct keypair *keypair_new(void);
 /* Wipes the keys and frees; NULL is a no-op. */
 void keypair_free(struct keypair *kp);
 
-void keypairs_init(struct keypairs *kps, keypair_retire_fn retire, void *arg);
+void keypairs_init(struct keypairs *kps);
 /* Installs a freshly derived keypair. An initiator's keypair is confirmed
  * (the response proved the peer has it) and becomes current at once; a
  * responder's waits in next until the first data packet under it arrives,
- * because the initiator cannot use it before it has our response. */
-void keypairs_install(struct keypairs *kps, struct keypair *kp);
+ * because the initiator cannot use it before it has our response. What
+ * left the slots is in *dropped. */
+void keypairs_install(struct keypairs *kps, struct keypair *kp,
+		      struct keypairs_dropped *dropped);
 /* Reports that an authenticated data packet arrived under kp. Returns true
- * when that promoted kp from next to current (a handshake completed). */
-bool keypairs_received_with(struct keypairs *kps, struct keypair *kp);
-/* Retires all three (zeroing of key material, peer removal). */
-void keypairs_clear(struct keypairs *kps);
+ * when that promoted kp from next to current (a handshake completed); what
+ * left the slots is in *dropped. */
+bool keypairs_received_with(struct keypairs *kps, struct keypair *kp,
+			    struct keypairs_dropped *dropped);
+/* Empties all three slots into *dropped (zeroing of key material, peer
+ * removal). */
+void keypairs_clear(struct keypairs *kps, struct keypairs_dropped *dropped);
 
 static inline struct keypair *keypairs_current(struct keypairs *kps)
 {

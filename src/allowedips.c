@@ -1,4 +1,5 @@
 #include "src/allowedips.h"
+#include "src/epoch.h"
 #include "src/prefix.h"
 
 /* A path-compressed binary trie per address family. Every node stands for
@@ -31,9 +32,9 @@
  *  - owner is atomic as well (release store, acquire load) so that a reader
  *    that gets an owner also sees the writes that made that owner ready;
  *  - an unlinked node keeps its child pointers, so a reader still inside it
- *    goes on down normally; it is handed to the retire hook rather than
- *    freed, and the hook (epoch/QSBR) frees it after every reader that might
- *    hold it has left. The default hook frees at once: single-threaded use.
+ *    goes on down normally; it is handed to epoch_retire rather than
+ *    freed, which frees it after every reader that might hold it has
+ *    left (a table without an epoch frees at once: single-threaded use).
  *
  * The writer reads the pointers with relaxed loads: it wrote them itself.
  *
@@ -62,8 +63,7 @@ typedef _Atomic(struct node *) slot_t;
 
 struct allowedips {
 	slot_t root[2];		/* [0] IPv4, [1] IPv6 */
-	void (*retire)(void *node_mem, void *arg);
-	void *retire_arg;
+	struct epoch *epoch;	/* frees unlinked nodes; NULL: at once */
 	size_t count;		/* nodes with an owner */
 	size_t nodes;		/* nodes allocated and not yet retired */
 };
@@ -163,18 +163,16 @@ static void node_drop(struct allowedips *t, struct node *n)
 static void node_retire(struct allowedips *t, struct node *n)
 {
 	t->nodes--;
-	if (t->retire)
-		t->retire(n, t->retire_arg);
-	else
-		free(n);
+	epoch_retire(t->epoch, n, free);
 }
 
-struct allowedips *allowedips_new(void)
+struct allowedips *allowedips_new(struct epoch *epoch)
 {
 	struct allowedips *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
+	t->epoch = epoch;
 	atomic_init(&t->root[0], NULL);
 	atomic_init(&t->root[1], NULL);
 	return t;
@@ -196,14 +194,6 @@ void allowedips_free(struct allowedips *t)
 	free_subtree(wload(&t->root[0]));
 	free_subtree(wload(&t->root[1]));
 	free(t);
-}
-
-void allowedips_set_retire(struct allowedips *t,
-			   void (*retire)(void *node_mem, void *arg),
-			   void *arg)
-{
-	t->retire = retire;
-	t->retire_arg = arg;
 }
 
 /* Checks family and cidr and copies addr/cidr into key with the host bits

@@ -5,8 +5,8 @@
  *
  * Threading: one writer (every function that changes the table, plus the
  * walks, count and free) and any number of concurrent lock-free readers
- * (lookup and source_ok). Memory the writer unlinks goes to the retire hook;
- * see allowedips_set_retire. */
+ * (lookup and source_ok). Memory the writer unlinks goes to epoch_retire;
+ * see allowedips_new. */
 #ifndef RINGVPN_SRC_ALLOWEDIPS_H
 #define RINGVPN_SRC_ALLOWEDIPS_H
 
@@ -16,6 +16,7 @@
 #include <sys/socket.h> /* AF_INET, AF_INET6 */
 
 struct allowedips;
+struct epoch;
 
 /* Callback of the walks: addr is 4 (AF_INET) or 16 (AF_INET6) bytes in
  * network order with the host bits zero. A non-zero return stops the walk
@@ -23,18 +24,12 @@ struct allowedips;
 typedef int (*allowedips_walk_fn)(void *arg, int family, const uint8_t *addr,
 				  uint8_t cidr, void *owner);
 
-struct allowedips *allowedips_new(void);
-/* Frees the table and every node in it directly (not through the retire
- * hook): no reader may be inside the table any more. */
+/* Unlinked nodes go to epoch_retire(epoch) (src/epoch.h): NULL frees
+ * them at once, which is only right when nothing reads concurrently. */
+struct allowedips *allowedips_new(struct epoch *epoch);
+/* Frees the table and every node in it directly (not through the epoch):
+ * no reader may be inside the table any more. */
 void allowedips_free(struct allowedips *t);
-
-/* Unlinked nodes are passed to retire(node_mem, arg) instead of free(); the
- * hook must free(node_mem) once no reader can still hold it (an epoch/QSBR
- * grace period). Without a hook (or with NULL) nodes are freed at once,
- * which is only right when nothing reads concurrently. */
-void allowedips_set_retire(struct allowedips *t,
-			   void (*retire)(void *node_mem, void *arg),
-			   void *arg);
 
 /* Maps addr/cidr to owner; host bits past cidr are ignored. An identical
  * prefix already present just changes owner. family is AF_INET (addr has 4

@@ -1,22 +1,24 @@
 #include "src/device.h"
+#include "src/epoch.h"
 
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-int device_init(struct device *dev)
+int device_init(struct device *dev, struct epoch *epoch)
 {
 	int ret;
 
 	memset(dev, 0, sizeof(*dev));
+	dev->epoch = epoch;
 	ret = peer_table_init(&dev->peers);
 	if (ret)
 		return ret;
-	ret = index_table_init(&dev->indices);
+	ret = index_table_init(&dev->indices, epoch);
 	if (ret)
 		goto err_peers;
-	dev->allowedips = allowedips_new();
+	dev->allowedips = allowedips_new(epoch);
 	if (!dev->allowedips) {
 		ret = -ENOMEM;
 		goto err_indices;
@@ -82,17 +84,15 @@ static void free_keypair(void *kp)
 	keypair_free(kp);
 }
 
-/* The keypair slots hand over keypairs they drop; their index must go
- * with them. Deferred freeing for concurrent readers hooks in here. */
-static void retire_keypair(struct keypair *kp, void *arg)
+/* The keypairs the slots let go: each one's index goes now, its memory
+ * once no worker can hold it. */
+static void retire_keypairs(struct device *dev,
+			    const struct keypairs_dropped *d)
 {
-	struct device *dev = arg;
-
-	index_table_remove(&dev->indices, kp->local_index);
-	if (dev->defer_free)
-		dev->defer_free(dev->defer_arg, kp, free_keypair);
-	else
-		keypair_free(kp);
+	for (unsigned i = 0; i < d->n; i++) {
+		index_table_remove(&dev->indices, d->kp[i]->local_index);
+		epoch_retire(dev->epoch, d->kp[i], free_keypair);
+	}
 }
 
 int device_add_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN],
@@ -115,7 +115,7 @@ int device_add_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN],
 	if (ret)
 		goto err;
 	cookie_maker_init(&peer->cookie, pub);
-	keypairs_init(&peer->keypairs, retire_keypair, dev);
+	keypairs_init(&peer->keypairs);
 	timers_init(&peer->timers, 0);
 	ret = peer_table_add(&dev->peers, peer);
 	if (ret)
@@ -130,7 +130,10 @@ err:
 
 void device_zero_peer_keys(struct device *dev, struct peer *peer)
 {
-	keypairs_clear(&peer->keypairs);
+	struct keypairs_dropped dropped;
+
+	keypairs_clear(&peer->keypairs, &dropped);
+	retire_keypairs(dev, &dropped);
 	if (peer->handshake.state != HANDSHAKE_ZEROED)
 		index_table_remove(&dev->indices, peer->handshake.local_index);
 	handshake_clear(&peer->handshake);
@@ -154,10 +157,7 @@ void device_remove_peer(struct device *dev, struct peer *peer)
 	peer->removed = true;
 	/* Workers may still hold the pointer (found through AllowedIPs or
 	 * an index just before the removal). */
-	if (dev->defer_free)
-		dev->defer_free(dev->defer_arg, peer, free_peer);
-	else
-		free_peer(peer);
+	epoch_retire(dev->epoch, peer, free_peer);
 }
 
 struct peer *device_find_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN])
@@ -179,9 +179,22 @@ int device_new_handshake_index(struct device *dev, struct peer *peer,
 void device_install_keypair(struct device *dev, struct peer *peer,
 			    struct keypair *kp)
 {
+	struct keypairs_dropped dropped;
+
 	kp->owner = peer;
 	/* The handshake's index carries over to the session it made; the
 	 * setter publishes the keypair before the kind workers check. */
 	index_table_set_keypair(&dev->indices, kp->local_index, kp);
-	keypairs_install(&peer->keypairs, kp);
+	keypairs_install(&peer->keypairs, kp, &dropped);
+	retire_keypairs(dev, &dropped);
+}
+
+bool device_confirm_keypair(struct device *dev, struct peer *peer,
+			    struct keypair *kp)
+{
+	struct keypairs_dropped dropped;
+	bool confirmed = keypairs_received_with(&peer->keypairs, kp, &dropped);
+
+	retire_keypairs(dev, &dropped);
+	return confirmed;
 }

@@ -4,6 +4,7 @@
 #ifndef RINGVPN_SRC_DEVICE_H
 #define RINGVPN_SRC_DEVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "crypto/cookie.h"
@@ -14,6 +15,8 @@
 #include "src/peer.h"
 #include "src/peer_table.h"
 #include "src/ratelimiter.h"
+
+struct epoch;
 
 /* What became of the handshake messages (types 1 and 2) the control thread
  * was given. Control thread only: read them there (the stats file). */
@@ -36,13 +39,13 @@ struct device {
 	struct peer_table peers;
 	struct index_table indices;
 	struct allowedips *allowedips;
-	/* Frees what concurrent readers may still hold (keypairs): set by a
-	 * multi-threaded owner to its epoch scheme; NULL frees at once. */
-	void (*defer_free)(void *arg, void *mem, void (*free_fn)(void *mem));
-	void *defer_arg;
+	/* Frees what the workers may still hold (peers, keypairs, index
+	 * entries, AllowedIPs nodes); NULL frees at once. */
+	struct epoch *epoch;
 };
 
-int device_init(struct device *dev);
+/* epoch may be NULL when nothing reads the device concurrently (tests). */
+int device_init(struct device *dev, struct epoch *epoch);
 /* Removes every peer and wipes all key material. */
 void device_destroy(struct device *dev);
 int device_set_private_key(struct device *dev, const uint8_t key[WG_KEY_LEN]);
@@ -60,6 +63,10 @@ int device_new_handshake_index(struct device *dev, struct peer *peer,
 			       uint32_t *index);
 /* Installs a derived keypair: its index now names the keypair. */
 void device_install_keypair(struct device *dev, struct peer *peer,
+			    struct keypair *kp);
+/* The first data under kp arrived: true when that promoted it from next
+ * to current (the responder's handshake completed). */
+bool device_confirm_keypair(struct device *dev, struct peer *peer,
 			    struct keypair *kp);
 /* Wipes the peer's sessions and handshake (zero_key_material). */
 void device_zero_peer_keys(struct device *dev, struct peer *peer);

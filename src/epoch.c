@@ -39,8 +39,13 @@ void epoch_destroy(struct epoch *e)
 
 int epoch_retire(struct epoch *e, void *mem, void (*free_fn)(void *mem))
 {
-	struct epoch_item *it = malloc(sizeof(*it));
+	struct epoch_item *it;
 
+	if (!e) {
+		free_fn(mem);
+		return 0;
+	}
+	it = malloc(sizeof(*it));
 	if (!it) {
 		free_fn(mem);
 		return -ENOMEM;
@@ -86,6 +91,23 @@ void epoch_reclaim_after(struct epoch *e, void (*drain)(void *arg),
 	if (drain && done)
 		drain(arg);
 	free_list(done);
+}
+
+size_t epoch_pending(const struct epoch *e)
+{
+	size_t n = 0;
+
+	for (const struct epoch_item *it = e->retired; it; it = it->next)
+		n++;
+	return n;
+}
+
+bool epoch_holds(const struct epoch *e, const void *mem)
+{
+	for (const struct epoch_item *it = e->retired; it; it = it->next)
+		if (it->mem == mem)
+			return true;
+	return false;
 }
 
 void epoch_reclaim(struct epoch *e)

@@ -14,6 +14,8 @@
 #define RINGVPN_SRC_EPOCH_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define EPOCH_OFFLINE UINT64_MAX
@@ -36,10 +38,16 @@ void epoch_init(struct epoch *e, struct epoch_reader *readers, unsigned n);
 /* Frees everything still retired; all readers must have stopped. */
 void epoch_destroy(struct epoch *e);
 
-/* Writer: free_fn(mem) runs once no reader can hold mem. Returns -ENOMEM
- * (after freeing at once, which is only safe when no reader runs) if the
- * bookkeeping cannot be allocated. */
+/* Writer: free_fn(mem) runs once no reader can hold mem: the one way to
+ * free what workers may still read (the kernel's call_rcu). With e NULL
+ * (a single-threaded owner: the unit tests, the fuzzers) it runs at once.
+ * Returns -ENOMEM (after freeing at once, which is only safe when no
+ * reader runs) if the bookkeeping cannot be allocated. */
 int epoch_retire(struct epoch *e, void *mem, void (*free_fn)(void *mem));
+/* Writer: how many retired objects wait to be freed, and whether mem is
+ * one of them (for tests and statistics). */
+size_t epoch_pending(const struct epoch *e);
+bool epoch_holds(const struct epoch *e, const void *mem);
 /* Writer: advances the epoch and frees what the readers have passed. */
 void epoch_reclaim(struct epoch *e);
 /* The same, but calls drain(arg) after deciding what to free and before

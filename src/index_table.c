@@ -1,4 +1,5 @@
 #include "src/index_table.h"
+#include "src/epoch.h"
 
 /* A chained hash table keyed by the index itself: indices are uniformly
  * random, so their low bits pick the bucket without hashing. The writer
@@ -21,16 +22,16 @@
  *  - removal is one release store of the predecessor's next (or the bucket
  *    head) to the removed entry's successor. The removed entry keeps its own
  *    next, so a reader standing on it walks on down an intact chain; the
- *    entry goes to the retire hook rather than free();
+ *    entry goes to epoch_retire rather than free();
  *  - growth never relinks a reachable entry: it builds a new, private bucket
  *    array holding fresh copies of every entry, publishes it with one
  *    release store of t->buckets, and retires the old array and all the old
  *    entries. A reader that loaded the old array goes on through old chains
  *    that nobody writes any more. The mask lives inside the array, so a
  *    reader never pairs one array with another's size;
- *  - the retire hook (epoch/QSBR) frees memory only once every reader that
- *    might hold it has been quiescent. The default hook frees at once:
- *    single-threaded use.
+ *  - epoch_retire (QSBR) frees memory only once every reader that
+ *    might hold it has been quiescent; a table without an epoch frees at
+ *    once: single-threaded use.
  *
  * So a find racing with the writer returns an entry the table held during
  * the call, or NULL: it may miss an entry being added, and may return one
@@ -86,10 +87,7 @@ static void buckets_free_all(struct index_buckets *b)
 
 static void retire(struct index_table *t, void *mem)
 {
-	if (t->retire)
-		t->retire(mem, t->retire_arg);
-	else
-		free(mem);
+	epoch_retire(t->epoch, mem, free);
 }
 
 static struct index_buckets *writer_buckets(const struct index_table *t)
@@ -97,14 +95,13 @@ static struct index_buckets *writer_buckets(const struct index_table *t)
 	return atomic_load_explicit(&t->buckets, memory_order_relaxed);
 }
 
-int index_table_init(struct index_table *t)
+int index_table_init(struct index_table *t, struct epoch *epoch)
 {
 	struct index_buckets *b = buckets_new(INITIAL_BUCKETS);
 
 	atomic_init(&t->buckets, b);
 	t->count = 0;
-	t->retire = NULL;
-	t->retire_arg = NULL;
+	t->epoch = epoch;
 	return b ? 0 : -ENOMEM;
 }
 
@@ -116,13 +113,6 @@ void index_table_destroy(struct index_table *t)
 		buckets_free_all(b);
 	atomic_store_explicit(&t->buckets, NULL, memory_order_relaxed);
 	t->count = 0;
-}
-
-void index_table_set_retire(struct index_table *t,
-			    void (*retire_fn)(void *mem, void *arg), void *arg)
-{
-	t->retire = retire_fn;
-	t->retire_arg = arg;
 }
 
 static struct index_entry *entry_new(uint32_t index, enum index_kind kind,

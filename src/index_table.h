@@ -4,7 +4,7 @@
  *
  * One writer (the control thread) calls add, remove, set_keypair and
  * destroy; any number of data path threads call find without a lock. Memory
- * the writer drops goes to the retire hook; see index_table_set_retire and
+ * the writer drops goes to epoch_retire (src/epoch.h); see index_table_init and
  * the comment at the top of index_table.c. */
 #ifndef RINGVPN_SRC_INDEX_TABLE_H
 #define RINGVPN_SRC_INDEX_TABLE_H
@@ -34,25 +34,21 @@ struct index_entry {
 };
 
 struct index_buckets;
+struct epoch;
 
 struct index_table {
 	_Atomic(struct index_buckets *) buckets;
 	size_t count;
-	void (*retire)(void *mem, void *arg);
-	void *retire_arg;
+	struct epoch *epoch; /* frees what readers may hold; NULL: at once */
 };
 
-int index_table_init(struct index_table *t);
-/* Frees the buckets and every entry directly (not through the retire
- * hook): no reader may be inside the table any more. */
+/* Unlinked entries and replaced bucket arrays go to epoch_retire(epoch):
+ * NULL frees them at once, which is only right when nothing reads
+ * concurrently. */
+int index_table_init(struct index_table *t, struct epoch *epoch);
+/* Frees the buckets and every entry directly (not through the epoch):
+ * no reader may be inside the table any more. */
 void index_table_destroy(struct index_table *t);
-/* Unlinked entries and replaced bucket arrays are passed to
- * retire(mem, arg) instead of free(); the hook must free(mem) once no
- * reader can still hold it (an epoch/QSBR grace period). Without a hook
- * (or with NULL) memory is freed at once, which is only right when nothing
- * reads concurrently. */
-void index_table_set_retire(struct index_table *t,
-			    void (*retire)(void *mem, void *arg), void *arg);
 /* Picks a fresh random index not in use and inserts an entry for it;
  * returns the index in *index, or -ENOMEM. */
 int index_table_add(struct index_table *t, enum index_kind kind,

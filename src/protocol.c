@@ -244,7 +244,7 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 
 bool protocol_confirm_session(struct peer *peer, struct keypair *kp)
 {
-	return keypairs_received_with(&peer->keypairs, kp);
+	return device_confirm_keypair(peer->dev, peer, kp);
 }
 
 int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,

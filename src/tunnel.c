@@ -49,32 +49,18 @@ static uint64_t clock_scale_from_env(const char *ifname)
 	return scale;
 }
 
-static void defer_free(void *arg, void *mem, void (*free_fn)(void *))
-{
-	epoch_retire(arg, mem, free_fn);
-}
-
-static void defer_plain_free(void *mem, void *arg)
-{
-	epoch_retire(arg, mem, free);
-}
-
 static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 {
 	struct change change;
-	int ret = device_init(&tn->dev);
+	/* Workers read peers, keypairs, index entries and AllowedIPs nodes
+	 * without locks: what the control thread unlinks waits for an epoch. */
+	int ret = device_init(&tn->dev, &tn->epoch);
 
 	if (ret) {
 		snprintf(err, err_len, "cannot set up the device: %s",
 			 strerror(-ret));
 		return ret;
 	}
-	/* Workers read keypairs, index entries and AllowedIPs nodes without
-	 * locks: what the control thread unlinks waits for an epoch. */
-	tn->dev.defer_free = defer_free;
-	tn->dev.defer_arg = &tn->epoch;
-	index_table_set_retire(&tn->dev.indices, defer_plain_free, &tn->epoch);
-	allowedips_set_retire(tn->dev.allowedips, defer_plain_free, &tn->epoch);
 	if (!tn->config_path[0])
 		return 0; /* unconfigured: keys come through the UAPI */
 	/* The file's key and peers as any later change comes: the sockets

@@ -28,7 +28,7 @@ int fuzz_node_init(struct fuzz_node *n, enum fuzz_side side)
 	ret = key_public_from_private(other_pub, other);
 	if (ret)
 		return ret;
-	ret = device_init(&n->dev);
+	ret = device_init(&n->dev, NULL);
 	if (ret)
 		return ret;
 	ret = device_set_private_key(&n->dev, priv);

@@ -820,7 +820,7 @@ int main(int argc, char **argv)
 	ep->opt = &opt;
 	ep->fd = -1;
 	ep->deadline = now_ns() + opt.timeout_s * NSEC_PER_SEC;
-	ret = device_init(&ep->dev);
+	ret = device_init(&ep->dev, NULL);
 	if (ret) {
 		free(ep);
 		return 1;

@@ -15,7 +15,7 @@ void engine_pair_init(struct engine_pair *p, bool with_psk)
 	ck_assert(sodium_init() >= 0);
 	randombytes_buf(psk, sizeof(psk));
 	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(device_init(&p->dev[i]), 0);
+		ck_assert_int_eq(device_init(&p->dev[i], NULL), 0);
 		randombytes_buf(priv[i], 32);
 		ck_assert_int_eq(device_set_private_key(&p->dev[i], priv[i]), 0);
 		p->addr[i].sin_family = AF_INET;

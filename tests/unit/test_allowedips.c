@@ -2,6 +2,7 @@
  * with a naive flat-array reference, and a smoke test of lock-free readers
  * racing the writer. */
 #include "src/allowedips.h"
+#include "src/epoch.h"
 #include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>
@@ -92,7 +93,7 @@ static void check_node_bound(const struct allowedips *t)
 
 START_TEST(test_v4_overlap)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_null(get4(t, "10.1.2.3"));
@@ -131,7 +132,7 @@ END_TEST
 
 START_TEST(test_v6_overlap)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 
 	ck_assert_int_eq(ins6(t, "2001:db8:1:2::1", 128, OWNER(4)), 0);
 	ck_assert_int_eq(ins6(t, "2001:db8::", 32, OWNER(1)), 0);
@@ -192,7 +193,7 @@ static int collect_owned(void *arg, int family, const uint8_t *addr,
 
 START_TEST(test_host_bits_masked)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 	struct collected c = { .n = 0 };
 	uint8_t a[16];
 
@@ -233,7 +234,7 @@ END_TEST
 
 START_TEST(test_replace_owner)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 24, OWNER(1)), 0);
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 24, OWNER(2)), 0);
@@ -257,7 +258,7 @@ END_TEST
 
 START_TEST(test_remove_keeps_cover)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 8, OWNER(1)), 0);
 	ck_assert_int_eq(ins4(t, "10.1.1.0", 24, OWNER(2)), 0);
@@ -285,7 +286,7 @@ END_TEST
 
 START_TEST(test_remove_by_owner)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 8, OWNER(1)), 0);
 	ck_assert_int_eq(ins4(t, "10.1.0.0", 16, OWNER(2)), 0);
@@ -321,7 +322,7 @@ END_TEST
 
 START_TEST(test_remove_enoent)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 
 	ck_assert_int_eq(rm4(t, "10.0.0.0", 8, OWNER(1)), -ENOENT);
 	ck_assert_int_eq(rm6(t, "::", 0, OWNER(1)), -ENOENT);
@@ -357,7 +358,7 @@ END_TEST
 
 START_TEST(test_einval)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 	uint8_t a[16] = { 0 };
 
 	ck_assert_int_eq(allowedips_insert(t, AF_INET, a, 33, OWNER(1)),
@@ -388,7 +389,7 @@ END_TEST
 
 START_TEST(test_source_ok)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 	uint8_t a[16];
 
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 8, OWNER(1)), 0);
@@ -416,7 +417,7 @@ END_TEST
 
 START_TEST(test_walk_order_and_stop)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 	struct collected c = { .n = 0 };
 	uint8_t a[16];
 
@@ -463,65 +464,61 @@ START_TEST(test_walk_order_and_stop)
 }
 END_TEST
 
-struct retired {
-	void **mem;
-	size_t n, cap;
+/* An epoch with one reader that never passes a quiescent state: what the
+ * table retires stays there, to be counted, until epoch_destroy. */
+struct held_epoch {
+	struct epoch e;
+	struct epoch_reader reader;
 };
 
-static void retire_later(void *node_mem, void *arg)
+static void hold_epoch(struct held_epoch *h)
 {
-	struct retired *r = arg;
-
-	if (r->n == r->cap) {
-		r->cap = r->cap ? 2 * r->cap : 64;
-		r->mem = realloc(r->mem, r->cap * sizeof(*r->mem));
-		ck_assert_ptr_nonnull(r->mem);
-	}
-	r->mem[r->n++] = node_mem;
+	epoch_init(&h->e, &h->reader, 1);
+	epoch_online(&h->e, &h->reader);
 }
 
-static void retired_free(struct retired *r)
+static void release_epoch(struct held_epoch *h)
 {
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		free(r->mem[i]);
-	free(r->mem);
-	memset(r, 0, sizeof(*r));
+	epoch_offline(&h->reader);
+	epoch_destroy(&h->e);
 }
 
 START_TEST(test_retire_hook)
 {
-	struct allowedips *t = allowedips_new();
-	struct retired r = { 0 };
+	struct held_epoch h;
+	struct allowedips *t;
 
-	allowedips_set_retire(t, retire_later, &r);
+	hold_epoch(&h);
+	t = allowedips_new(&h.e);
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 24, OWNER(1)), 0);
 	ck_assert_int_eq(ins4(t, "10.0.1.0", 24, OWNER(2)), 0);
 	ck_assert_uint_eq(allowedips_node_count(t), 3);
 	/* Replacing an owner frees nothing. */
 	ck_assert_int_eq(ins4(t, "10.0.1.0", 24, OWNER(3)), 0);
-	ck_assert_uint_eq(r.n, 0);
+	ck_assert_uint_eq(epoch_pending(&h.e), 0);
 	/* The leaf and the branch point above it both go. */
 	ck_assert_int_eq(rm4(t, "10.0.0.0", 24, OWNER(1)), 0);
-	ck_assert_uint_eq(r.n, 2);
+	ck_assert_uint_eq(epoch_pending(&h.e), 2);
 	ck_assert_uint_eq(allowedips_node_count(t), 1);
 	ck_assert_ptr_eq(get4(t, "10.0.1.1"), OWNER(3));
 	/* Removing a prefix with children keeps the node as a branch. */
 	ck_assert_int_eq(ins4(t, "10.0.0.0", 16, OWNER(1)), 0);
 	ck_assert_int_eq(ins4(t, "10.0.128.0", 24, OWNER(2)), 0);
 	ck_assert_int_eq(rm4(t, "10.0.0.0", 16, OWNER(1)), 0);
-	ck_assert_uint_eq(r.n, 2);
+	ck_assert_uint_eq(epoch_pending(&h.e), 2);
 	ck_assert_uint_eq(allowedips_node_count(t), 3);
 	check_node_bound(t);
-	/* Back to the default: freed at once (ASan would see a leak
-	 * otherwise since r no longer records it). */
-	allowedips_set_retire(t, NULL, NULL);
 	ck_assert_int_eq(rm4(t, "10.0.128.0", 24, OWNER(2)), 0);
-	ck_assert_uint_eq(r.n, 2);
+	ck_assert_uint_eq(epoch_pending(&h.e), 4);
 	ck_assert_uint_eq(allowedips_node_count(t), 1);
+	/* Once the reader has seen a later epoch, reclaim frees them. */
+	epoch_reclaim(&h.e);
+	ck_assert_uint_eq(epoch_pending(&h.e), 4);
+	epoch_quiescent(&h.e, &h.reader);
+	epoch_reclaim(&h.e);
+	ck_assert_uint_eq(epoch_pending(&h.e), 0);
 	allowedips_free(t);
-	retired_free(&r);
+	release_epoch(&h);
 }
 END_TEST
 
@@ -791,7 +788,7 @@ static void ref_remove_owner(struct ref *ref, void *owner)
 
 START_TEST(test_random_vs_reference)
 {
-	struct allowedips *t = allowedips_new();
+	struct allowedips *t = allowedips_new(NULL);
 	struct ref *ref = calloc(1, sizeof(*ref));
 	uint64_t s = 0x52494e4756504eULL + (uint64_t)_i;
 	int fi, i, o;
@@ -921,15 +918,19 @@ static void churn_prefix(uint64_t *s, uint8_t a[4], uint8_t *cidr)
 
 START_TEST(test_concurrent_readers)
 {
-	struct race r = { .t = allowedips_new() };
-	struct retired ret = { 0 };
+	struct epoch epoch;
+	struct race r;
 	uint8_t live[CHURN_LIVE][4], cidrs[CHURN_LIVE];
 	void *owners[CHURN_LIVE];
 	struct reader rd[NREADERS];
 	uint64_t s = 12345;
 	int nlive = 0, i, k;
 
-	allowedips_set_retire(r.t, retire_later, &ret);
+	/* No reclaim while the readers run (they announce no quiescent
+	 * states): everything unlinked waits until epoch_destroy. */
+	epoch_init(&epoch, NULL, 0);
+	memset(&r, 0, sizeof(r));
+	r.t = allowedips_new(&epoch);
 	ck_assert_int_eq(ins4(r.t, "10.0.0.0", 8, OWNER(0)), 0);
 	for (i = 0; i < NREADERS; i++) {
 		rd[i].r = &r;
@@ -962,10 +963,10 @@ START_TEST(test_concurrent_readers)
 		ck_assert_int_eq(pthread_join(rd[i].thread, NULL), 0);
 	ck_assert_uint_eq(atomic_load(&r.errors), 0);
 	ck_assert_uint_gt(atomic_load(&r.lookups), 0);
-	ck_assert_uint_gt(ret.n, 0);
+	ck_assert_uint_gt(epoch_pending(&epoch), 0);
 	check_node_bound(r.t);
 	allowedips_free(r.t);
-	retired_free(&ret);
+	epoch_destroy(&epoch);
 }
 END_TEST
 

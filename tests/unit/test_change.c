@@ -121,7 +121,7 @@ START_TEST(apply_keeps_what_it_does_not_change)
 	struct device dev;
 	char err[256];
 
-	ck_assert_int_eq(device_init(&dev), 0);
+	ck_assert_int_eq(device_init(&dev, NULL), 0);
 	parse(&cfg, conf);
 	ck_assert_int_eq(config_change(&cfg, NULL, 0, &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(device_apply(&dev, &c, 0), 0);

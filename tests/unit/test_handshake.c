@@ -263,7 +263,7 @@ START_TEST(test_unknown_peer_and_wrong_sizes)
 	engine_pair_init(&p, false);
 	/* A third party that knows B's public key but is not B's peer: MAC1
 	 * is fine, the static key is unknown. */
-	ck_assert_int_eq(device_init(&stranger), 0);
+	ck_assert_int_eq(device_init(&stranger, NULL), 0);
 	randombytes_buf(priv, sizeof(priv));
 	ck_assert_int_eq(device_set_private_key(&stranger, priv), 0);
 	ck_assert_int_eq(device_add_peer(&stranger,

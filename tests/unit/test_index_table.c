@@ -2,6 +2,7 @@
  * randomness), the retire hook, and lock-free readers racing a writer that
  * adds, removes, upgrades and grows, with a small QSBR scheme freeing the
  * retired memory during the run. */
+#include "src/epoch.h"
 #include "src/index_table.h"
 #include "tests/unit/check_main.h"
 
@@ -53,7 +54,7 @@ START_TEST(test_add_find_remove)
 	size_t nb = 0;
 
 	ck_assert_ptr_nonnull(idx);
-	ck_assert_int_eq(index_table_init(&t), 0);
+	ck_assert_int_eq(index_table_init(&t, NULL), 0);
 	ck_assert_uint_eq(index_table_nbuckets(&t), 64);
 	for (int i = 0; i < N; i++) {
 		add_checked(&t, i % 2 ? INDEX_KEYPAIR : INDEX_HANDSHAKE,
@@ -102,7 +103,7 @@ START_TEST(test_set_keypair)
 	struct index_entry *e;
 	uint32_t a, b;
 
-	ck_assert_int_eq(index_table_init(&t), 0);
+	ck_assert_int_eq(index_table_init(&t, NULL), 0);
 	add_checked(&t, INDEX_HANDSHAKE, PEER(1), NULL, &a);
 	add_checked(&t, INDEX_HANDSHAKE, PEER(2), NULL, &b);
 	ck_assert_int_eq(index_table_set_keypair(&t, a, KP(7)), 0);
@@ -138,7 +139,7 @@ START_TEST(test_indices_unique_and_random)
 	unsigned int ascending = 0;
 
 	ck_assert_ptr_nonnull(idx);
-	ck_assert_int_eq(index_table_init(&t), 0);
+	ck_assert_int_eq(index_table_init(&t, NULL), 0);
 	for (int i = 0; i < N; i++) {
 		add_checked(&t, INDEX_HANDSHAKE, PEER(i), NULL, &idx[i]);
 		for (int bit = 0; bit < 32; bit++)
@@ -161,79 +162,69 @@ START_TEST(test_indices_unique_and_random)
 }
 END_TEST
 
-struct retire_log {
-	void *mem[128];
-	int n;
+/* An epoch with one reader that never passes a quiescent state: what the
+ * table retires stays there, to be looked at, until epoch_destroy. */
+struct held_epoch {
+	struct epoch e;
+	struct epoch_reader reader;
 };
 
-static void log_retire(void *mem, void *arg)
+static void hold_epoch(struct held_epoch *h)
 {
-	struct retire_log *log = arg;
-
-	ck_assert_int_lt(log->n, 128);
-	log->mem[log->n++] = mem;
+	epoch_init(&h->e, &h->reader, 1);
+	epoch_online(&h->e, &h->reader);
 }
 
-static bool logged(const struct retire_log *log, const void *mem)
+static void release_epoch(struct held_epoch *h)
 {
-	for (int i = 0; i < log->n; i++)
-		if (log->mem[i] == mem)
-			return true;
-	return false;
-}
-
-static void free_logged(struct retire_log *log)
-{
-	for (int i = 0; i < log->n; i++)
-		free(log->mem[i]);
-	log->n = 0;
+	epoch_offline(&h->reader);
+	epoch_destroy(&h->e);
 }
 
 START_TEST(test_retire_hook)
 {
-	struct retire_log log = { .n = 0 };
+	struct held_epoch h;
 	struct index_table t;
 	struct index_entry *e, *old;
 	uint32_t idx[65];
 
-	ck_assert_int_eq(index_table_init(&t), 0);
-	index_table_set_retire(&t, log_retire, &log);
+	hold_epoch(&h);
+	ck_assert_int_eq(index_table_init(&t, &h.e), 0);
 	add_checked(&t, INDEX_HANDSHAKE, PEER(0), NULL, &idx[0]);
 	e = index_table_find(&t, idx[0]);
 	ck_assert_int_eq(index_table_remove(&t, idx[0]), 0);
-	/* The removed entry goes to the hook, still intact for readers. */
-	ck_assert_int_eq(log.n, 1);
-	ck_assert_ptr_eq(log.mem[0], e);
+	/* The removed entry goes to the epoch, still intact for readers. */
+	ck_assert_uint_eq(epoch_pending(&h.e), 1);
+	ck_assert(epoch_holds(&h.e, e));
 	ck_assert_uint_eq(e->index, idx[0]);
 	ck_assert_ptr_eq(e->peer, PEER(0));
-	free_logged(&log);
-	/* The 65th entry doubles the 64 buckets: the hook gets the 65 old
+	/* The 65th entry doubles the 64 buckets: the epoch gets the 65 old
 	 * entries and the old array, still intact, and the table holds fresh
 	 * copies of everything. */
 	for (int i = 0; i < 64; i++)
 		add_checked(&t, INDEX_HANDSHAKE, PEER(i), NULL, &idx[i]);
-	ck_assert_int_eq(log.n, 0);
+	ck_assert_uint_eq(epoch_pending(&h.e), 1);
 	old = index_table_find(&t, idx[0]);
 	add_checked(&t, INDEX_HANDSHAKE, PEER(64), NULL, &idx[64]);
 	ck_assert_uint_eq(index_table_nbuckets(&t), 128);
-	ck_assert_int_eq(log.n, 66);
-	ck_assert(logged(&log, old));
+	ck_assert_uint_eq(epoch_pending(&h.e), 1 + 66);
+	ck_assert(epoch_holds(&h.e, old));
 	ck_assert_uint_eq(old->index, idx[0]);
 	ck_assert_ptr_eq(old->peer, PEER(0));
 	for (int i = 0; i <= 64; i++) {
 		e = index_table_find(&t, idx[i]);
 		check_entry(&t, idx[i], PEER(i));
-		ck_assert(!logged(&log, e));
+		ck_assert(!epoch_holds(&h.e, e));
 	}
-	free_logged(&log);
 	index_table_destroy(&t);
+	release_epoch(&h);
 }
 END_TEST
 
-/* Lock-free readers against the writer. Readers announce quiescent states
- * by bumping their counter between lookups (they hold no entry across it);
- * the writer queues retired memory and frees the queue only once every
- * counter has moved past a snapshot taken after the retirements. */
+/* Lock-free readers against the writer, with the daemon's own epoch:
+ * readers announce a quiescent state between passes (they hold no entry
+ * across it), and the writer reclaims every SYNC_EVERY operations, so
+ * memory is freed while readers run (ASan sees any use after that). */
 #define NREADERS 3
 #define NSTABLE 64
 #define NRECENT 256
@@ -244,12 +235,11 @@ struct race {
 	struct index_table t;
 	uint32_t stable[NSTABLE];	/* set before the readers start */
 	_Atomic uint32_t recent[NRECENT]; /* churn indices, maybe gone */
-	_Atomic unsigned long quiescent[NREADERS];
+	struct epoch epoch;
+	struct epoch_reader readers[NREADERS];
 	_Atomic bool stop;
 	_Atomic unsigned long failures;
 	_Atomic unsigned long loops[NREADERS];
-	void **pending;			/* writer only */
-	size_t npending, cap;
 };
 
 struct reader_arg {
@@ -263,40 +253,6 @@ static uint32_t xorshift(uint32_t *s)
 	*s ^= *s >> 17;
 	*s ^= *s << 5;
 	return *s;
-}
-
-static void queue_retire(void *mem, void *arg)
-{
-	struct race *r = arg;
-
-	if (r->npending == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 1024;
-		r->pending = realloc(r->pending, r->cap * sizeof(void *));
-		ck_assert_ptr_nonnull(r->pending);
-	}
-	r->pending[r->npending++] = mem;
-}
-
-/* A grace period: every reader passes a quiescent state that follows the
- * retirements, so none can still hold queued memory. The snapshot is a
- * read-modify-write, not a load: a reader bump ordered after it reads from
- * it (acq_rel both ways), so the unlinks before it happen before every
- * lookup after that bump. A plain load would allow store buffering: the
- * writer sees an old count while the reader still sees the old links. */
-static void synchronize_and_free(struct race *r)
-{
-	unsigned long snap[NREADERS];
-
-	for (int i = 0; i < NREADERS; i++)
-		snap[i] = atomic_fetch_add_explicit(&r->quiescent[i], 0,
-						    memory_order_acq_rel);
-	for (int i = 0; i < NREADERS; i++)
-		while (atomic_load_explicit(&r->quiescent[i],
-					    memory_order_acquire) == snap[i])
-			sched_yield();
-	for (size_t i = 0; i < r->npending; i++)
-		free(r->pending[i]);
-	r->npending = 0;
 }
 
 /* Checks one found entry's consistency; kind is read before keypair. */
@@ -345,7 +301,9 @@ static void *reader(void *p)
 	struct reader_arg *a = p;
 	struct race *r = a->r;
 	uint32_t seed = 0x9e3779b9u + (uint32_t)a->id;
+	struct epoch_reader *me = &r->readers[a->id];
 
+	epoch_online(&r->epoch, me);
 	while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
 		unsigned long bad = read_pass(r, &seed);
 
@@ -354,9 +312,9 @@ static void *reader(void *p)
 		atomic_fetch_add_explicit(&r->loops[a->id], 1,
 					  memory_order_relaxed);
 		/* Quiescent: no entry pointer is held past here. */
-		atomic_fetch_add_explicit(&r->quiescent[a->id], 1,
-					  memory_order_acq_rel);
+		epoch_quiescent(&r->epoch, me);
 	}
+	epoch_offline(me);
 	return NULL;
 }
 
@@ -395,8 +353,8 @@ START_TEST(test_concurrent_readers)
 
 	ck_assert_ptr_nonnull(live);
 	memset(&r, 0, sizeof(r));
-	ck_assert_int_eq(index_table_init(&r.t), 0);
-	index_table_set_retire(&r.t, queue_retire, &r);
+	epoch_init(&r.epoch, r.readers, NREADERS);
+	ck_assert_int_eq(index_table_init(&r.t, &r.epoch), 0);
 	for (int i = 0; i < NSTABLE; i++)
 		add_checked(&r.t, INDEX_HANDSHAKE, PEER(i), NULL,
 			    &r.stable[i]);
@@ -413,7 +371,7 @@ START_TEST(test_concurrent_readers)
 				ck_assert_int_eq(index_table_set_keypair(
 					&r.t, r.stable[i], KP(i)), 0);
 		if (op % SYNC_EVERY == SYNC_EVERY - 1)
-			synchronize_and_free(&r);
+			epoch_reclaim(&r.epoch);
 	}
 	atomic_store_explicit(&r.stop, true, memory_order_release);
 	for (int i = 0; i < NREADERS; i++)
@@ -438,11 +396,9 @@ START_TEST(test_concurrent_readers)
 	ck_assert_uint_eq(index_table_count(&r.t), NSTABLE + nlive);
 	for (size_t i = 0; i < nlive; i++)
 		ck_assert_ptr_nonnull(index_table_find(&r.t, live[i]));
-	/* The readers are gone: no grace period to wait for. */
-	for (size_t i = 0; i < r.npending; i++)
-		free(r.pending[i]);
+	/* The readers are offline: what is left goes now. */
+	epoch_destroy(&r.epoch);
 	index_table_destroy(&r.t);
-	free(r.pending);
 	free(live);
 }
 END_TEST

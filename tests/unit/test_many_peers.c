@@ -61,7 +61,7 @@ static void init_device(struct device *dev)
 {
 	uint8_t priv[32];
 
-	ck_assert_int_eq(device_init(dev), 0);
+	ck_assert_int_eq(device_init(dev, NULL), 0);
 	key_generate_private(priv);
 	ck_assert_int_eq(device_set_private_key(dev, priv), 0);
 	sodium_memzero(priv, sizeof(priv));
@@ -214,7 +214,7 @@ static void setup_from_config(struct device *dev, const struct config *c)
 	struct change change;
 	char err[256];
 
-	ck_assert_int_eq(device_init(dev), 0);
+	ck_assert_int_eq(device_init(dev, NULL), 0);
 	ck_assert_msg(config_change(c, NULL, 0, &change, err,
 				    sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(device_apply(dev, &change, 0), 0);

@@ -260,7 +260,7 @@ static void flooder_init(struct flooder *f, struct engine_pair *p,
 {
 	uint8_t priv[32];
 
-	ck_assert_int_eq(device_init(&f->dev), 0);
+	ck_assert_int_eq(device_init(&f->dev, NULL), 0);
 	randombytes_buf(priv, sizeof(priv));
 	ck_assert_int_eq(device_set_private_key(&f->dev, priv), 0);
 	ck_assert_int_eq(device_add_peer(&f->dev,
@@ -426,7 +426,7 @@ START_TEST(test_under_load_lingers)
 {
 	struct device dev;
 
-	ck_assert_int_eq(device_init(&dev), 0);
+	ck_assert_int_eq(device_init(&dev, NULL), 0);
 	ck_assert(!protocol_under_load(&dev, false, NS(100)));
 	ck_assert(protocol_under_load(&dev, true, NS(100)));
 	ck_assert(protocol_under_load(&dev, false, NS(100) + MS(999)));
