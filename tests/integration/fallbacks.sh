@@ -15,15 +15,11 @@ set -euo pipefail
 lib_init fallbacks
 make_pair "rv-fb-a-$$" "rv-fb-b-$$"
 
-PORT_A=51830
-PORT_B=51831
 T4_A=10.92.0.1
 T4_B=10.92.0.2
 T6_A=fd00:92::1
 T6_B=fd00:92::2
 SIZE=$((32 << 20))
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
 ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read,defer_taskrun
 MODES=("" vnet_hdr tso uso udp_gso udp_gro multishot_recv multishot_read
 	defer_taskrun "$ALL_OFF")
@@ -83,26 +79,21 @@ stop_both() {
 }
 
 run_mode() {
-	local off=$1 tag=$2 a b conf_a conf_b what
+	local off=$1 tag=$2 a b what
 	what="off: ${off:-nothing}"
 	a=rvfa$tag
 	b=rvfb$tag
-	conf_a=$TMP/$a.conf
-	conf_b=$TMP/$b.conf
-	config_interface "$conf_a" a "$PORT_A" "$T4_A/24, $T6_A/64"
-	config_peer "$conf_a" "$PUB_B" "$T4_B/32, $T6_B/128" "$UL4_B:$PORT_B"
-	config_interface "$conf_b" b "$PORT_B" "$T4_B/24, $T6_B/64"
-	config_peer "$conf_b" "$PUB_A" "$T4_A/32, $T6_A/128" "$UL4_A:$PORT_A"
+	rv_pair "$a" "$b" "$T4_A/24, $T6_A/64" "$T4_B/24, $T6_B/64"
 
 	export RINGVPN_DISABLE=$off
-	if ! start_ringvpn "$NS_A" "$conf_a"; then
+	if ! start_ringvpn "$NS_A" "$TMP/$a.conf"; then
 		unset RINGVPN_DISABLE
 		report FAIL "$what: A starts"
 		cat "${RV_LOG[$a]}" || true
 		return 0
 	fi
 	unset RINGVPN_DISABLE
-	if ! start_ringvpn "$NS_B" "$conf_b"; then
+	if ! start_ringvpn "$NS_B" "$TMP/$b.conf"; then
 		report FAIL "$what: B starts"
 		return 0
 	fi

@@ -26,22 +26,17 @@ NS_G=$NS_A
 NS_C=$NS_B
 G=rvf$$g
 C=rvf$$c
-PORT_G=51890
-PORT_C=51891
+PORT_G=$RV_PORT_A
+PORT_C=$RV_PORT_B
 T_G=10.90.0.1
 T_C=10.90.0.2
-PUB_G=$(make_key g)
-PUB_C=$(make_key c)
 PUB_X=$(make_key x)
 SIZE=$((32 << 20))
 TRANSFER_TIMEOUT=90
 
-config_interface "$TMP/$G.conf" g "$PORT_G" "$T_G/24"
-config_peer "$TMP/$G.conf" "$PUB_C" "$T_C/32" ""
-config_interface "$TMP/$C.conf" c "$PORT_C" "$T_C/24"
-config_peer "$TMP/$C.conf" "$PUB_G" "$T_G/32" "$UL4_A:$PORT_G"
-start_ringvpn "$NS_G" "$TMP/$G.conf"
-start_ringvpn "$NS_C" "$TMP/$C.conf"
+rv_pair -g -u "$G" "$C" "$T_G/24" "$T_C/24"
+PUB_G=${RV_PUB[$G]}
+PUB_C=${RV_PUB[$C]}
 ping_ok "$NS_C" "$T_G" || true
 
 now_ms() { date +%s%3N; }
@@ -128,7 +123,7 @@ state() {
 kill9_then_up() {
 	local before after conf=$TMP/$C.conf
 	stop_ringvpn "$C" >/dev/null
-	config_interface "$conf" c "$PORT_C" "$T_C/24"
+	config_interface "$conf" "$C" "$PORT_C" "$T_C/24"
 	config_peer "$conf" "$PUB_G" "0.0.0.0/0" "$UL4_A:$PORT_G"
 	before=$(state "$NS_C")
 	start_ringvpn "$NS_C" "$conf" || return 1

@@ -32,14 +32,7 @@ link_netns "$NS_A" "$NS_F" "rv$$ga" "rv$$gf" 198.18.2.1/24 198.18.2.2/24
 
 GW=rvg$$g
 CL=rvg$$c
-PUB_GW=$(make_key g)
-PUB_CL=$(make_key c)
-config_interface "$TMP/$GW.conf" g 51830 "10.89.0.1/24"
-config_peer "$TMP/$GW.conf" "$PUB_CL" "10.89.0.2/32" ""
-config_interface "$TMP/$CL.conf" c 51831 "10.89.0.2/24"
-config_peer "$TMP/$CL.conf" "$PUB_GW" "10.89.0.1/32" "[$UL6_A]:51830"
-if ! start_ringvpn "$NS_A" "$TMP/$GW.conf" ||
-	! start_ringvpn "$NS_B" "$TMP/$CL.conf"; then
+if ! rv_pair -6 -g -u "$GW" "$CL" "10.89.0.1/24" "10.89.0.2/24"; then
 	report FAIL "daemons start"
 	exit 1
 fi
@@ -89,8 +82,8 @@ read -r RX0 BAD0 <<<"$(settled_rx_bad)"
 INERR0=$(udp_mib "$NS_A" InErrors)
 INERR6_0=$(udp6_in_errors "$NS_A")
 OUT0=$(udp_mib "$NS_F" OutDatagrams)
-ip netns exec "$NS_F" "$HS_FLOOD" --garbage --endpoint 198.18.2.1:51830 \
-	--key "$PUB_GW" --rate 10000000 --seconds 10 --pool 4096 \
+ip netns exec "$NS_F" "$HS_FLOOD" --garbage \
+	--endpoint "198.18.2.1:$RV_PORT_A" --key "${RV_PUB[$GW]}" --rate 10000000 --seconds 10 --pool 4096 \
 	--max-size 1472 >"$TMP/flood.out" 2>&1 &
 FLOOD=$!
 lib_track_pid "$FLOOD"

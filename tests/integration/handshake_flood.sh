@@ -38,8 +38,7 @@ for ((i = 0; i < SOURCES; i++)); do
 	ip -n "$NS_F" addr add "198.18.1.$((10 + i))/24" dev "rv$$ff"
 done
 
-PORT_GW=51820
-PORT_CL=51821
+PORT_GW=$RV_PORT_A
 T4_GW=10.93.0.1
 T4_CL=10.93.0.2
 # The flooder paces to its rate, less the moment it takes to start: a
@@ -55,16 +54,14 @@ T4_NEW=10.93.0.3
 CONF_GW=$TMP/$GW.conf
 CONF_CL=$TMP/$CL.conf
 CONF_NEW=$TMP/$NEW.conf
-PUB_GW=$(make_key gw)
-PUB_CL=$(make_key cl)
+# The gateway (A) and its client (B); the client it has not seen before
+# (in F, started after the flood) is its second peer.
+rv_pair -g "$GW" "$CL" "$T4_GW/24" "$T4_CL/24"
+PUB_GW=${RV_PUB[$GW]}
 PUB_NEW=$(make_key nw)
-config_interface "$CONF_GW" gw "$PORT_GW" "$T4_GW/24"
-config_peer "$CONF_GW" "$PUB_CL" "$T4_CL/32" ""
 config_peer "$CONF_GW" "$PUB_NEW" "$T4_NEW/32" ""
 config_interface "$CONF_NEW" nw 51822 "$T4_NEW/24"
 config_peer "$CONF_NEW" "$PUB_GW" "$T4_GW/32" "$UL4_GW_F:$PORT_GW"
-config_interface "$CONF_CL" cl "$PORT_CL" "$T4_CL/24"
-config_peer "$CONF_CL" "$PUB_GW" "$T4_GW/32" "$UL4_A:$PORT_GW"
 
 # gw_stat FIELD: FIELD of the gateway's "handshakes:" stats line, fresh
 # (SIGUSR1 makes the daemon write its stats file at once).

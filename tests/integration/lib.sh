@@ -1,7 +1,20 @@
 # shellcheck shell=bash
-# Helpers for the network-namespace tests of the tunnel daemon; sourced by
-# tunnel_ringvpn.sh, tunnel_wggo.sh, threads.sh, rekey.sh, roaming.sh and
-# bad_config.sh, never run on its own.
+# Helpers for the integration tests that run ringvpn (and wireguard-go) in
+# network namespaces; sourced by them, never run on its own. It offers:
+#   - lib_init, the preamble, and the cleanup of everything below;
+#   - namespaces: make_netns, make_pair (two joined by the underlay veth
+#     pair, UL4_A/UL6_A and UL4_B/UL6_B), link_netns, make_switch and
+#     switch_port (many on one bridge);
+#   - keys and configuration files: make_key, config_interface,
+#     config_peer, config_values, and rv_pair, the usual two ringvpn
+#     configs naming each other, started if asked;
+#   - instances: start_ringvpn, stop_ringvpn, in_rv, rv_show,
+#     rv_peer_field, rv_worker_field, test_clock_said; start_wggo,
+#     stop_wggo; bg_start, bg_wait, stop_pids for many at once;
+#   - checks: check and report (one PASS or FAIL line per case, the logs
+#     on failure), ping_ok, wait_for, net_state, asan_build;
+#   - transfers of random data with their SHA-256 compared: transfer,
+#     transfer_start, transfer_wait.
 #
 # A script calls lib_init NAME TOOLS... first: it skips (exit 77) without
 # root, with RINGVPN_SKIP_NETNS set or when a tool is missing, makes the
@@ -22,6 +35,9 @@ UL4_A=198.18.0.1
 UL4_B=198.18.0.2
 UL6_A=2001:db8:18::1
 UL6_B=2001:db8:18::2
+# The listen ports rv_pair gives A and B.
+RV_PORT_A=51820
+RV_PORT_B=51821
 
 TMP=
 # shellcheck disable=SC2034 # the scripts exit with it
@@ -29,7 +45,7 @@ FAILED=0
 LIB_PIDS=()
 LIB_NETNS=()
 LIB_IFNAMES=()
-declare -A RV_NS=() RV_PID=() RV_RUNDIR=() RV_LOG=()
+declare -A RV_NS=() RV_PID=() RV_RUNDIR=() RV_LOG=() RV_PUB=()
 declare -A WG_NS=() WG_PID=() WG_LOG=()
 declare -A XFER_RPID=() XFER_SPID=() XFER_FILE=() XFER_DESC=()
 XFER_SEQ=0
@@ -207,6 +223,83 @@ config_peer() {
 config_values() {
 	sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//Ip" "$1" |
 		sed 's/#.*//' | tr ',' '\n' | tr -d ' \t' | sed '/^$/d'
+}
+
+# host_prefixes ADDRESSES: an Address list as host prefixes, each address
+# alone: "10.9.0.1/24, fd00:9::1/64" gives "10.9.0.1/32, fd00:9::1/128".
+host_prefixes() {
+	local a out=
+	for a in ${1//,/ }; do
+		case $a in
+		*:*) out+="${out:+, }${a%/*}/128" ;;
+		*) out+="${out:+, }${a%/*}/32" ;;
+		esac
+	done
+	echo "$out"
+}
+
+# rv_pair [-4|-6] [-g] [-a LINE]... [-u] A B ADDRS_A ADDRS_B [LINE...]:
+# two ringvpn instances, A in NS_A and B in NS_B (make_pair), each the
+# other's only peer. Makes a key for each (make_key A, make_key B; the
+# public keys in RV_PUB[A] and RV_PUB[B]) and writes $TMP/A.conf:
+#   [Interface]
+#   PrivateKey = (A's)
+#   ListenPort = RV_PORT_A (51820)
+#   Address = ADDRS_A
+#   each -a LINE, then each LINE
+#
+#   [Peer]
+#   PublicKey = RV_PUB[B]
+#   AllowedIPs = ADDRS_B as host prefixes (host_prefixes)
+#   Endpoint = UL4_B:RV_PORT_B
+# and $TMP/B.conf the other way round: RV_PORT_B (51821), ADDRS_B, each
+# LINE (not the -a ones); A's key, ADDRS_A as host prefixes and
+# Endpoint = UL4_A:RV_PORT_A.
+#   -6      the Endpoints are on the IPv6 underlay ([UL6_B]:RV_PORT_B);
+#           -4, the default, on the IPv4 one;
+#   -g      A is a gateway: its [Peer] has no Endpoint, A learns B's from
+#           B's handshake;
+#   -a LINE one more line for A's [Interface] alone;
+#   -u      then starts A and B, in that order (start_ringvpn), and
+#           returns 1 if one did not come up.
+# Without -u a script may add to the files (config_peer appends a [Peer])
+# and start the daemons its own way.
+rv_pair() {
+	local fam=4 gateway='' up='' a_lines=() opt OPTIND=1
+	local a b addrs_a addrs_b ep_a ep_b
+	while getopts 46ga:u opt; do
+		case $opt in
+		4 | 6) fam=$opt ;;
+		g) gateway=1 ;;
+		a) a_lines+=("$OPTARG") ;;
+		u) up=1 ;;
+		*) return 1 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	a=$1 b=$2 addrs_a=$3 addrs_b=$4
+	shift 4
+	if [ "$fam" = 4 ]; then
+		ep_a=$UL4_A:$RV_PORT_A
+		ep_b=$UL4_B:$RV_PORT_B
+	else
+		ep_a=[$UL6_A]:$RV_PORT_A
+		ep_b=[$UL6_B]:$RV_PORT_B
+	fi
+	[ -z "$gateway" ] || ep_b=
+	# Each step checked: a caller's `if` turns set -e off in here.
+	RV_PUB[$a]=$(make_key "$a") && RV_PUB[$b]=$(make_key "$b") &&
+		config_interface "$TMP/$a.conf" "$a" "$RV_PORT_A" "$addrs_a" \
+			"${a_lines[@]}" "$@" &&
+		config_peer "$TMP/$a.conf" "${RV_PUB[$b]}" \
+			"$(host_prefixes "$addrs_b")" "$ep_b" &&
+		config_interface "$TMP/$b.conf" "$b" "$RV_PORT_B" "$addrs_b" \
+			"$@" &&
+		config_peer "$TMP/$b.conf" "${RV_PUB[$a]}" \
+			"$(host_prefixes "$addrs_a")" "$ep_a" || return 1
+	[ -n "$up" ] || return 0
+	start_ringvpn "$NS_A" "$TMP/$a.conf" &&
+		start_ringvpn "$NS_B" "$TMP/$b.conf"
 }
 
 # ---------------------------------------------------------------------------

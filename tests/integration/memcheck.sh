@@ -21,12 +21,7 @@ fi
 make_pair "rv-mc-a-$$" "rv-mc-b-$$"
 A=rvm$$a
 B=rvm$$b
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
-config_interface "$TMP/$A.conf" a 51880 "10.91.0.1/24"
-config_peer "$TMP/$A.conf" "$PUB_B" "10.91.0.2/32" "$UL4_B:51881"
-config_interface "$TMP/$B.conf" b 51881 "10.91.0.2/24"
-config_peer "$TMP/$B.conf" "$PUB_A" "10.91.0.1/32" "$UL4_A:51880"
+rv_pair "$A" "$B" "10.91.0.1/24" "10.91.0.2/24"
 
 # The memcheck'd binary: valgrind runs it in the same process, so the PID
 # start_ringvpn records is the daemon's.
@@ -58,7 +53,7 @@ traffic() {
 }
 uapi() {
 	ip netns exec "$NS_A" wg show "$A" dump >/dev/null &&
-		ip netns exec "$NS_A" wg set "$A" peer "$PUB_B" \
+		ip netns exec "$NS_A" wg set "$A" peer "${RV_PUB[$B]}" \
 			persistent-keepalive 5 &&
 		ip netns exec "$NS_A" wg show "$A" persistent-keepalive |
 		grep -q "	5$"

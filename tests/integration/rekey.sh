@@ -19,22 +19,12 @@ export RINGVPN_TEST_CLOCK_SCALE=30
 TRANSFER_TIMEOUT=20
 MAX_SECONDS=45
 REKEYS=3
-PORT_A=51820
-PORT_B=51821
 T4_A=10.94.0.1
 T4_B=10.94.0.2
 A=rv$$a
 B=rv$$b
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
 
-config_interface "$TMP/$A.conf" a "$PORT_A" "$T4_A/24"
-config_peer "$TMP/$A.conf" "$PUB_B" "$T4_B/32" "$UL4_B:$PORT_B"
-config_interface "$TMP/$B.conf" b "$PORT_B" "$T4_B/24"
-config_peer "$TMP/$B.conf" "$PUB_A" "$T4_A/32" "$UL4_A:$PORT_A"
-
-if ! start_ringvpn "$NS_A" "$TMP/$A.conf" ||
-   ! start_ringvpn "$NS_B" "$TMP/$B.conf"; then
+if ! rv_pair -u "$A" "$B" "$T4_A/24" "$T4_B/24"; then
 	report FAIL "daemons start"
 	exit 1
 fi

@@ -23,37 +23,29 @@ NS_C=$NS_B
 ip netns exec "$NS_C" sysctl -q -w net.ipv4.conf.all.promote_secondaries=1 \
 	"net.ipv4.conf.$VETH_B.promote_secondaries=1"
 
-PORT_G=51820
-PORT_C=51821
 T4_G=10.95.0.1
 T4_C=10.95.0.2
-PUB_G=$(make_key g)
-PUB_C=$(make_key c)
 
 # shellcheck disable=SC2317 # called through wait_for
 gateway_got() {
 	[ "$(rv_peer_field "$1" rx_bytes)" -ge "$2" ] 2>/dev/null
 }
 
-# run_roam FAMILY GATEWAY_ENDPOINT OLD_ADDR NEW_ADDR PREFIXLEN
+# run_roam FAMILY OLD_ADDR NEW_ADDR PREFIXLEN: the gateway is rv_pair's
+# A (no Endpoint for the client), the client its B.
 run_roam() {
-	local fam=$1 ep_g=$2 old=$3 new=$4 plen=$5 g c id ep_old ep_new got
+	local fam=$1 old=$2 new=$3 plen=$4 g c id ep_old ep_new got
 	local mid=no text
 	g=rv$$g$fam
 	c=rv$$c$fam
 	if [ "$fam" = 4 ]; then
-		ep_old=$old:$PORT_C
-		ep_new=$new:$PORT_C
+		ep_old=$old:$RV_PORT_B
+		ep_new=$new:$RV_PORT_B
 	else
-		ep_old=[$old]:$PORT_C
-		ep_new=[$new]:$PORT_C
+		ep_old=[$old]:$RV_PORT_B
+		ep_new=[$new]:$RV_PORT_B
 	fi
-	config_interface "$TMP/$g.conf" g "$PORT_G" "$T4_G/24"
-	config_peer "$TMP/$g.conf" "$PUB_C" "$T4_C/32" ""
-	config_interface "$TMP/$c.conf" c "$PORT_C" "$T4_C/24"
-	config_peer "$TMP/$c.conf" "$PUB_G" "$T4_G/32" "$ep_g"
-	if ! start_ringvpn "$NS_G" "$TMP/$g.conf" ||
-	   ! start_ringvpn "$NS_C" "$TMP/$c.conf"; then
+	if ! rv_pair -"$fam" -g -u "$g" "$c" "$T4_G/24" "$T4_C/24"; then
 		report FAIL "IPv$fam: daemons start"
 		return 0
 	fi
@@ -100,7 +92,7 @@ run_roam() {
 	unset "RV_NS[$g]" "RV_NS[$c]"
 }
 
-run_roam 4 "$UL4_A:$PORT_G" "$UL4_B" 198.18.0.3 24
-run_roam 6 "[$UL6_A]:$PORT_G" "$UL6_B" 2001:db8:18::3 64
+run_roam 4 "$UL4_B" 198.18.0.3 24
+run_roam 6 "$UL6_B" 2001:db8:18::3 64
 
 exit "$FAILED"

@@ -24,11 +24,12 @@ lib_init systemd_notify
 
 make_pair "rv-sd-a-$$" "rv-sd-b-$$"
 IF=rvs$$
-PUB_B=$(make_key b)
-make_key a >/dev/null
+IF_B=rvt$$
 CONF=$TMP/$IF.conf
-config_interface "$CONF" a 51870 "10.98.0.1/24"
-config_peer "$CONF" "$PUB_B" "10.98.0.2/32" "$UL4_B:51871"
+CONF_B=$TMP/$IF_B.conf
+# A is the service; B comes up only for the event lines at the end.
+rv_pair "$IF" "$IF_B" "10.98.0.1/24" "10.98.0.2/24"
+PUB_B=${RV_PUB[$IF_B]}
 mkdir -p "$TMP/run"
 
 # ExecStart=, with the unit's binary replaced by $RINGVPN and %i filled.
@@ -143,11 +144,8 @@ check "LOG_LEVEL=warn and LOG_LEVEL=debug" log_level_env
 # UAPI change line and an endpoint line), and B coming up makes the
 # handshake complete, A learning B's real endpoint from it.
 SHORT_B=${PUB_B:0:8}
-IF_B=rvt$$
-CONF_B=$TMP/$IF_B.conf
-config_interface "$CONF_B" b 51871 "10.98.0.2/24"
-config_peer "$CONF_B" "$("$RINGVPN" pubkey <"$TMP/a.key")" "10.98.0.1/32" \
-	"$UL4_A:51870"
+EP_B=$UL4_B:$RV_PORT_B # in A's config, and where B really is
+MOVED_B=$UL4_B:$((RV_PORT_B + 1)) # where wg set moves it
 
 logged() { grep -q "$1" "${RV_LOG[$IF]}"; }
 peer_logged() { logged "$IF: peer $SHORT_B: $1"; }
@@ -163,9 +161,9 @@ unreachable_logged() {
 
 uapi_change_logged() {
 	ip netns exec "$NS_A" wg set "$IF" peer "$PUB_B" \
-		endpoint "$UL4_B:51872" &&
+		endpoint "$MOVED_B" &&
 		wait_for 15 uapi_logged &&
-		wait_for 15 peer_logged "endpoint changed to $UL4_B:51872" &&
+		wait_for 15 peer_logged "endpoint changed to $MOVED_B" &&
 		grep -E "UAPI|endpoint" "${RV_LOG[$IF]}"
 }
 
@@ -173,7 +171,7 @@ handshake_and_roam_logged() {
 	start_ringvpn "$NS_B" "$CONF_B" || return 1
 	ping_ok "$NS_B" 10.98.0.1 &&
 		wait_for 15 peer_logged "handshake completed" &&
-		wait_for 15 peer_logged "endpoint changed to $UL4_B:51871" &&
+		wait_for 15 peer_logged "endpoint changed to $EP_B" &&
 		grep -E "handshake|endpoint" "${RV_LOG[$IF]}"
 }
 

@@ -16,13 +16,9 @@ set -euo pipefail
 lib_init threads
 make_pair "rv-th-a-$$" "rv-th-b-$$"
 
-PORT_A=51820
-PORT_B=51821
 T4_A=10.93.0.1
 T4_B=10.93.0.2
 FLOWS=8
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
 
 # shellcheck disable=SC2317 # called through check
 show_threads() {
@@ -67,12 +63,7 @@ stop_both() {
 
 run_threads() {
 	local n=$1 a=rv$$a$1 b=rv$$b$1
-	config_interface "$TMP/$a.conf" a "$PORT_A" "$T4_A/24" "Threads = $n"
-	config_peer "$TMP/$a.conf" "$PUB_B" "$T4_B/32" "$UL4_B:$PORT_B"
-	config_interface "$TMP/$b.conf" b "$PORT_B" "$T4_B/24" "Threads = $n"
-	config_peer "$TMP/$b.conf" "$PUB_A" "$T4_A/32" "$UL4_A:$PORT_A"
-	if ! start_ringvpn "$NS_A" "$TMP/$a.conf" ||
-	   ! start_ringvpn "$NS_B" "$TMP/$b.conf"; then
+	if ! rv_pair -u "$a" "$b" "$T4_A/24" "$T4_B/24" "Threads = $n"; then
 		report FAIL "Threads = $n: daemons start"
 		return 0
 	fi

@@ -13,15 +13,11 @@ set -euo pipefail
 lib_init tunnel_ringvpn
 make_pair "rv-tr-a-$$" "rv-tr-b-$$"
 
-PORT_A=51820
-PORT_B=51821
 T4_A=10.91.0.1
 T4_B=10.91.0.2
 T6_A=fd00:91::1
 T6_B=fd00:91::2
 BIG=$((256 << 20))
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
 
 # shellcheck disable=SC2317 # called through check
 stop_both() {
@@ -31,20 +27,13 @@ stop_both() {
 	return "$rc"
 }
 
-# run_underlay FAMILY ENDPOINT_OF_A ENDPOINT_OF_B TRANSFER_FROM
+# run_underlay FAMILY ENDPOINT_OF_A TRANSFER_FROM
 run_underlay() {
-	local fam=$1 ep_a=$2 ep_b=$3 from=$4 a b conf_a conf_b got
+	local fam=$1 ep_a=$2 from=$3 a b got
 	a=rv$$a$fam
 	b=rv$$b$fam
-	conf_a=$TMP/$a.conf
-	conf_b=$TMP/$b.conf
-	config_interface "$conf_a" a "$PORT_A" "$T4_A/24, $T6_A/64"
-	config_peer "$conf_a" "$PUB_B" "$T4_B/32, $T6_B/128" "$ep_b"
-	config_interface "$conf_b" b "$PORT_B" "$T4_B/24, $T6_B/64"
-	config_peer "$conf_b" "$PUB_A" "$T4_A/32, $T6_A/128" "$ep_a"
-
-	if ! start_ringvpn "$NS_A" "$conf_a" ||
-	   ! start_ringvpn "$NS_B" "$conf_b"; then
+	if ! rv_pair -"$fam" -u "$a" "$b" "$T4_A/24, $T6_A/64" \
+		"$T4_B/24, $T6_B/64"; then
 		report FAIL "IPv$fam underlay: daemons start"
 		return 0
 	fi
@@ -78,7 +67,7 @@ run_underlay() {
 	unset "RV_NS[$a]" "RV_NS[$b]"
 }
 
-run_underlay 4 "$UL4_A:$PORT_A" "$UL4_B:$PORT_B" A
-run_underlay 6 "[$UL6_A]:$PORT_A" "[$UL6_B]:$PORT_B" B
+run_underlay 4 "$UL4_A:$RV_PORT_A" A
+run_underlay 6 "[$UL6_A]:$RV_PORT_A" B
 
 exit "$FAILED"

@@ -33,8 +33,6 @@ make_pair "rv-us-a-$$" "rv-us-b-$$"
 
 IF_A=rvq$$a
 IF_B=rvq$$b
-PORT_A=51880
-PORT_B=51881
 T4_A=10.88.0.1
 T4_B=10.88.0.2
 FAKE_PEERS=2000
@@ -43,25 +41,21 @@ SLOW_SECONDS=20  # the clients give up (and report "still open") after
 CLOSED_WITHIN=15 # seconds from connecting
 WG_SHOW_MAX_MS=1000
 HANDSHAKE_MAX_MS=1000
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
 SLOW_PIDS=()
 WG_SHOW_MS=()
 PING_MS=()
 
 # A with Table = off: no 2001 routes to add and for start_ringvpn to
-# check; the /24 on the interface routes B's address.
+# check; the /24 on the interface routes B's address. B is A's first
+# peer, and B alone knows the other's endpoint.
 write_configs() {
 	local i
-	config_interface "$TMP/$IF_A.conf" a "$PORT_A" "$T4_A/24" "Table = off"
-	config_peer "$TMP/$IF_A.conf" "$PUB_B" "$T4_B/32" ""
+	rv_pair -g -a "Table = off" "$IF_A" "$IF_B" "$T4_A/24" "$T4_B/24"
 	for ((i = 0; i < FAKE_PEERS; i++)); do
 		config_peer "$TMP/$IF_A.conf" \
 			"$(head -c 32 /dev/urandom | base64)" \
 			"10.87.$((i / 250)).$((i % 250 + 1))/32" ""
 	done
-	config_interface "$TMP/$IF_B.conf" b "$PORT_B" "$T4_B/24"
-	config_peer "$TMP/$IF_B.conf" "$PUB_A" "$T4_A/32" "$UL4_A:$PORT_A"
 }
 
 # start_slow N ARGS...: N clients with uapi_slow's ARGS, their output in
@@ -111,7 +105,7 @@ restart_b_and_ping() {
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	PING_MS+=("$ms")
 	latest=$(ip netns exec "$NS_A" wg show "$IF_A" latest-handshakes |
-		awk -v k="$PUB_B" '$1 == k { print $2 }')
+		awk -v k="${RV_PUB[$IF_B]}" '$1 == k { print $2 }')
 	echo "first reply after $ms ms; A's handshake with B at $latest," \
 		"B restarted at $since"
 	[ "$ms" -lt "$HANDSHAKE_MAX_MS" ] && [ "${latest:-0}" -ge "$since" ]

@@ -26,12 +26,7 @@ ALL_OFF+=,defer_taskrun
 make_pair "rv-vg-a-$$" "rv-vg-b-$$"
 A=rvv$$a
 B=rvv$$b
-PUB_A=$(make_key a)
-PUB_B=$(make_key b)
-config_interface "$TMP/$A.conf" a 51890 "10.94.0.1/24"
-config_peer "$TMP/$A.conf" "$PUB_B" "10.94.0.2/32" "$UL4_B:51891"
-config_interface "$TMP/$B.conf" b 51891 "10.94.0.2/24"
-config_peer "$TMP/$B.conf" "$PUB_A" "10.94.0.1/32" "$UL4_A:51890"
+rv_pair "$A" "$B" "10.94.0.1/24" "10.94.0.2/24"
 
 # The daemon under memcheck: valgrind runs it in its own process, so the
 # PID start_ringvpn records is the daemon's.
