@@ -81,8 +81,8 @@ stop_both() {
 run_mode() {
 	local off=$1 tag=$2 a b what
 	what="off: ${off:-nothing}"
-	a=rvfa$tag
-	b=rvfb$tag
+	a=rvf$$a$tag
+	b=rvf$$b$tag
 	rv_pair "$a" "$b" "$T4_A/24, $T6_A/64" "$T4_B/24, $T6_B/64"
 
 	export RINGVPN_DISABLE=$off
