@@ -28,6 +28,7 @@
 #define NS_PER_MS 1000000ULL
 #define PORT_RETRIES 40
 #define PORT_RETRY_MS 50
+#define TUN_GONE_WAIT_MS 2000
 
 uint64_t tunnel_now(const struct tunnel *tn)
 {
@@ -637,8 +638,30 @@ int tunnel_set_fwmark(struct tunnel *tn, uint32_t fwmark)
 	return 0;
 }
 
+/* The kernel unregisters a TUN device when its last file reference
+ * goes, and the io_uring rings we just closed drop theirs from a kernel
+ * worker, a moment after close returns. Whoever waits for us to exit
+ * (down, systemd, wg-quick, a test) may then reuse the name at once, so
+ * we leave only when it is free, or after a bounded wait. */
+static void wait_interface_gone(const char *ifname, int ifindex)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	char name[IF_NAMESIZE];
+
+	if (ifindex <= 0)
+		return;
+	for (int i = 0; i < TUN_GONE_WAIT_MS / 5; i++) {
+		if (!if_indextoname((unsigned)ifindex, name))
+			return;
+		nanosleep(&tick, NULL);
+	}
+	log_debug("%s: the interface still exists %d ms after close", ifname,
+		  TUN_GONE_WAIT_MS);
+}
+
 void tunnel_down(struct tunnel *tn)
 {
+	int ifindex = tn->tun.ifindex;
 	char err[256];
 
 	uapi_server_close(&tn->uapi);
@@ -651,6 +674,7 @@ void tunnel_down(struct tunnel *tn)
 		unlink(tn->stats_path);
 	netlink_close(&tn->nl);
 	tun_close(&tn->tun);
+	wait_interface_gone(tn->ifname, ifindex);
 	device_destroy(&tn->dev);
 	epoch_destroy(&tn->epoch);
 	free(tn->workers);

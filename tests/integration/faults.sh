@@ -88,7 +88,7 @@ source_port_changes() {
 	ip netns exec "$NS_C" wg set "$C" listen-port $((PORT_C + 100))
 	transfer_wait "$id" &&
 		ip netns exec "$NS_G" wg show "$G" endpoints |
-		grep -q "$UL4_B:$((PORT_C + 100))$"
+		grep "$UL4_B:$((PORT_C + 100))$" >/dev/null
 }
 
 reload_mid_transfer() {

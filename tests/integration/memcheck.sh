@@ -56,7 +56,7 @@ uapi() {
 		ip netns exec "$NS_A" wg set "$A" peer "${RV_PUB[$B]}" \
 			persistent-keepalive 5 &&
 		ip netns exec "$NS_A" wg show "$A" persistent-keepalive |
-		grep -q "	5$"
+		grep "	5$" >/dev/null
 }
 clean_exit() {
 	local pid=${RV_PID[$A]} status=0
