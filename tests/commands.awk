@@ -9,10 +9,10 @@
 # $(...), `...`, $((...)), ${...}, ((...)), [[...]], here-documents,
 # case patterns and redirections, which is what tells a command word from
 # an argument in this project's scripts. It also reads the shell code
-# inside strings: `sh -c STRING`, `eval STRING`, a wg-quick hook line in
-# a config ("PostUp = ip link ..."), and a here-document that starts
-# with #! (a script the test writes). Each such piece of code is queued
-# and lexed in turn, with the line it came from.
+# inside strings: `sh -c STRING`, `eval STRING`, `trap STRING SIG`, a
+# wg-quick hook line in a config ("PostUp = ip link ..."), and a
+# here-document that starts with #! (a script the test writes). Each such
+# piece of code is queued and lexed in turn, with the line it came from.
 #
 # A command run through a wrapper is found too: `ip netns exec NS CMD`,
 # `env VAR=x CMD`, `timeout N CMD`, `exec CMD`, ... and the tests' own
@@ -22,7 +22,8 @@
 
 BEGIN {
 	# The project's functions that run their arguments as a command,
-	# and how many arguments come first: `wait_for 10 test -S F`.
+	# and how many arguments come first: `wait_for 10 test -S F`. A new
+	# such function belongs here, or what it runs goes unseen.
 	WRAP["wait_for"] = 1; WRAP["check"] = 1; WRAP["bg_start"] = 1
 	WRAP["in_rv"] = 1; WRAP["step"] = 1; WRAP["refused_and_untouched"] = 3
 	WRAP["run"] = 0; WRAP["passes"] = 0; WRAP["in_wg"] = 0
@@ -277,7 +278,7 @@ function command(k,   w, j) {
 		for (j = k + 1; j <= nw && W[j] ~ /^-/; j++)
 			if (W[j] == "-t") j++
 		command(j)
-	} else if (w == "setpriv" || w == "unshare" || w == "sudo" || w == "exec" || w == "xargs") {
+	} else if (w ~ /^(setpriv|unshare|sudo|exec|xargs)$/) {
 		for (j = k + 1; j <= nw && W[j] ~ /^-/; j++) ;
 		command(j)
 	} else if (w == "command") {	# command -v NAME only looks

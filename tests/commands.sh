@@ -72,7 +72,8 @@ echo 'no; no' "no $(c29)" \
 nsenter -m -t 1 c31 && command -v no && need c32 -- no
 SAMPLE
 }
-got=$(awk -f "$READER" <(sample) | awk '$1 == "run" || $1 == "need" { print $3 }' |
+got=$(awk -f "$READER" <(sample) |
+	awk '$1 == "run" || $1 == "need" { print $3 }' |
 	grep -x 'c[0-9]*\|no' | sort -u | tr '\n' ' ')
 want=$(seq -f 'c%g' 32 | sort | tr '\n' ' ')
 if [ "$got" = "$want" ]; then
@@ -164,5 +165,6 @@ for f in "${SCRIPTS[@]}"; do
 	[ -n "${COVERED[$f]:-}" ] ||
 		fail "$f is run by no entry script (add it to ENTRY in $0)"
 done
-[ "$failed" -ne 0 ] || pass "every script is run by an entry that needs its commands"
+[ "$failed" -ne 0 ] ||
+	pass "every script is run by an entry that needs its commands"
 exit "$failed"
