@@ -17,7 +17,7 @@ declare -A NEED_PACKAGE=(
 	[chmod]=coreutils [chown]=coreutils [cp]=coreutils [cut]=coreutils
 	[date]=coreutils [dd]=coreutils [dirname]=coreutils [env]=coreutils
 	[head]=coreutils [id]=coreutils [install]=coreutils [ln]=coreutils
-	[mkdir]=coreutils [mknod]=coreutils [mktemp]=coreutils
+	[mkdir]=coreutils [mknod]=coreutils [mktemp]=coreutils [mv]=coreutils
 	[nproc]=coreutils [od]=coreutils [paste]=coreutils
 	[realpath]=coreutils [rm]=coreutils [seq]=coreutils
 	[sha256sum]=coreutils [sleep]=coreutils [sort]=coreutils
