@@ -19,7 +19,7 @@ tally_build() {
 	local dir=$1 trs log result checks bad
 	while IFS= read -r trs; do
 		log=${trs%.trs}.log
-		result=$(sed -n 's/^:test-result: //p' "$trs" | head -n1)
+		result=$(sed -n '/^:test-result: /{s///p;q}' "$trs")
 		checks=$(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log" | tail -n1)
 		if [ -n "$checks" ]; then
 			set -- $checks
