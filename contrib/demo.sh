@@ -1,28 +1,24 @@
 #!/usr/bin/env bash
-# The README's first command (as root, on Debian 12): installs what is
-# needed, builds ringvpn in build/, then, in three network namespaces of
-# its own, runs a gateway, a client, and a LAN host behind the gateway.
-# The client pings the gateway and the LAN host through the tunnel (IPv4
-# and IPv6), sends 64 MiB to the LAN host and compares checksums, and the
-# throughput is printed. Everything it made is removed at the end, also
-# when it is interrupted: only its own namespaces and processes.
+# The README's first command (as root, on Debian 12, a minimal root or
+# container too): installs the package of every command it runs
+# (contrib/need.sh), builds ringvpn in build/, then, in three network
+# namespaces of its own, runs a gateway, a client, and a LAN host behind
+# the gateway. The client pings the gateway and the LAN host through the
+# tunnel (IPv4 and IPv6), sends 64 MiB to the LAN host and compares
+# checksums, and the throughput is printed, then iperf3's, and the
+# gateway as `ringvpn show` and `wg show` see it. Everything it made is
+# removed at the end, also when it is interrupted: only its own
+# namespaces and processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-PACKAGES=(build-essential autoconf automake pkg-config liburing-dev
-	libsodium-dev libb2-dev libmnl-dev check iproute2 iputils-ping ncat)
-missing=()
-for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "== installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source-path=SCRIPTDIR source=need.sh
+. contrib/need.sh
+# Every command this script runs (tests/commands.sh holds it to that).
+need autoreconf awk cat cut date dirname grep head ip iperf3 make mkdir \
+	mktemp ncat nproc paste ping rm sed seq sha256sum sleep ss stat \
+	sysctl wg -- "${NEED_BUILD[@]}"
 
 echo "== 1. building build/ringvpn"
 [ -x configure ] || autoreconf -fi >/dev/null 2>&1
@@ -175,19 +171,15 @@ echo "   sha256 of sent and received data match: $a"
 awk -v s="$start" -v e="$end" -v n="$(stat -c %s "$tmp/received")" 'BEGIN {
 	printf "   %d bytes in %.2f s: %.0f Mbit/s (one TCP stream)\n",
 		n, e - s, n * 8 / (e - s) / 1e6 }'
-if command -v iperf3 >/dev/null; then
-	echo "   and iperf3, 3 s, client -> LAN host:"
-	ip netns exec "$lan" iperf3 -s -1 -B 10.100.0.2 >/dev/null &
-	pids+=($!)
-	sleep 0.5
-	run ip netns exec "$cl" iperf3 -c 10.100.0.2 -t 3 >"$tmp/iperf3"
-	grep -E 'sender|receiver' "$tmp/iperf3" | sed 's/^/   /'
-fi
+echo "   and iperf3, 3 s, client -> LAN host:"
+ip netns exec "$lan" iperf3 -s -1 -B 10.100.0.2 >/dev/null &
+pids+=($!)
+sleep 0.5
+run ip netns exec "$cl" iperf3 -c 10.100.0.2 -t 3 >"$tmp/iperf3"
+grep -E 'sender|receiver' "$tmp/iperf3" | sed 's/^/   /'
 
 echo "== 7. the gateway's view: ringvpn show $gwif"
 RINGVPN_RUNDIR=$tmp/run-$gwif ip netns exec "$gw" "$R" show "$gwif"
-if command -v wg >/dev/null; then
-	echo "== 8. the same through the standard tool: wg show $gwif"
-	ip netns exec "$gw" wg show "$gwif"
-fi
+echo "== 8. the same through the standard tool: wg show $gwif"
+ip netns exec "$gw" wg show "$gwif"
 echo "== done"

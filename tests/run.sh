@@ -1,33 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian 12 machine (run as root):
-# installs the build and test dependencies, builds, runs the unit and
-# integration tests, the same again under ASan/UBSan, the fuzzers for a
-# bounded time, and `make distcheck`; ends with "N passed, N failed".
+# The whole test suite, from a fresh Debian 12 machine, a minimal root too
+# (run as root): installs the package of every command it and the tests
+# run and the build dependencies, builds, runs the unit and integration
+# tests, the same again under ASan/UBSan, the fuzzers for a bounded time,
+# and `make distcheck`; ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-PACKAGES=(build-essential autoconf automake pkg-config
-	liburing-dev libsodium-dev libb2-dev libmnl-dev check libnl-route-3-dev
-	iproute2 iputils-ping procps wireguard-go wireguard-tools iperf3 ncat ethtool
-	clang libclang-rt-14-dev valgrind groff-base mandoc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-
-install_packages() {
-	local missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "run.sh: missing packages (${missing[*]}); run as root to install them" >&2
-		exit 1
-	fi
-	echo "== installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"
-}
 
 passed=0 failed=0 skipped=0
 failed_logs=()
@@ -38,7 +19,7 @@ tally_build() {
 	local dir=$1 trs log result checks bad
 	while IFS= read -r trs; do
 		log=${trs%.trs}.log
-		result=$(sed -n 's/^:test-result: //p' "$trs" | head -n1)
+		result=$(sed -n '/^:test-result: /{s///p;q}' "$trs")
 		checks=$(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log" | tail -n1)
 		if [ -n "$checks" ]; then
 			set -- $checks
@@ -80,7 +61,19 @@ build_and_check() { # dir, configure flags...: a failed build is a failure
 	tally_build "$dir"
 }
 
-install_packages
+# shellcheck source-path=SCRIPTDIR source=../contrib/need.sh
+. contrib/need.sh
+# Every command the suite runs: this script, tests/*.sh,
+# tests/integration/*.sh and tests/fuzz/run.sh (tests/commands.sh holds
+# the list to that), and clang, which tests/fuzz/run.sh names in a
+# variable; then what the unit tests and the fuzzers link with.
+need autoreconf awk base64 basename bash cat chmod chown clang cp cut \
+	date dd diff dirname env find grep groff head id install ip ldd ln \
+	make mandoc mkdir mknod mktemp mount mv ncat nproc nsenter od ping \
+	pkg-config realpath rm sed seq setpriv sh sha256sum sleep sort ss stat \
+	sysctl tail timeout touch tr unshare valgrind wc wg wg-quick \
+	wireguard-go xargs -- "${NEED_BUILD[@]}" libnl-route-3-dev libclang-rt-14-dev ||
+	exit 1
 echo "== autoreconf"
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 

@@ -66,28 +66,16 @@ die() {
 # ---------------------------------------------------------------------------
 # Packages and the binary
 
-RUN_PACKAGES=(iperf3 wireguard-go wireguard-tools iproute2 iputils-ping procps)
-BUILD_PACKAGES=(build-essential autoconf automake pkg-config liburing-dev
-	libsodium-dev libb2-dev libmnl-dev check)
-
-# Installs what is missing; apt-get update only then (it is slow and needs
-# the network).
-install_packages() {
-	local p missing=()
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "== installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >&2 &&
-		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
-}
+# Packages are installed by need (contrib/need.sh), which calls apt-get
+# only when something is missing.
+# shellcheck source-path=SCRIPTDIR source=../need.sh
+. contrib/need.sh
 
 # Without --ringvpn: build/ringvpn of this tree, brought up to date the way
 # contrib/demo.sh builds it (make is incremental).
 build_ringvpn() {
+	need autoreconf make -- "${NEED_BUILD[@]}" ||
+		die "installing the build's packages failed"
 	log "== building ringvpn in $TOP/build"
 	(
 		cd "$TOP"
@@ -101,12 +89,14 @@ build_ringvpn() {
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
 umask 077 # private keys and configs
+# Every command this script runs, the build's aside (tests/commands.sh
+# holds the two lists to that).
+need awk cat cut date dirname env getconf grep head id ip iperf3 mkdir \
+	mktemp nproc ping realpath rm sed seq sleep sort ss tail timeout tr \
+	uname wg wireguard-go || die "installing packages failed"
 if [ -n "$RINGVPN" ]; then
-	install_packages "${RUN_PACKAGES[@]}" || die "installing packages failed"
 	RINGVPN=$(realpath "$RINGVPN")
 else
-	install_packages "${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}" ||
-		die "installing packages failed"
 	build_ringvpn
 fi
 [ -x "$RINGVPN" ] || die "$RINGVPN is not executable"

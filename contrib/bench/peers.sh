@@ -31,6 +31,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 RINGVPN=${RINGVPN:-$HERE/../../ringvpn}
 [ -x "$RINGVPN" ] || { echo "no ringvpn binary at $RINGVPN" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../need.sh
+. "$HERE/../need.sh"
+# Every command this script runs (tests/commands.sh holds it to that).
+need awk base64 cat chmod date dirname env head id ip mkdir mktemp nproc \
+	rm sed sleep sort tail uname || exit 1
 
 NS=rv-bp-$$
 TMP=$(mktemp -d /tmp/ringvpn-peers.XXXXXX)

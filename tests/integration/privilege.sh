@@ -173,10 +173,12 @@ user_comes_up() {
 	awk '$1 == "Uid:" { print; exit !($2 == 65534) }' "/proc/$PID_U/status" &&
 		every_thread "$PID_U" "$KEEP"
 }
+# nsenter -r: into the daemon's root as well as its mount namespace,
+# which setns alone would leave at the namespace's root (not a chroot's).
 user_works() {
 	ping_ok "$NS_A" 10.97.0.2 &&
 		transfer "$NS_B" "$NS_A" 10.97.0.1 $((4 << 20)) &&
-		nsenter -m -t "$PID_U" wg show "$U" latest-handshakes |
+		nsenter -m -r -t "$PID_U" wg show "$U" latest-handshakes |
 		awk '{ exit !($2 > 0) }' &&
 		kill -HUP "$PID_U" && sleep 0.5 && kill -0 "$PID_U" &&
 		ping_ok "$NS_A" 10.97.0.2
