@@ -28,10 +28,13 @@ struct netconf_run {
 	size_t err_len;
 };
 
+/* ---- netconf_run.c ----------------------------------------------------- */
 /* Writes the message into err (when there is one) and returns ret. */
 int netconf_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* All of buf to fd (a journal: no fsync, see netconf_run.c). */
+int netconf_write_all(int fd, const char *buf, size_t len);
 /* Called right after e was made: keeps it for the undo and writes its
  * journal line. */
 int netconf_record(struct netconf_run *r, const struct netconf_entry *e);
