@@ -12,11 +12,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "src/datapath.h"
+#include "src/epoch.h"
 #include "src/features.h"
 #include "src/log.h"
+#include "src/peer.h"
 #include "src/privilege.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
 
 struct io_uring_sqe *worker_sqe(struct worker *w)
 {
@@ -97,7 +99,7 @@ static void drain_inbound(struct worker *w)
 	while (w->n_spare_free && (m = msg_ring_peek(w->in))) {
 		unsigned int i = w->spare_free[--w->n_spare_free];
 		struct spare_buf *b = &w->spare[i];
-		socklen_t alen = sockaddr_for_socket(w->tn->sock_family,
+		socklen_t alen = sockaddr_for_socket(w->dp->sock_family,
 						     &m->addr, &b->addr);
 		struct io_uring_sqe *sqe;
 
@@ -158,7 +160,7 @@ static void wake_control(struct worker *w)
 	uint64_t one = 1;
 
 	w->out_pushed = false;
-	if (write(w->tn->control_event, &one, sizeof(one)) < 0)
+	if (write(w->dp->control_event, &one, sizeof(one)) < 0)
 		stat_inc(&w->stats.drops);
 }
 
@@ -214,7 +216,7 @@ static int wait_for_work(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct tunnel *tn = w->tn;
+	const struct datapath *dp = w->dp;
 	struct io_uring_cqe *cqes[CQE_BATCH];
 	int ret;
 
@@ -223,24 +225,24 @@ static void *worker_main(void *arg)
 	 * io_uring threads the kernel makes for it copy what it has then. */
 	if ((ret = privilege_drop(0)))
 		log_warn("%s: worker %u: cannot drop its capabilities: %s",
-			 tn->ifname, w->id, strerror(-ret));
+			 dp->ifname, w->id, strerror(-ret));
 	/* SINGLE_ISSUER: the thread that enables the ring is its issuer. */
 	if ((w->features & DP_DEFER_TASKRUN) &&
 	    enable_ring(&w->ring) < 0) {
 		log_error("%s: worker %u: cannot enable its io_uring",
-			  tn->ifname, w->id);
+			  dp->ifname, w->id);
 		return NULL;
 	}
-	epoch_online(&tn->epoch, w->reader);
+	epoch_online(dp->epoch, w->reader);
 	worker_tx_start(w);
 	worker_rx_start(w);
 	arm_event_read(w);
 
-	while (!atomic_load(&tn->stopping)) {
+	while (!atomic_load(&dp->stopping)) {
 		/* Blocked in the kernel we hold no shared pointers. */
 		epoch_offline(w->reader);
 		ret = wait_for_work(w);
-		epoch_online(&tn->epoch, w->reader);
+		epoch_online(dp->epoch, w->reader);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY)
 			break;
@@ -321,18 +323,18 @@ static int init_spares(struct worker *w)
 	return 0;
 }
 
-int worker_init(struct worker *w, struct tunnel *tn, unsigned int id,
-		int tun_fd, int udp_fd, unsigned int allowed)
+int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
+		int tun_fd, int udp_fd)
 {
 	int ret;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	w->tn = tn;
-	w->reader = &tn->readers[id];
+	w->dp = dp;
+	w->reader = &dp->epoch->readers[id];
 	w->tun_fd = tun_fd;
 	w->udp_fd = udp_fd;
-	w->features = allowed;
+	w->features = dp->allowed;
 	w->event_fd = eventfd(0, EFD_CLOEXEC);
 	w->in = calloc(1, sizeof(*w->in));
 	w->out = calloc(1, sizeof(*w->out));
@@ -376,7 +378,7 @@ void worker_join(struct worker *w)
 
 void worker_destroy(struct worker *w)
 {
-	if (!w->tn)
+	if (!w->dp)
 		return; /* never initialised */
 	worker_tx_destroy(w);
 	worker_rx_destroy(w);

@@ -12,7 +12,10 @@
  *
  * Handshake messages and packets that wait for a session go to the
  * control thread through `out`; the control thread's datagrams arrive
- * through `in`, announced on `event_fd`. */
+ * through `in`, announced on `event_fd`.
+ *
+ * A worker sees the interface only through its struct datapath
+ * (src/datapath.h): device, epoch, clock, MTU, wake-up and stop flag. */
 #ifndef RINGVPN_SRC_WORKER_H
 #define RINGVPN_SRC_WORKER_H
 
@@ -25,7 +28,7 @@
 #include "src/log.h"
 #include "src/msg_ring.h"
 
-struct tunnel;
+struct datapath;
 struct epoch_reader;
 struct tx_area;
 struct tw_area;
@@ -55,7 +58,7 @@ struct bid_fifo {
 
 struct worker {
 	unsigned int id;
-	struct tunnel *tn;
+	const struct datapath *dp;
 	struct epoch_reader *reader;
 	struct io_uring ring;
 	bool ring_ready;
@@ -94,14 +97,14 @@ struct worker {
 	struct log_ratelimit log_rx; /* datagrams dropped on receive */
 };
 
-/* Sets up the ring, buffers and queues with the features in `allowed`
+/* Sets up the ring, buffers and queues with the features in dp->allowed
  * that the kernel has (w->features says which); the UDP socket is already
  * bound by the tunnel. The ring is enabled by the worker thread itself
- * (SINGLE_ISSUER binds it to its submitter). */
-int worker_init(struct worker *w, struct tunnel *tn, unsigned int id,
-		int tun_fd, int udp_fd, unsigned int allowed);
+ * (SINGLE_ISSUER binds it to its submitter). dp must outlive the worker. */
+int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
+		int tun_fd, int udp_fd);
 int worker_start(struct worker *w);
-/* Wakes the worker (after tn->stopping was set or a message was queued). */
+/* Wakes the worker (after dp->stopping was set or a message was queued). */
 void worker_wake(struct worker *w);
 void worker_join(struct worker *w);
 void worker_destroy(struct worker *w);

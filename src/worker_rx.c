@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/datapath.h"
+#include "src/device.h"
 #include "src/features.h"
 #include "src/ip_packet.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
 
 /* One receive as the kernel left it in a buffer. */
 struct rx_view {
@@ -46,7 +47,7 @@ static size_t inner_packet(struct worker *w, const uint8_t *pkt,
 	int family = ip_family(pkt, plain_len);
 	size_t len = family ? ip_total_len(pkt, plain_len, family) : 0;
 
-	if (!len || !allowedips_source_ok(w->tn->dev.allowedips, family,
+	if (!len || !allowedips_source_ok(w->dp->dev->allowedips, family,
 					  ip_src(pkt, family), peer))
 		return 0;
 	return len;
@@ -99,16 +100,16 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 		stat_inc(&w->stats.bad);
 		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
 				      "datagram of %zu bytes that is no "
-				      "WireGuard message", w->tn->ifname,
+				      "WireGuard message", w->dp->ifname,
 				      w->id, len);
 		return;
 	}
-	ret = protocol_decrypt(&w->tn->dev, msg, len, now, &out);
+	ret = protocol_decrypt(w->dp->dev, msg, len, now, &out);
 	if (ret) {
 		stat_inc(&w->stats.drops);
 		stat_inc(&w->stats.bad);
 		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
-				      "data message: %s", w->tn->ifname, w->id,
+				      "data message: %s", w->dp->ifname, w->id,
 				      strerror(-ret));
 		return;
 	}
@@ -157,7 +158,7 @@ static void rx_datagrams(struct worker *w, const struct rx_view *v)
 {
 	unsigned int area = w->tw_free[w->n_tw_free - 1];
 	struct tw_area *t = &w->tw[area];
-	uint64_t now = tunnel_now(w->tn);
+	uint64_t now = datapath_now(w->dp);
 	struct offload_coalescer c;
 	unsigned int n;
 

@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/datapath.h"
+#include "src/device.h"
 #include "src/features.h"
 #include "src/ip_packet.h"
 #include "src/log.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
 
 /* Where a frame's packets come from: the splitter when TUN hands us
  * virtio_net_hdr frames, the packet itself otherwise. */
@@ -90,7 +91,7 @@ static unsigned int encrypt_segments(struct worker *w, struct tx_area *a,
 
 		if (!len)
 			break;
-		if (protocol_encrypt(peer, msg, len, w->tn->mtu, now,
+		if (protocol_encrypt(peer, msg, len, w->dp->mtu, now,
 				     &msg_len, &want)) {
 			stage(w, peer, msg + MESSAGE_DATA_HEADER_LEN, len);
 			continue;
@@ -178,7 +179,7 @@ static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
 	int family = ip_family(pkt, len);
 	struct peer *peer;
 
-	peer = family ? allowedips_lookup(w->tn->dev.allowedips, family,
+	peer = family ? allowedips_lookup(w->dp->dev->allowedips, family,
 					  ip_dst(pkt, family)) : NULL;
 	if (!peer || !peer_get_endpoint(peer, ep))
 		return NULL;
@@ -201,13 +202,13 @@ static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
 	}
 	area = w->tx_free[w->n_tx_free - 1];
 	a = &w->tx[area];
-	a->addr_len = sockaddr_for_socket(w->tn->sock_family, &ep, &a->addr);
+	a->addr_len = sockaddr_for_socket(w->dp->sock_family, &ep, &a->addr);
 	if (!a->addr_len) {
 		/* An IPv6 endpoint on an IPv4-only host. */
 		stat_inc(&w->stats.drops);
 		return;
 	}
-	n = encrypt_segments(w, a, &src, peer, tunnel_now(w->tn));
+	n = encrypt_segments(w, a, &src, peer, datapath_now(w->dp));
 	if (!n)
 		return;
 	w->n_tx_free--;
@@ -307,7 +308,7 @@ void worker_tx_send_done(struct worker *w, unsigned int area, int res)
 			w->features &= ~DP_UDP_GSO;
 			log_warn("%s: worker %u: UDP GSO refused by the "
 				 "kernel, sending one datagram per call",
-				 w->tn->ifname, w->id);
+				 w->dp->ifname, w->id);
 		}
 	}
 	if (--w->tx[area].pending)
