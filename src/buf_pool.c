@@ -47,25 +47,23 @@ int buf_pool_init(struct buf_pool *p, struct io_uring *ring,
 	p->bgid = bgid;
 	p->mem = aligned_alloc(4096, ((size_t)count * p->size + 4095) &
 				     ~(size_t)4095);
-	p->free = calloc(count, sizeof(*p->free));
-	if (!p->mem || !p->free)
+	if (!p->mem || index_stack_init(&p->free, count))
 		return -ENOMEM;
 	if (bgid >= 0)
 		return register_ring(p, ring);
-	for (unsigned int i = count; i-- > 0;)
-		p->free[p->n_free++] = i;
 	return 0;
 }
 
 int buf_pool_take(struct buf_pool *p)
 {
-	return p->n_free ? (int)p->free[--p->n_free] : -1;
+	return index_stack_empty(&p->free) ? -1 :
+					     (int)index_stack_pop(&p->free);
 }
 
 void buf_pool_put(struct buf_pool *p, unsigned int bid)
 {
 	if (!p->br) {
-		p->free[p->n_free++] = bid;
+		index_stack_push(&p->free, bid);
 		return;
 	}
 	io_uring_buf_ring_add(p->br, buf_pool_buf(p, bid),
@@ -83,7 +81,7 @@ void buf_pool_destroy(struct buf_pool *p, struct io_uring *ring)
 		munmap(p->br, p->br_bytes);
 	}
 	free(p->mem);
-	free(p->free);
+	index_stack_destroy(&p->free);
 	memset(p, 0, sizeof(*p));
 	p->bgid = -1;
 }

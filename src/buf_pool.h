@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/index_stack.h"
+
 struct buf_pool {
 	uint8_t *mem;		/* count * size bytes */
 	size_t size;
@@ -23,8 +25,7 @@ struct buf_pool {
 	int bgid;		/* buffer group id; -1 in plain mode */
 	struct io_uring_buf_ring *br;
 	size_t br_bytes;
-	unsigned int *free;	/* plain mode: stack of free bids */
-	unsigned int n_free;
+	struct index_stack free; /* plain mode: the free bids */
 };
 
 /* Allocates count buffers of size bytes. With bgid >= 0 registers them as

@@ -96,8 +96,9 @@ static void drain_inbound(struct worker *w)
 {
 	struct msg *m;
 
-	while (w->n_spare_free && (m = msg_ring_peek(w->in))) {
-		unsigned int i = w->spare_free[--w->n_spare_free];
+	while (!index_stack_empty(&w->spare_free) &&
+	       (m = msg_ring_peek(w->in))) {
+		unsigned int i = index_stack_pop(&w->spare_free);
 		struct spare_buf *b = &w->spare[i];
 		socklen_t alen = sockaddr_for_socket(w->dp->sock_family,
 						     &m->addr, &b->addr);
@@ -105,7 +106,7 @@ static void drain_inbound(struct worker *w)
 
 		if (!alen) {
 			stat_inc(&w->stats.drops);
-			w->spare_free[w->n_spare_free++] = i;
+			index_stack_push(&w->spare_free, i);
 			msg_ring_pop(w->in);
 			continue;
 		}
@@ -145,7 +146,7 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_SPARE_SEND:
 		stat_inc(&w->stats.sends);
 		stat_inc(cqe->res >= 0 ? &w->stats.udp_tx : &w->stats.drops);
-		w->spare_free[w->n_spare_free++] = i;
+		index_stack_push(&w->spare_free, i);
 		drain_inbound(w);
 		return;
 	case OP_EVENT_READ:
@@ -315,11 +316,8 @@ static void probe_socket(struct worker *w)
 static int init_spares(struct worker *w)
 {
 	w->spare = calloc(SPARE_BUFS, sizeof(*w->spare));
-	w->spare_free = calloc(SPARE_BUFS, sizeof(*w->spare_free));
-	if (!w->spare || !w->spare_free)
+	if (!w->spare || index_stack_init(&w->spare_free, SPARE_BUFS))
 		return -ENOMEM;
-	for (unsigned int i = 0; i < SPARE_BUFS; i++)
-		w->spare_free[w->n_spare_free++] = i;
 	return 0;
 }
 
@@ -385,7 +383,7 @@ void worker_destroy(struct worker *w)
 	if (w->ring_ready)
 		io_uring_queue_exit(&w->ring);
 	free(w->spare);
-	free(w->spare_free);
+	index_stack_destroy(&w->spare_free);
 	free(w->in);
 	free(w->out);
 	if (w->event_fd >= 0)

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "src/buf_pool.h"
+#include "src/index_stack.h"
 #include "src/log.h"
 #include "src/msg_ring.h"
 
@@ -75,7 +76,7 @@ struct worker {
 	bool tun_read_armed;
 	struct bid_fifo tun_waiting;	/* read, no free tx area yet */
 	struct tx_area *tx;
-	unsigned int *tx_free, n_tx_free;
+	struct index_stack tx_free;	/* tx areas not being sent */
 
 	/* UDP -> TUN */
 	struct buf_pool udp_bufs;
@@ -84,11 +85,11 @@ struct worker {
 	bool udp_recv_armed;
 	struct bid_fifo udp_waiting;	/* received, no free tw area yet */
 	struct tw_area *tw;
-	unsigned int *tw_free, n_tw_free;
+	struct index_stack tw_free;	/* tw areas not being written */
 
 	/* control -> network */
 	struct spare_buf *spare;
-	unsigned int *spare_free, n_spare_free;
+	struct index_stack spare_free;
 
 	struct msg_ring *in;	/* control -> worker */
 	struct msg_ring *out;	/* worker -> control */

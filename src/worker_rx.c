@@ -150,13 +150,13 @@ static void write_frames(struct worker *w, unsigned int area, unsigned int n)
 		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_WRITE, area));
 	}
 	t->pending = n;
-	w->n_tw_free--;
+	index_stack_pop(&w->tw_free);
 }
 
 /* Decrypts every datagram of v in place and writes what they carry. */
 static void rx_datagrams(struct worker *w, const struct rx_view *v)
 {
-	unsigned int area = w->tw_free[w->n_tw_free - 1];
+	unsigned int area = index_stack_peek(&w->tw_free);
 	struct tw_area *t = &w->tw[area];
 	uint64_t now = datapath_now(w->dp);
 	struct offload_coalescer c;
@@ -302,7 +302,8 @@ static void drain_waiting(struct worker *w)
 	uint32_t bid;
 	int32_t res;
 
-	while (w->n_tw_free && bid_fifo_pop(&w->udp_waiting, &bid, &res)) {
+	while (!index_stack_empty(&w->tw_free) &&
+	       bid_fifo_pop(&w->udp_waiting, &bid, &res)) {
 		rx_buffer(w, bid, res);
 		udp_buf_done(w, bid);
 	}
@@ -347,7 +348,7 @@ void worker_rx_write_done(struct worker *w, unsigned int area, int res)
 	stat_inc(res >= 0 ? &w->stats.tun_tx : &w->stats.drops);
 	if (--w->tw[area].pending)
 		return;
-	w->tw_free[w->n_tw_free++] = area;
+	index_stack_push(&w->tw_free, area);
 	drain_waiting(w);
 }
 
@@ -396,15 +397,13 @@ int worker_rx_init(struct worker *w)
 	w->udp_waiting.bid = calloc(UDP_BUFS, sizeof(uint32_t));
 	w->udp_waiting.res = calloc(UDP_BUFS, sizeof(int32_t));
 	w->tw = calloc(TW_AREAS, sizeof(*w->tw));
-	w->tw_free = calloc(TW_AREAS, sizeof(*w->tw_free));
 	if (!w->udp_waiting.bid || !w->udp_waiting.res || !w->tw ||
-	    !w->tw_free)
+	    index_stack_init(&w->tw_free, TW_AREAS))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < TW_AREAS; i++) {
 		w->tw[i].data = aligned_alloc(64, TW_AREA_SIZE);
 		if (!w->tw[i].data)
 			return -ENOMEM;
-		w->tw_free[w->n_tw_free++] = i;
 	}
 	return 0;
 }
@@ -416,7 +415,7 @@ void worker_rx_destroy(struct worker *w)
 	for (unsigned int i = 0; w->tw && i < TW_AREAS; i++)
 		free(w->tw[i].data);
 	free(w->tw);
-	free(w->tw_free);
+	index_stack_destroy(&w->tw_free);
 	free(w->udp_waiting.bid);
 	free(w->udp_waiting.res);
 }

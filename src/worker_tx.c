@@ -200,7 +200,7 @@ static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
 		stat_inc(&w->stats.drops);
 		return;
 	}
-	area = w->tx_free[w->n_tx_free - 1];
+	area = index_stack_peek(&w->tx_free);
 	a = &w->tx[area];
 	a->addr_len = sockaddr_for_socket(w->dp->sock_family, &ep, &a->addr);
 	if (!a->addr_len) {
@@ -211,7 +211,7 @@ static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
 	n = encrypt_segments(w, a, &src, peer, datapath_now(w->dp));
 	if (!n)
 		return;
-	w->n_tx_free--;
+	index_stack_pop(&w->tx_free);
 	a->pending = send_runs(w, area, n);
 	stat_add(&w->stats.udp_tx, n);
 	stat_add(&w->stats.sends, a->pending);
@@ -221,7 +221,7 @@ static bool tun_bufs_all_held(const struct worker *w)
 {
 	return buf_pool_is_ring(&w->tun_bufs) ?
 		w->tun_waiting.tail - w->tun_waiting.head >= TUN_BUFS :
-		w->tun_bufs.n_free == 0;
+		index_stack_empty(&w->tun_bufs.free);
 }
 
 /* Keeps one read on the TUN queue: a multishot read when the kernel has
@@ -265,7 +265,8 @@ static void drain_waiting(struct worker *w)
 	uint32_t bid;
 	int32_t res;
 
-	while (w->n_tx_free && bid_fifo_pop(&w->tun_waiting, &bid, &res)) {
+	while (!index_stack_empty(&w->tx_free) &&
+	       bid_fifo_pop(&w->tun_waiting, &bid, &res)) {
 		tx_frame(w, buf_pool_buf(&w->tun_bufs, bid), (size_t)res);
 		tun_buf_done(w, bid);
 	}
@@ -313,7 +314,7 @@ void worker_tx_send_done(struct worker *w, unsigned int area, int res)
 	}
 	if (--w->tx[area].pending)
 		return;
-	w->tx_free[w->n_tx_free++] = area;
+	index_stack_push(&w->tx_free, area);
 	drain_waiting(w);
 }
 
@@ -343,15 +344,13 @@ int worker_tx_init(struct worker *w)
 	w->tun_waiting.bid = calloc(TUN_BUFS, sizeof(uint32_t));
 	w->tun_waiting.res = calloc(TUN_BUFS, sizeof(int32_t));
 	w->tx = calloc(TX_AREAS, sizeof(*w->tx));
-	w->tx_free = calloc(TX_AREAS, sizeof(*w->tx_free));
 	if (!w->tun_waiting.bid || !w->tun_waiting.res || !w->tx ||
-	    !w->tx_free)
+	    index_stack_init(&w->tx_free, TX_AREAS))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < TX_AREAS; i++) {
 		w->tx[i].data = aligned_alloc(64, TX_AREA_SIZE);
 		if (!w->tx[i].data)
 			return -ENOMEM;
-		w->tx_free[w->n_tx_free++] = i;
 	}
 	return 0;
 }
@@ -362,7 +361,7 @@ void worker_tx_destroy(struct worker *w)
 	for (unsigned int i = 0; w->tx && i < TX_AREAS; i++)
 		free(w->tx[i].data);
 	free(w->tx);
-	free(w->tx_free);
+	index_stack_destroy(&w->tx_free);
 	free(w->tun_waiting.bid);
 	free(w->tun_waiting.res);
 }
