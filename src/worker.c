@@ -3,6 +3,9 @@
  * are worker_tx.c and worker_rx.c. */
 #include "src/worker_internal.h"
 
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+#include <valgrind/memcheck.h>
+#endif
 #include <errno.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -19,17 +22,6 @@
 #include "src/peer.h"
 #include "src/privilege.h"
 #include "src/sockaddr.h"
-
-struct io_uring_sqe *worker_sqe(struct worker *w)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
-
-	if (!sqe) {
-		io_uring_submit(&w->ring);
-		sqe = io_uring_get_sqe(&w->ring);
-	}
-	return sqe;
-}
 
 bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res)
 {
@@ -83,7 +75,7 @@ void worker_want_handshake(struct worker *w, struct peer *peer,
 
 static void arm_event_read(struct worker *w)
 {
-	struct io_uring_sqe *sqe = worker_sqe(w);
+	struct io_uring_sqe *sqe = uring_sqe(&w->ring);
 
 	io_uring_prep_read(sqe, w->event_fd, &w->event_val,
 			   sizeof(w->event_val), 0);
@@ -118,7 +110,7 @@ static void drain_inbound(struct worker *w)
 		b->msg.msg_namelen = alen;
 		b->msg.msg_iov = &b->iov;
 		b->msg.msg_iovlen = 1;
-		sqe = worker_sqe(w);
+		sqe = uring_sqe(&w->ring);
 		io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
 		msg_ring_pop(w->in);

@@ -33,7 +33,6 @@ struct datapath;
 struct epoch_reader;
 struct tx_area;
 struct tw_area;
-struct udp_plain;
 struct spare_buf;
 
 /* One writer each (the worker); read by the control thread for `show`. */
@@ -73,16 +72,12 @@ struct worker {
 
 	/* TUN -> UDP */
 	struct buf_pool tun_bufs;
-	bool tun_read_armed;
 	struct bid_fifo tun_waiting;	/* read, no free tx area yet */
 	struct tx_area *tx;
 	struct index_stack tx_free;	/* tx areas not being sent */
 
 	/* UDP -> TUN */
 	struct buf_pool udp_bufs;
-	struct udp_plain *udp_plain;	/* plain mode: one msghdr a buffer */
-	struct msghdr recv_template;	/* ring mode: layout of each buffer */
-	bool udp_recv_armed;
 	struct bid_fifo udp_waiting;	/* received, no free tw area yet */
 	struct tw_area *tw;
 	struct index_stack tw_free;	/* tw areas not being written */

@@ -8,25 +8,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* The kernel fills our buffers through io_uring, where memcheck cannot
- * see it write: completions say how much is now defined. Free (a few
- * instructions that do nothing) outside valgrind. */
-#ifdef HAVE_VALGRIND_MEMCHECK_H
-#include <valgrind/memcheck.h>
-#define worker_mark_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#else
-#define worker_mark_defined(p, n) ((void)(p), (void)(n))
-#endif
-
 #include "crypto/data.h"
 #include "crypto/messages.h"
+#include "src/uring.h"
 #include "src/worker.h"
 #include "tun/offload.h"
-
-/* io_uring's multishot read (Linux 6.7); liburing 2.3's headers lack it. */
-#ifndef IORING_OP_READ_MULTISHOT
-#define IORING_OP_READ_MULTISHOT 49
-#endif
 
 #define RING_ENTRIES 256
 #define CQ_ENTRIES 4096	 /* many sends complete per submission */
@@ -55,12 +41,7 @@
 
 /* UDP side: a GRO receive holds up to 64 KiB of datagrams. */
 #define UDP_BUFS 32
-/* Rounded up so that the control messages after it stay 8-byte aligned. */
-#define UDP_NAME_LEN ((socklen_t)((sizeof(struct sockaddr_in6) + 7) & ~7ul))
-#define UDP_CONTROL_LEN 64
 #define UDP_PAYLOAD_MAX 65535
-#define UDP_BUF_SIZE (sizeof(struct io_uring_recvmsg_out) + UDP_NAME_LEN + \
-		      UDP_CONTROL_LEN + UDP_PAYLOAD_MAX)
 
 /* A tw area takes one receive's decrypted, coalesced frames. Every
  * datagram shrinks by at least 32 bytes when decrypted and grows by at
@@ -105,16 +86,6 @@ struct tw_area {
 	struct offload_frame frames[TW_MAX_FRAMES];
 };
 
-struct udp_plain {
-	struct msghdr msg;
-	struct iovec iov;
-	struct sockaddr_storage addr;
-	union {
-		char buf[UDP_CONTROL_LEN];
-		struct cmsghdr align;
-	} control;
-};
-
 struct spare_buf {
 	struct msghdr msg;
 	struct iovec iov;
@@ -140,7 +111,6 @@ static inline void stat_inc(_Atomic uint64_t *c)
 }
 
 /* worker.c */
-struct io_uring_sqe *worker_sqe(struct worker *w);
 struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 			      struct peer *peer);
 /* kind: CTL_WANT_HANDSHAKE or CTL_REKEY_RECEIVED. */

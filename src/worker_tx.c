@@ -139,7 +139,7 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 		cm->cmsg_len = CMSG_LEN(sizeof(segment));
 		memcpy(CMSG_DATA(cm), &segment, sizeof(segment));
 	}
-	sqe = worker_sqe(w);
+	sqe = uring_sqe(&w->ring);
 	io_uring_prep_sendmsg(sqe, w->udp_fd, &s->msg, 0);
 	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND, area));
 }
@@ -217,48 +217,6 @@ static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
 	stat_add(&w->stats.sends, a->pending);
 }
 
-static bool tun_bufs_all_held(const struct worker *w)
-{
-	return buf_pool_is_ring(&w->tun_bufs) ?
-		w->tun_waiting.tail - w->tun_waiting.head >= TUN_BUFS :
-		index_stack_empty(&w->tun_bufs.free);
-}
-
-/* Keeps one read on the TUN queue: a multishot read when the kernel has
- * it; otherwise one single-shot read at a time, because several on a TUN
- * fd make io_uring spawn a blocking worker thread for each. */
-static void arm_tun_read(struct worker *w)
-{
-	struct io_uring_sqe *sqe;
-	int bid;
-
-	if (w->tun_read_armed || tun_bufs_all_held(w))
-		return;
-	if (buf_pool_is_ring(&w->tun_bufs)) {
-		sqe = worker_sqe(w);
-		io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, w->tun_fd,
-				 NULL, 0, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = BGID_TUN;
-		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_READ, 0));
-	} else {
-		bid = buf_pool_take(&w->tun_bufs);
-		sqe = worker_sqe(w);
-		io_uring_prep_read(sqe, w->tun_fd,
-				   buf_pool_buf(&w->tun_bufs, (unsigned)bid),
-				   TUN_BUF_SIZE, 0);
-		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_READ,
-						       (unsigned)bid));
-	}
-	w->tun_read_armed = true;
-}
-
-static void tun_buf_done(struct worker *w, unsigned int bid)
-{
-	buf_pool_put(&w->tun_bufs, bid);
-	arm_tun_read(w);
-}
-
 /* Frames wait (in order) while every tx area is still being sent. */
 static void drain_waiting(struct worker *w)
 {
@@ -268,36 +226,31 @@ static void drain_waiting(struct worker *w)
 	while (!index_stack_empty(&w->tx_free) &&
 	       bid_fifo_pop(&w->tun_waiting, &bid, &res)) {
 		tx_frame(w, buf_pool_buf(&w->tun_bufs, bid), (size_t)res);
-		tun_buf_done(w, bid);
+		buf_pool_recycle(&w->tun_bufs, bid);
 	}
 }
 
 void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe)
 {
-	bool ring = buf_pool_is_ring(&w->tun_bufs);
 	unsigned int bid;
+	int res;
 
-	if (!ring || !(cqe->flags & IORING_CQE_F_MORE))
-		w->tun_read_armed = false;
-	if (ring && !(cqe->flags & IORING_CQE_F_BUFFER)) {
-		arm_tun_read(w); /* -ENOBUFS and the like: re-armed when */
-		return;		 /* a buffer comes back */
+	if (!buf_pool_complete(&w->tun_bufs, cqe, &bid, &res)) {
+		buf_pool_arm(&w->tun_bufs); /* -ENOBUFS and the like: armed */
+		return;			    /* when a buffer comes back */
 	}
-	bid = ring ? cqe->flags >> IORING_CQE_BUFFER_SHIFT :
-		     (unsigned int)cqe->user_data;
-	if (cqe->res <= 0) {
-		tun_buf_done(w, bid);
+	if (res < 0) {
+		buf_pool_recycle(&w->tun_bufs, bid);
 		return;
 	}
 	stat_inc(&w->stats.tun_rx);
-	worker_mark_defined(buf_pool_buf(&w->tun_bufs, bid), cqe->res);
-	if (!bid_fifo_push(&w->tun_waiting, bid, cqe->res)) {
+	if (!bid_fifo_push(&w->tun_waiting, bid, res)) {
 		stat_inc(&w->stats.drops);
-		tun_buf_done(w, bid);
+		buf_pool_recycle(&w->tun_bufs, bid);
 		return;
 	}
 	drain_waiting(w);
-	arm_tun_read(w);
+	buf_pool_arm(&w->tun_bufs);
 }
 
 void worker_tx_send_done(struct worker *w, unsigned int area, int res)
@@ -320,24 +273,26 @@ void worker_tx_send_done(struct worker *w, unsigned int area, int res)
 
 void worker_tx_start(struct worker *w)
 {
-	arm_tun_read(w);
+	buf_pool_arm(&w->tun_bufs);
 }
 
 int worker_tx_init(struct worker *w)
 {
-	int ret = -ENOMEM;
+	/* One read on the TUN queue: a multishot read when the kernel has
+	 * it; otherwise one single-shot read at a time, because several on
+	 * a TUN fd make io_uring spawn a blocking worker thread for each. */
+	struct buf_pool_reads reads = {
+		.kind = BUF_POOL_READ,
+		.fd = w->tun_fd,
+		.len = TUN_BUF_SIZE,
+		.bgid = w->features & DP_MULTISHOT_READ ? BGID_TUN : -1,
+		.depth = 1,
+		.user_data = user_data(OP_TUN_READ, 0),
+	};
+	int ret = buf_pool_init(&w->tun_bufs, &w->ring, TUN_BUFS, &reads);
 
-	if (w->features & DP_MULTISHOT_READ) {
-		ret = buf_pool_init(&w->tun_bufs, &w->ring, TUN_BUFS,
-				    TUN_BUF_SIZE, BGID_TUN);
-		if (ret) {
-			buf_pool_destroy(&w->tun_bufs, &w->ring);
-			w->features &= ~DP_MULTISHOT_READ;
-		}
-	}
-	if (!(w->features & DP_MULTISHOT_READ))
-		ret = buf_pool_init(&w->tun_bufs, &w->ring, TUN_BUFS,
-				    TUN_BUF_SIZE, -1);
+	if (!buf_pool_is_ring(&w->tun_bufs))
+		w->features &= ~DP_MULTISHOT_READ;
 	if (ret)
 		return ret;
 	w->tun_waiting.cap = TUN_BUFS;
@@ -357,7 +312,7 @@ int worker_tx_init(struct worker *w)
 
 void worker_tx_destroy(struct worker *w)
 {
-	buf_pool_destroy(&w->tun_bufs, w->ring_ready ? &w->ring : NULL);
+	buf_pool_destroy(&w->tun_bufs);
 	for (unsigned int i = 0; w->tx && i < TX_AREAS; i++)
 		free(w->tx[i].data);
 	free(w->tx);
