@@ -23,7 +23,16 @@
 #include "src/privilege.h"
 #include "src/sockaddr.h"
 
-bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res)
+static int bid_fifo_init(struct bid_fifo *f, unsigned int cap)
+{
+	f->cap = cap;
+	f->head = f->tail = 0;
+	f->bid = calloc(cap, sizeof(*f->bid));
+	f->res = calloc(cap, sizeof(*f->res));
+	return f->bid && f->res ? 0 : -ENOMEM;
+}
+
+static bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res)
 {
 	if (f->tail - f->head >= f->cap)
 		return false;
@@ -33,7 +42,7 @@ bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res)
 	return true;
 }
 
-bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res)
+static bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res)
 {
 	if (f->head == f->tail)
 		return false;
@@ -41,6 +50,86 @@ bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res)
 	*res = f->res[f->head % f->cap];
 	f->head++;
 	return true;
+}
+
+int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
+		const struct buf_pool_reads *reads, unsigned int n_areas,
+		size_t area_size)
+{
+	int ret = buf_pool_init(&in->bufs, ring, bufs, reads);
+
+	if (!ret)
+		ret = bid_fifo_init(&in->waiting, bufs);
+	if (!ret)
+		ret = index_stack_init(&in->free_areas, n_areas);
+	if (ret)
+		return ret;
+	in->areas = calloc(n_areas, sizeof(*in->areas));
+	if (!in->areas)
+		return -ENOMEM;
+	in->n_areas = n_areas;
+	for (unsigned int i = 0; i < n_areas; i++) {
+		in->areas[i].data = aligned_alloc(64, area_size);
+		if (!in->areas[i].data)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void intake_destroy(struct intake *in)
+{
+	buf_pool_destroy(&in->bufs);
+	free(in->waiting.bid);
+	free(in->waiting.res);
+	for (unsigned int i = 0; in->areas && i < in->n_areas; i++)
+		free(in->areas[i].data);
+	free(in->areas);
+	index_stack_destroy(&in->free_areas);
+}
+
+/* Buffers wait (in order) while every area is still in flight. */
+static void drain(struct worker *w, struct intake *in)
+{
+	uint32_t bid;
+	int32_t res;
+
+	while (!index_stack_empty(&in->free_areas) &&
+	       bid_fifo_pop(&in->waiting, &bid, &res)) {
+		in->process(w, bid, res);
+		buf_pool_recycle(&in->bufs, bid);
+	}
+}
+
+void intake_read_done(struct worker *w, struct intake *in,
+		      const struct io_uring_cqe *cqe)
+{
+	unsigned int bid;
+	int res;
+
+	if (!buf_pool_complete(&in->bufs, cqe, &bid, &res)) {
+		buf_pool_arm(&in->bufs); /* -ENOBUFS and the like: now, or */
+		return;			/* when a buffer comes back */
+	}
+	if (res < 0) {
+		buf_pool_recycle(&in->bufs, bid);
+		return;
+	}
+	stat_inc(in->read_count);
+	if (!bid_fifo_push(&in->waiting, bid, res)) {
+		stat_inc(&w->stats.drops);
+		buf_pool_recycle(&in->bufs, bid);
+		return;
+	}
+	drain(w, in);
+	buf_pool_arm(&in->bufs);
+}
+
+void intake_output_done(struct worker *w, struct intake *in, unsigned int area)
+{
+	if (--in->areas[area].pending)
+		return;
+	index_stack_push(&in->free_areas, area);
+	drain(w, in);
 }
 
 /* Hands a message to the control thread; drops (and counts) when its
@@ -124,13 +213,13 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 
 	switch (op) {
 	case OP_TUN_READ:
-		worker_tx_read_done(w, cqe);
+		intake_read_done(w, &w->tx_in, cqe);
 		return;
 	case OP_UDP_SEND:
 		worker_tx_send_done(w, i, cqe->res);
 		return;
 	case OP_UDP_RECV:
-		worker_rx_recv_done(w, cqe);
+		intake_read_done(w, &w->rx_in, cqe);
 		return;
 	case OP_TUN_WRITE:
 		worker_rx_write_done(w, i, cqe->res);
@@ -227,8 +316,8 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	epoch_online(dp->epoch, w->reader);
-	worker_tx_start(w);
-	worker_rx_start(w);
+	intake_start(&w->tx_in);
+	intake_start(&w->rx_in);
 	arm_event_read(w);
 
 	while (!atomic_load(&dp->stopping)) {
@@ -292,6 +381,16 @@ static void probe_ring(struct worker *w)
 		io_uring_free_probe(probe);
 }
 
+/* A multishot request needs its provided buffer ring: the buffer pools
+ * fall back to single-shot requests when the kernel refused one. */
+static void probe_buffer_rings(struct worker *w)
+{
+	if (!buf_pool_is_ring(&w->tx_in.bufs))
+		w->features &= ~DP_MULTISHOT_READ;
+	if (!buf_pool_is_ring(&w->rx_in.bufs))
+		w->features &= ~DP_MULTISHOT_RECV;
+}
+
 /* UDP_SEGMENT (Linux 4.18) and UDP_GRO (5.0) on the socket. */
 static void probe_socket(struct worker *w)
 {
@@ -340,6 +439,8 @@ int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
 		ret = worker_tx_init(w);
 	if (!ret)
 		ret = worker_rx_init(w);
+	if (!ret)
+		probe_buffer_rings(w);
 	return ret;
 }
 

@@ -31,6 +31,7 @@
 
 struct datapath;
 struct epoch_reader;
+struct worker;
 struct tx_area;
 struct tw_area;
 struct spare_buf;
@@ -49,11 +50,35 @@ struct worker_stats {
 	_Atomic uint64_t bad;
 };
 
-/* A FIFO of received buffers that wait for an output area. */
+/* A FIFO of read buffers (and their results) that wait for an output
+ * area. */
 struct bid_fifo {
 	uint32_t *bid;
 	int32_t *res;
 	unsigned int cap, head, tail;
+};
+
+/* Where an intake puts what one buffer becomes (encrypted datagrams, or
+ * decrypted frames) while it is sent or written. */
+struct intake_area {
+	uint8_t *data;
+	unsigned int pending;	/* sends or writes in flight */
+};
+
+/* A worker's intake, one for TUN reads and one for UDP receives:
+ * the kernel fills bufs; each buffer read waits in `waiting`, in order,
+ * for a free output area; process() turns it into that area's output,
+ * or drops it, and the buffer goes back to the kernel. An area is free
+ * again when the last of its sends or writes completes. */
+struct intake {
+	struct buf_pool bufs;
+	struct bid_fifo waiting;	/* read, no free area yet */
+	struct intake_area *areas;
+	unsigned int n_areas;
+	struct index_stack free_areas;	/* areas with nothing in flight */
+	/* Set by the direction that owns the intake. */
+	_Atomic uint64_t *read_count;	/* counts the buffers read */
+	void (*process)(struct worker *w, unsigned int bid, int res);
 };
 
 struct worker {
@@ -70,17 +95,13 @@ struct worker {
 	pthread_t thread;
 	bool started;
 
-	/* TUN -> UDP */
-	struct buf_pool tun_bufs;
-	struct bid_fifo tun_waiting;	/* read, no free tx area yet */
+	/* TUN -> UDP: TUN reads into tx areas */
+	struct intake tx_in;
 	struct tx_area *tx;
-	struct index_stack tx_free;	/* tx areas not being sent */
 
-	/* UDP -> TUN */
-	struct buf_pool udp_bufs;
-	struct bid_fifo udp_waiting;	/* received, no free tw area yet */
+	/* UDP -> TUN: UDP receives into tw areas */
+	struct intake rx_in;
 	struct tw_area *tw;
-	struct index_stack tw_free;	/* tw areas not being written */
 
 	/* control -> network */
 	struct spare_buf *spare;

@@ -71,18 +71,16 @@ struct tx_send {
 	} control;
 };
 
+/* What a tx area's messages need besides its data (struct intake_area). */
 struct tx_area {
-	uint8_t *data;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	unsigned int pending;	/* sends in flight */
 	uint16_t msg_len[TX_MAX_SEGMENTS];
 	struct tx_send send[TX_MAX_SEGMENTS];
 };
 
+/* Where a tw area's frames lie in its data (struct intake_area). */
 struct tw_area {
-	uint8_t *data;
-	unsigned int pending;	/* writes in flight */
 	struct offload_frame frames[TW_MAX_FRAMES];
 };
 
@@ -117,21 +115,54 @@ struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 void worker_want_handshake(struct worker *w, struct peer *peer,
 			   enum msg_kind kind);
 
-/* bid_fifo (worker.c) */
-bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res);
-bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res);
+/* The intake (worker.c): bufs buffers filled as reads says, and
+ * n_areas output areas of area_size bytes. in->read_count and in->process
+ * are set by the caller. */
+int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
+		const struct buf_pool_reads *reads, unsigned int n_areas,
+		size_t area_size);
+void intake_destroy(struct intake *in);
+
+static inline void intake_start(struct intake *in)
+{
+	buf_pool_arm(&in->bufs);
+}
+
+/* A completion of one of the intake's reads. */
+void intake_read_done(struct worker *w, struct intake *in,
+		      const struct io_uring_cqe *cqe);
+
+/* For process(): the free area that its output goes to. */
+static inline unsigned int intake_free_area(const struct intake *in)
+{
+	return index_stack_peek(&in->free_areas);
+}
+
+static inline uint8_t *intake_area_data(const struct intake *in,
+					unsigned int area)
+{
+	return in->areas[area].data;
+}
+
+/* process() put n sends or writes of area (intake_free_area's) in
+ * flight; the area is busy until the last completes. */
+static inline void intake_area_busy(struct intake *in, unsigned int area,
+				    unsigned int n)
+{
+	index_stack_pop(&in->free_areas);
+	in->areas[area].pending = n;
+}
+
+/* One of area's sends or writes completed. */
+void intake_output_done(struct worker *w, struct intake *in, unsigned int area);
 
 /* worker_tx.c */
 int worker_tx_init(struct worker *w);
-void worker_tx_start(struct worker *w);
-void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe);
 void worker_tx_send_done(struct worker *w, unsigned int area, int res);
 void worker_tx_destroy(struct worker *w);
 
 /* worker_rx.c */
 int worker_rx_init(struct worker *w);
-void worker_rx_start(struct worker *w);
-void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe);
 void worker_rx_write_done(struct worker *w, unsigned int area, int res);
 void worker_rx_destroy(struct worker *w);
 

@@ -137,6 +137,7 @@ static unsigned int coalesce_flags(const struct worker *w)
 static void write_frames(struct worker *w, unsigned int area, unsigned int n)
 {
 	struct tw_area *t = &w->tw[area];
+	uint8_t *data = intake_area_data(&w->rx_in, area);
 	/* Without IFF_VNET_HDR the TUN takes the bare packet. */
 	size_t skip = w->features & DP_VNET_HDR ? 0 : TUN_VNET_HDR_LEN;
 
@@ -144,26 +145,26 @@ static void write_frames(struct worker *w, unsigned int area, unsigned int n)
 		struct io_uring_sqe *sqe = uring_sqe(&w->ring);
 
 		io_uring_prep_write(sqe, w->tun_fd,
-				    t->data + t->frames[i].off + skip,
+				    data + t->frames[i].off + skip,
 				    (unsigned int)(t->frames[i].len - skip),
 				    0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_WRITE, area));
 	}
-	t->pending = n;
-	index_stack_pop(&w->tw_free);
+	intake_area_busy(&w->rx_in, area, n);
 }
 
 /* Decrypts every datagram of v in place and writes what they carry. */
 static void rx_datagrams(struct worker *w, const struct rx_view *v)
 {
-	unsigned int area = index_stack_peek(&w->tw_free);
+	unsigned int area = intake_free_area(&w->rx_in);
 	struct tw_area *t = &w->tw[area];
 	uint64_t now = datapath_now(w->dp);
 	struct offload_coalescer c;
 	unsigned int n;
 
-	offload_coalesce_init(&c, t->data, TW_AREA_SIZE, t->frames,
-			      TW_MAX_FRAMES, coalesce_flags(w));
+	offload_coalesce_init(&c, intake_area_data(&w->rx_in, area),
+			      TW_AREA_SIZE, t->frames, TW_MAX_FRAMES,
+			      coalesce_flags(w));
 	for (size_t off = 0; off < v->len; off += v->segment) {
 		size_t len = v->len - off < v->segment ? v->len - off :
 							 v->segment;
@@ -203,7 +204,7 @@ static bool view(struct worker *w, unsigned int bid, int res,
 	struct buf_pool_recv r;
 	struct cmsghdr *cm;
 
-	if (!buf_pool_recv(&w->udp_bufs, bid, res, &r))
+	if (!buf_pool_recv(&w->rx_in.bufs, bid, res, &r))
 		return false;
 	v->payload = r.payload;
 	v->len = r.len;
@@ -233,53 +234,10 @@ static void rx_buffer(struct worker *w, unsigned int bid, int res)
 	rx_datagrams(w, &v);
 }
 
-static void drain_waiting(struct worker *w)
-{
-	uint32_t bid;
-	int32_t res;
-
-	while (!index_stack_empty(&w->tw_free) &&
-	       bid_fifo_pop(&w->udp_waiting, &bid, &res)) {
-		rx_buffer(w, bid, res);
-		buf_pool_recycle(&w->udp_bufs, bid);
-	}
-}
-
-void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe)
-{
-	unsigned int bid;
-	int res;
-
-	if (!buf_pool_complete(&w->udp_bufs, cqe, &bid, &res)) {
-		buf_pool_arm(&w->udp_bufs);
-		return;
-	}
-	if (res < 0) {
-		buf_pool_recycle(&w->udp_bufs, bid);
-		return;
-	}
-	stat_inc(&w->stats.recvs);
-	if (!bid_fifo_push(&w->udp_waiting, bid, res)) {
-		stat_inc(&w->stats.drops);
-		buf_pool_recycle(&w->udp_bufs, bid);
-		return;
-	}
-	drain_waiting(w);
-	buf_pool_arm(&w->udp_bufs);
-}
-
 void worker_rx_write_done(struct worker *w, unsigned int area, int res)
 {
 	stat_inc(res >= 0 ? &w->stats.tun_tx : &w->stats.drops);
-	if (--w->tw[area].pending)
-		return;
-	index_stack_push(&w->tw_free, area);
-	drain_waiting(w);
-}
-
-void worker_rx_start(struct worker *w)
-{
-	buf_pool_arm(&w->udp_bufs);
+	intake_output_done(w, &w->rx_in, area);
 }
 
 int worker_rx_init(struct worker *w)
@@ -294,34 +252,18 @@ int worker_rx_init(struct worker *w)
 		.depth = UDP_BUFS,
 		.user_data = user_data(OP_UDP_RECV, 0),
 	};
-	int ret = buf_pool_init(&w->udp_bufs, &w->ring, UDP_BUFS, &reads);
 
-	if (!buf_pool_is_ring(&w->udp_bufs))
-		w->features &= ~DP_MULTISHOT_RECV;
-	if (ret)
-		return ret;
-	w->udp_waiting.cap = UDP_BUFS;
-	w->udp_waiting.bid = calloc(UDP_BUFS, sizeof(uint32_t));
-	w->udp_waiting.res = calloc(UDP_BUFS, sizeof(int32_t));
+	w->rx_in.read_count = &w->stats.recvs;
+	w->rx_in.process = rx_buffer;
 	w->tw = calloc(TW_AREAS, sizeof(*w->tw));
-	if (!w->udp_waiting.bid || !w->udp_waiting.res || !w->tw ||
-	    index_stack_init(&w->tw_free, TW_AREAS))
+	if (!w->tw)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < TW_AREAS; i++) {
-		w->tw[i].data = aligned_alloc(64, TW_AREA_SIZE);
-		if (!w->tw[i].data)
-			return -ENOMEM;
-	}
-	return 0;
+	return intake_init(&w->rx_in, &w->ring, UDP_BUFS, &reads, TW_AREAS,
+			   TW_AREA_SIZE);
 }
 
 void worker_rx_destroy(struct worker *w)
 {
-	buf_pool_destroy(&w->udp_bufs);
-	for (unsigned int i = 0; w->tw && i < TW_AREAS; i++)
-		free(w->tw[i].data);
+	intake_destroy(&w->rx_in);
 	free(w->tw);
-	index_stack_destroy(&w->tw_free);
-	free(w->udp_waiting.bid);
-	free(w->udp_waiting.res);
 }

@@ -70,20 +70,22 @@ static void stage(struct worker *w, struct peer *peer, const uint8_t *pkt,
 	msg_ring_push(w->out);
 }
 
-/* Encrypts the source's packets one after another into a; packets
- * without a session go to the control thread. Returns how many messages
- * a holds; their lengths are in a->msg_len. */
-static unsigned int encrypt_segments(struct worker *w, struct tx_area *a,
+/* Encrypts the source's packets one after another into tx area `area`;
+ * packets without a session go to the control thread. Returns how many
+ * messages the area holds; their lengths are in its msg_len. */
+static unsigned int encrypt_segments(struct worker *w, unsigned int area,
 				     struct tx_source *src,
 				     struct peer *peer, uint64_t now)
 {
 	const size_t reserve = MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM;
+	uint8_t *data = intake_area_data(&w->tx_in, area);
+	struct tx_area *a = &w->tx[area];
 	size_t pos = 0, total = 0;
 	unsigned int n = 0;
 	bool rekey = false;
 
 	while (n < TX_MAX_SEGMENTS && TX_AREA_SIZE - pos > reserve) {
-		uint8_t *msg = a->data + pos;
+		uint8_t *msg = data + pos;
 		size_t len = source_next(src, msg + MESSAGE_DATA_HEADER_LEN,
 					 TX_AREA_SIZE - pos - reserve);
 		size_t msg_len;
@@ -122,7 +124,7 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 	struct io_uring_sqe *sqe;
 
 	memset(&s->msg, 0, sizeof(s->msg));
-	s->iov.iov_base = a->data + off;
+	s->iov.iov_base = intake_area_data(&w->tx_in, area) + off;
 	s->iov.iov_len = len;
 	s->msg.msg_name = &a->addr;
 	s->msg.msg_namelen = a->addr_len;
@@ -186,21 +188,22 @@ static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
 	return peer;
 }
 
-/* One frame from the TUN queue; a tx area is free. */
-static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
+/* One frame from the TUN queue, in buffer bid; a tx area is free. */
+static void tx_frame(struct worker *w, unsigned int bid, int res)
 {
+	const uint8_t *buf = buf_pool_buf(&w->tx_in.bufs, bid);
 	struct sockaddr_storage ep;
 	struct tx_source src;
 	struct peer *peer;
 	struct tx_area *a;
-	unsigned int area, n;
+	unsigned int area, n, sends;
 
-	if (source_begin(w, &src, buf, len) ||
+	if (source_begin(w, &src, buf, (size_t)res) ||
 	    !(peer = route(w, src.split.pkt, src.split.len, &ep))) {
 		stat_inc(&w->stats.drops);
 		return;
 	}
-	area = index_stack_peek(&w->tx_free);
+	area = intake_free_area(&w->tx_in);
 	a = &w->tx[area];
 	a->addr_len = sockaddr_for_socket(w->dp->sock_family, &ep, &a->addr);
 	if (!a->addr_len) {
@@ -208,49 +211,13 @@ static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
 		stat_inc(&w->stats.drops);
 		return;
 	}
-	n = encrypt_segments(w, a, &src, peer, datapath_now(w->dp));
+	n = encrypt_segments(w, area, &src, peer, datapath_now(w->dp));
 	if (!n)
 		return;
-	index_stack_pop(&w->tx_free);
-	a->pending = send_runs(w, area, n);
+	sends = send_runs(w, area, n);
+	intake_area_busy(&w->tx_in, area, sends);
 	stat_add(&w->stats.udp_tx, n);
-	stat_add(&w->stats.sends, a->pending);
-}
-
-/* Frames wait (in order) while every tx area is still being sent. */
-static void drain_waiting(struct worker *w)
-{
-	uint32_t bid;
-	int32_t res;
-
-	while (!index_stack_empty(&w->tx_free) &&
-	       bid_fifo_pop(&w->tun_waiting, &bid, &res)) {
-		tx_frame(w, buf_pool_buf(&w->tun_bufs, bid), (size_t)res);
-		buf_pool_recycle(&w->tun_bufs, bid);
-	}
-}
-
-void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe)
-{
-	unsigned int bid;
-	int res;
-
-	if (!buf_pool_complete(&w->tun_bufs, cqe, &bid, &res)) {
-		buf_pool_arm(&w->tun_bufs); /* -ENOBUFS and the like: armed */
-		return;			    /* when a buffer comes back */
-	}
-	if (res < 0) {
-		buf_pool_recycle(&w->tun_bufs, bid);
-		return;
-	}
-	stat_inc(&w->stats.tun_rx);
-	if (!bid_fifo_push(&w->tun_waiting, bid, res)) {
-		stat_inc(&w->stats.drops);
-		buf_pool_recycle(&w->tun_bufs, bid);
-		return;
-	}
-	drain_waiting(w);
-	buf_pool_arm(&w->tun_bufs);
+	stat_add(&w->stats.sends, sends);
 }
 
 void worker_tx_send_done(struct worker *w, unsigned int area, int res)
@@ -265,15 +232,7 @@ void worker_tx_send_done(struct worker *w, unsigned int area, int res)
 				 w->dp->ifname, w->id);
 		}
 	}
-	if (--w->tx[area].pending)
-		return;
-	index_stack_push(&w->tx_free, area);
-	drain_waiting(w);
-}
-
-void worker_tx_start(struct worker *w)
-{
-	buf_pool_arm(&w->tun_bufs);
+	intake_output_done(w, &w->tx_in, area);
 }
 
 int worker_tx_init(struct worker *w)
@@ -289,34 +248,18 @@ int worker_tx_init(struct worker *w)
 		.depth = 1,
 		.user_data = user_data(OP_TUN_READ, 0),
 	};
-	int ret = buf_pool_init(&w->tun_bufs, &w->ring, TUN_BUFS, &reads);
 
-	if (!buf_pool_is_ring(&w->tun_bufs))
-		w->features &= ~DP_MULTISHOT_READ;
-	if (ret)
-		return ret;
-	w->tun_waiting.cap = TUN_BUFS;
-	w->tun_waiting.bid = calloc(TUN_BUFS, sizeof(uint32_t));
-	w->tun_waiting.res = calloc(TUN_BUFS, sizeof(int32_t));
+	w->tx_in.read_count = &w->stats.tun_rx;
+	w->tx_in.process = tx_frame;
 	w->tx = calloc(TX_AREAS, sizeof(*w->tx));
-	if (!w->tun_waiting.bid || !w->tun_waiting.res || !w->tx ||
-	    index_stack_init(&w->tx_free, TX_AREAS))
+	if (!w->tx)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < TX_AREAS; i++) {
-		w->tx[i].data = aligned_alloc(64, TX_AREA_SIZE);
-		if (!w->tx[i].data)
-			return -ENOMEM;
-	}
-	return 0;
+	return intake_init(&w->tx_in, &w->ring, TUN_BUFS, &reads, TX_AREAS,
+			   TX_AREA_SIZE);
 }
 
 void worker_tx_destroy(struct worker *w)
 {
-	buf_pool_destroy(&w->tun_bufs);
-	for (unsigned int i = 0; w->tx && i < TX_AREAS; i++)
-		free(w->tx[i].data);
+	intake_destroy(&w->tx_in);
 	free(w->tx);
-	index_stack_destroy(&w->tx_free);
-	free(w->tun_waiting.bid);
-	free(w->tun_waiting.res);
 }
