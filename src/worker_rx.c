@@ -2,7 +2,7 @@
  * is decrypted in place, checked against the sender's AllowedIPs, and
  * coalesced back into as few TUN frames as the kernel's GRO rules allow;
  * each frame is one TUN write. */
-#include "src/worker_internal.h"
+#include "src/worker_core_internal.h"
 
 #include <errno.h>
 #include <netinet/udp.h>

@@ -2,7 +2,7 @@
  * (TSO/USO super-packets into MTU-sized segments), each is encrypted in
  * place behind its header in a tx area, and runs of equal-sized messages
  * leave as one sendmsg with UDP_SEGMENT. */
-#include "src/worker_internal.h"
+#include "src/worker_core_internal.h"
 
 #include <errno.h>
 #include <netinet/udp.h>

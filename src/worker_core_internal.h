@@ -1,7 +1,9 @@
-/* What worker.c, worker_tx.c and worker_rx.c share; nothing outside the
- * worker includes this. */
-#ifndef RINGVPN_SRC_WORKER_INTERNAL_H
-#define RINGVPN_SRC_WORKER_INTERNAL_H
+/* What worker.c, worker_tx.c, worker_rx.c and worker_core.c share: the
+ * limits of the data path, the requests' codes, the layout of the output
+ * areas, and the intake (worker_core.c) both directions read through.
+ * Nothing outside the worker includes this. */
+#ifndef RINGVPN_SRC_WORKER_CORE_INTERNAL_H
+#define RINGVPN_SRC_WORKER_CORE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,13 +13,14 @@
 #include "crypto/data.h"
 #include "crypto/messages.h"
 #include "src/uring.h"
-#include "src/worker.h"
+#include "src/worker_core.h"
 #include "tun/offload.h"
+
+struct peer;
 
 #define RING_ENTRIES 256
 #define CQ_ENTRIES 4096	 /* many sends complete per submission */
 #define CQE_BATCH 128
-
 
 #define BGID_TUN 1
 #define BGID_UDP 2
@@ -108,14 +111,14 @@ static inline void stat_inc(_Atomic uint64_t *c)
 	stat_add(c, 1);
 }
 
-/* worker.c */
+/* worker_core.c */
 struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 			      struct peer *peer);
 /* kind: CTL_WANT_HANDSHAKE or CTL_REKEY_RECEIVED. */
 void worker_want_handshake(struct worker *w, struct peer *peer,
 			   enum msg_kind kind);
 
-/* The intake (worker.c): bufs buffers filled as reads says, and
+/* The intake (worker_core.c): bufs buffers filled as reads says, and
  * n_areas output areas of area_size bytes. in->read_count and in->process
  * are set by the caller. */
 int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
