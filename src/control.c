@@ -99,7 +99,8 @@ static int send_data(struct tunnel *tn, struct peer *peer, const uint8_t *pkt,
 		return -EMSGSIZE;
 	if (len) /* a keepalive has no packet, and memcpy wants non-NULL */
 		memcpy(buf + MESSAGE_DATA_HEADER_LEN, pkt, len);
-	ret = protocol_encrypt(peer, buf, len, tn->mtu, now, &msg_len, &rekey);
+	ret = protocol_encrypt(peer, buf, len, tn->dp.mtu, now, &msg_len,
+			       &rekey);
 	if (ret)
 		return ret;
 	send_datagram(tn, &ep, ep_len, buf, msg_len);

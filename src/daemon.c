@@ -134,7 +134,7 @@ static int serve(struct config *cfg, const char *config_path,
 	log_info("%s is up: %u threads, UDP port %u", ifname, tn.n_workers,
 		 tn.listen_port);
 	log_debug("%s: %zu peers, MTU %u, fwmark 0x%x, config %s", ifname,
-		  tn.dev.peers.count, tn.mtu, tn.fwmark,
+		  tn.dev.peers.count, tn.dp.mtu, tn.fwmark,
 		  config_path ? config_path : "(none: UAPI)");
 	/* Everything that needed more than the network capabilities (the
 	 * TUN device, the run and UAPI directories) is done. */

@@ -32,11 +32,7 @@
 
 uint64_t tunnel_now(const struct tunnel *tn)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) *
-	       tn->clock_scale;
+	return datapath_now(&tn->dp);
 }
 
 static uint64_t clock_scale_from_env(const char *ifname)
@@ -87,10 +83,10 @@ static int open_socket(struct tunnel *tn, uint16_t port, bool reuse)
 				  .sin_port = htons(port) };
 	int one = 1, zero = 0, size = SOCKET_BUFFER, fd, ret;
 
-	fd = socket(tn->sock_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(tn->dp.sock_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (tn->sock_family == AF_INET6)
+	if (tn->dp.sock_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (reuse)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
@@ -103,7 +99,7 @@ static int open_socket(struct tunnel *tn, uint16_t port, bool reuse)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	ret = tn->sock_family == AF_INET6 ?
+	ret = tn->dp.sock_family == AF_INET6 ?
 		bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
 		bind(fd, (struct sockaddr *)&a4, sizeof(a4));
 	if (ret)
@@ -175,10 +171,10 @@ static int open_sockets(struct tunnel *tn, int *fds, char *err,
 	uint16_t port = tn->cfg->has_listen_port ? tn->cfg->listen_port : 0;
 	int ret;
 
-	tn->sock_family = AF_INET6;
+	tn->dp.sock_family = AF_INET6;
 	ret = check_port_free(tn, port);
 	if (ret == -EAFNOSUPPORT)
-		tn->sock_family = AF_INET;
+		tn->dp.sock_family = AF_INET;
 	ret = open_socket_group(tn, port, fds, &port);
 	/* A run killed a moment ago may still hold the port: the kernel
 	 * tears its io_uring rings down (and with them the last references
@@ -248,9 +244,10 @@ static int start_workers(struct tunnel *tn, int *fds, char *err,
 	char names[160];
 	int ret;
 
+	tn->dp.allowed = datapath_allowed(tn);
 	for (unsigned i = 0; i < tn->n_workers; i++) {
-		ret = worker_init(&tn->workers[i], tn, i, tn->tun.fds[i],
-				  fds[i], datapath_allowed(tn));
+		ret = worker_init(&tn->workers[i], &tn->dp, i, tn->tun.fds[i],
+				  fds[i]);
 		fds[i] = -1; /* the worker owns it now */
 		if (ret) {
 			snprintf(err, err_len, "cannot set up worker %u: %s",
@@ -385,9 +382,12 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 		 config_path ? config_path : "");
 	uapi_server_init(&tn->uapi);
 	tn->cfg = cfg;
-	tn->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
-	tn->clock_scale = clock_scale_from_env(ifname);
-	tn->signal_fd = tn->control_event = -1;
+	tn->dp.ifname = tn->ifname;
+	tn->dp.dev = &tn->dev;
+	tn->dp.epoch = &tn->epoch;
+	tn->dp.mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	tn->dp.clock_scale = clock_scale_from_env(ifname);
+	tn->signal_fd = tn->dp.control_event = -1;
 	tn->n_workers = worker_count(cfg);
 	tn->fwmark = cfg->fwmark;
 	if (datapath_disabled_from_env(&tn->disabled, bad, sizeof(bad))) {
@@ -399,8 +399,9 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 	tn->readers = calloc(tn->n_workers, sizeof(*tn->readers));
 	tn->workers = calloc(tn->n_workers, sizeof(*tn->workers));
 	fds = malloc(tn->n_workers * sizeof(*fds));
-	tn->control_event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!tn->readers || !tn->workers || !fds || tn->control_event < 0) {
+	tn->dp.control_event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!tn->readers || !tn->workers || !fds ||
+	    tn->dp.control_event < 0) {
 		snprintf(err, err_len, "out of memory");
 		ret = -ENOMEM;
 		goto fail;
@@ -490,7 +491,8 @@ static int poll_timeout(const struct tunnel *tn, uint64_t next, uint64_t now)
 	uint64_t ms = 100;
 
 	if (next && next > now) {
-		uint64_t wait = (next - now) / tn->clock_scale / NS_PER_MS + 1;
+		uint64_t wait = (next - now) / tn->dp.clock_scale /
+				NS_PER_MS + 1;
 
 		if (wait < ms)
 			ms = wait;
@@ -526,7 +528,7 @@ int tunnel_run(struct tunnel *tn)
 {
 	struct pollfd pfd[PFD_MAX] = {
 		[PFD_SIGNAL] = { .fd = tn->signal_fd, .events = POLLIN },
-		[PFD_EVENT] = { .fd = tn->control_event, .events = POLLIN },
+		[PFD_EVENT] = { .fd = tn->dp.control_event, .events = POLLIN },
 	};
 	uint64_t next = 0, last_stats = 0;
 
@@ -543,19 +545,19 @@ int tunnel_run(struct tunnel *tn)
 			return 0;
 		/* Reset the wake-up first, then drain: a message pushed in
 		 * between wakes us again instead of being missed. */
-		if (read(tn->control_event, &val, sizeof(val)) < 0 &&
+		if (read(tn->dp.control_event, &val, sizeof(val)) < 0 &&
 		    errno != EAGAIN)
 			return -errno;
 		/* Unscaled, unlike tunnel_now(): a test clock speeds up the
 		 * protocol's timers, not wg reading its reply. */
 		uapi_server_serve(&tn->uapi, &pfd[PFD_UAPI], n_uapi,
 				  monotonic_usec() / 1000, uapi_handle, tn);
-		if (atomic_load(&tn->stopping))
+		if (atomic_load(&tn->dp.stopping))
 			return -EIO; /* workers could not restart */
 		now = tunnel_now(tn);
 		control_drain(tn, now);
 		next = control_tick(tn, now);
-		if (now - last_stats >= 1000 * NS_PER_MS * tn->clock_scale) {
+		if (now - last_stats >= 1000 * NS_PER_MS * tn->dp.clock_scale) {
 			control_write_stats(tn);
 			last_stats = now;
 			if (lost_interface(tn))
@@ -566,7 +568,7 @@ int tunnel_run(struct tunnel *tn)
 
 static void stop_workers(struct tunnel *tn)
 {
-	atomic_store(&tn->stopping, true);
+	atomic_store(&tn->dp.stopping, true);
 	for (unsigned i = 0; i < tn->n_workers; i++)
 		if (tn->workers[i].started)
 			worker_wake(&tn->workers[i]);
@@ -596,7 +598,7 @@ int tunnel_set_listen_port(struct tunnel *tn, uint16_t port)
 		return ret;
 	}
 	stop_workers(tn);
-	atomic_store(&tn->stopping, false);
+	atomic_store(&tn->dp.stopping, false);
 	ret = start_workers(tn, fds, err, sizeof(err));
 	for (unsigned i = 0; i < tn->n_workers; i++)
 		if (fds[i] >= 0)
@@ -604,7 +606,7 @@ int tunnel_set_listen_port(struct tunnel *tn, uint16_t port)
 	free(fds);
 	if (ret) {
 		log_error("%s: %s", tn->ifname, err);
-		atomic_store(&tn->stopping, true);
+		atomic_store(&tn->dp.stopping, true);
 		return ret;
 	}
 	tn->listen_port = bound;
@@ -679,8 +681,8 @@ void tunnel_down(struct tunnel *tn)
 	epoch_destroy(&tn->epoch);
 	free(tn->workers);
 	free(tn->readers);
-	if (tn->control_event >= 0)
-		close(tn->control_event);
+	if (tn->dp.control_event >= 0)
+		close(tn->dp.control_event);
 	if (tn->signal_fd >= 0)
 		close(tn->signal_fd);
 	tn->workers = NULL;

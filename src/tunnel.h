@@ -6,13 +6,13 @@
 #define RINGVPN_SRC_TUNNEL_H
 
 #include <net/if.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "netlink/rtnl.h"
 #include "src/change.h"
 #include "src/config.h"
+#include "src/datapath.h"
 #include "src/device.h"
 #include "src/epoch.h"
 #include "src/log.h"
@@ -35,28 +35,27 @@ struct tunnel {
 	char journal[256];
 	char stats_path[256];
 	bool netconf_done;
-	unsigned mtu;
 	uint16_t listen_port;
 	uint32_t fwmark; /* on our sockets: FwMark, or the full tunnel's */
-	int sock_family; /* AF_INET6 (dual stack) or AF_INET */
-	uint64_t clock_scale; /* src/test_clock.h: 1 but in tests */
 	unsigned disabled;    /* enum datapath_feature: RINGVPN_DISABLE */
 	unsigned features;    /* what the workers use */
 
+	/* What the workers see (MTU, socket family, clock, wake-ups, the
+	 * stop flag): the tunnel fills it, workers only read it. */
+	struct datapath dp;
 	struct epoch epoch;
 	struct epoch_reader *readers;
 	unsigned n_workers;
 	struct worker *workers;
-	int control_event; /* eventfd: workers -> control */
 	unsigned next_sender; /* round robin for control's sends */
-	_Atomic bool stopping;
 	int signal_fd;
 	struct uapi_server uapi;
 	struct log_ratelimit log_handshake; /* dropped handshake messages */
 	struct notifier notify; /* systemd, set by the daemon once up */
 };
 
-/* Engine time: monotonic nanoseconds, sped up by the test clock scale. */
+/* Engine time (datapath_now): monotonic nanoseconds, sped up by the test
+ * clock scale. */
 uint64_t tunnel_now(const struct tunnel *tn);
 
 /* Brings the interface up from cfg (which the tunnel then owns), read

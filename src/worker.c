@@ -1,8 +1,12 @@
 /* The worker thread: its ring, the features it probed, the event loop,
  * and the control thread's datagrams. The two directions of the data path
  * are worker_tx.c and worker_rx.c. */
-#include "src/worker_internal.h"
+#include "src/worker.h"
+#include "src/worker_core_internal.h"
 
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+#include <valgrind/memcheck.h>
+#endif
 #include <errno.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -12,76 +16,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "src/datapath.h"
+#include "src/epoch.h"
 #include "src/features.h"
 #include "src/log.h"
 #include "src/privilege.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
-
-struct io_uring_sqe *worker_sqe(struct worker *w)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
-
-	if (!sqe) {
-		io_uring_submit(&w->ring);
-		sqe = io_uring_get_sqe(&w->ring);
-	}
-	return sqe;
-}
-
-bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res)
-{
-	if (f->tail - f->head >= f->cap)
-		return false;
-	f->bid[f->tail % f->cap] = bid;
-	f->res[f->tail % f->cap] = res;
-	f->tail++;
-	return true;
-}
-
-bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res)
-{
-	if (f->head == f->tail)
-		return false;
-	*bid = f->bid[f->head % f->cap];
-	*res = f->res[f->head % f->cap];
-	f->head++;
-	return true;
-}
-
-/* Hands a message to the control thread; drops (and counts) when its
- * queue is full, so a flood cannot stall the data path. */
-struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
-			      struct peer *peer)
-{
-	struct msg *m = msg_ring_reserve(w->out);
-
-	if (!m) {
-		stat_inc(&w->stats.drops);
-		return NULL;
-	}
-	m->kind = kind;
-	m->peer = peer;
-	m->keypair = NULL;
-	m->len = 0;
-	m->addr_len = 0;
-	w->out_pushed = true;
-	return m;
-}
-
-void worker_want_handshake(struct worker *w, struct peer *peer,
-			   enum msg_kind kind)
-{
-	/* One request in flight per peer is enough. */
-	if (atomic_exchange(&peer->want_handshake, true))
-		return;
-	if (worker_to_control(w, kind, peer))
-		msg_ring_push(w->out);
-}
 
 static void arm_event_read(struct worker *w)
 {
-	struct io_uring_sqe *sqe = worker_sqe(w);
+	struct io_uring_sqe *sqe = uring_sqe(&w->ring);
 
 	io_uring_prep_read(sqe, w->event_fd, &w->event_val,
 			   sizeof(w->event_val), 0);
@@ -94,16 +38,17 @@ static void drain_inbound(struct worker *w)
 {
 	struct msg *m;
 
-	while (w->n_spare_free && (m = msg_ring_peek(w->in))) {
-		unsigned int i = w->spare_free[--w->n_spare_free];
+	while (!index_stack_empty(&w->spare_free) &&
+	       (m = msg_ring_peek(w->in))) {
+		unsigned int i = index_stack_pop(&w->spare_free);
 		struct spare_buf *b = &w->spare[i];
-		socklen_t alen = sockaddr_for_socket(w->tn->sock_family,
+		socklen_t alen = sockaddr_for_socket(w->dp->sock_family,
 						     &m->addr, &b->addr);
 		struct io_uring_sqe *sqe;
 
 		if (!alen) {
 			stat_inc(&w->stats.drops);
-			w->spare_free[w->n_spare_free++] = i;
+			index_stack_push(&w->spare_free, i);
 			msg_ring_pop(w->in);
 			continue;
 		}
@@ -115,7 +60,7 @@ static void drain_inbound(struct worker *w)
 		b->msg.msg_namelen = alen;
 		b->msg.msg_iov = &b->iov;
 		b->msg.msg_iovlen = 1;
-		sqe = worker_sqe(w);
+		sqe = uring_sqe(&w->ring);
 		io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
 		msg_ring_pop(w->in);
@@ -129,13 +74,13 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 
 	switch (op) {
 	case OP_TUN_READ:
-		worker_tx_read_done(w, cqe);
+		intake_read_done(w, &w->tx_in, cqe);
 		return;
 	case OP_UDP_SEND:
 		worker_tx_send_done(w, i, cqe->res);
 		return;
 	case OP_UDP_RECV:
-		worker_rx_recv_done(w, cqe);
+		intake_read_done(w, &w->rx_in, cqe);
 		return;
 	case OP_TUN_WRITE:
 		worker_rx_write_done(w, i, cqe->res);
@@ -143,7 +88,7 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 	case OP_SPARE_SEND:
 		stat_inc(&w->stats.sends);
 		stat_inc(cqe->res >= 0 ? &w->stats.udp_tx : &w->stats.drops);
-		w->spare_free[w->n_spare_free++] = i;
+		index_stack_push(&w->spare_free, i);
 		drain_inbound(w);
 		return;
 	case OP_EVENT_READ:
@@ -158,7 +103,7 @@ static void wake_control(struct worker *w)
 	uint64_t one = 1;
 
 	w->out_pushed = false;
-	if (write(w->tn->control_event, &one, sizeof(one)) < 0)
+	if (write(w->dp->control_event, &one, sizeof(one)) < 0)
 		stat_inc(&w->stats.drops);
 }
 
@@ -214,7 +159,7 @@ static int wait_for_work(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct tunnel *tn = w->tn;
+	const struct datapath *dp = w->dp;
 	struct io_uring_cqe *cqes[CQE_BATCH];
 	int ret;
 
@@ -223,24 +168,24 @@ static void *worker_main(void *arg)
 	 * io_uring threads the kernel makes for it copy what it has then. */
 	if ((ret = privilege_drop(0)))
 		log_warn("%s: worker %u: cannot drop its capabilities: %s",
-			 tn->ifname, w->id, strerror(-ret));
+			 dp->ifname, w->id, strerror(-ret));
 	/* SINGLE_ISSUER: the thread that enables the ring is its issuer. */
 	if ((w->features & DP_DEFER_TASKRUN) &&
 	    enable_ring(&w->ring) < 0) {
 		log_error("%s: worker %u: cannot enable its io_uring",
-			  tn->ifname, w->id);
+			  dp->ifname, w->id);
 		return NULL;
 	}
-	epoch_online(&tn->epoch, w->reader);
-	worker_tx_start(w);
-	worker_rx_start(w);
+	epoch_online(dp->epoch, w->reader);
+	intake_start(&w->tx_in);
+	intake_start(&w->rx_in);
 	arm_event_read(w);
 
-	while (!atomic_load(&tn->stopping)) {
+	while (!atomic_load(&dp->stopping)) {
 		/* Blocked in the kernel we hold no shared pointers. */
 		epoch_offline(w->reader);
 		ret = wait_for_work(w);
-		epoch_online(&tn->epoch, w->reader);
+		epoch_online(dp->epoch, w->reader);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY)
 			break;
@@ -297,6 +242,16 @@ static void probe_ring(struct worker *w)
 		io_uring_free_probe(probe);
 }
 
+/* A multishot request needs its provided buffer ring: the buffer pools
+ * fall back to single-shot requests when the kernel refused one. */
+static void probe_buffer_rings(struct worker *w)
+{
+	if (!buf_pool_is_ring(&w->tx_in.bufs))
+		w->features &= ~DP_MULTISHOT_READ;
+	if (!buf_pool_is_ring(&w->rx_in.bufs))
+		w->features &= ~DP_MULTISHOT_RECV;
+}
+
 /* UDP_SEGMENT (Linux 4.18) and UDP_GRO (5.0) on the socket. */
 static void probe_socket(struct worker *w)
 {
@@ -313,26 +268,23 @@ static void probe_socket(struct worker *w)
 static int init_spares(struct worker *w)
 {
 	w->spare = calloc(SPARE_BUFS, sizeof(*w->spare));
-	w->spare_free = calloc(SPARE_BUFS, sizeof(*w->spare_free));
-	if (!w->spare || !w->spare_free)
+	if (!w->spare || index_stack_init(&w->spare_free, SPARE_BUFS))
 		return -ENOMEM;
-	for (unsigned int i = 0; i < SPARE_BUFS; i++)
-		w->spare_free[w->n_spare_free++] = i;
 	return 0;
 }
 
-int worker_init(struct worker *w, struct tunnel *tn, unsigned int id,
-		int tun_fd, int udp_fd, unsigned int allowed)
+int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
+		int tun_fd, int udp_fd)
 {
 	int ret;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	w->tn = tn;
-	w->reader = &tn->readers[id];
+	w->dp = dp;
+	w->reader = &dp->epoch->readers[id];
 	w->tun_fd = tun_fd;
 	w->udp_fd = udp_fd;
-	w->features = allowed;
+	w->features = dp->allowed;
 	w->event_fd = eventfd(0, EFD_CLOEXEC);
 	w->in = calloc(1, sizeof(*w->in));
 	w->out = calloc(1, sizeof(*w->out));
@@ -348,6 +300,8 @@ int worker_init(struct worker *w, struct tunnel *tn, unsigned int id,
 		ret = worker_tx_init(w);
 	if (!ret)
 		ret = worker_rx_init(w);
+	if (!ret)
+		probe_buffer_rings(w);
 	return ret;
 }
 
@@ -376,14 +330,14 @@ void worker_join(struct worker *w)
 
 void worker_destroy(struct worker *w)
 {
-	if (!w->tn)
+	if (!w->dp)
 		return; /* never initialised */
 	worker_tx_destroy(w);
 	worker_rx_destroy(w);
 	if (w->ring_ready)
 		io_uring_queue_exit(&w->ring);
 	free(w->spare);
-	free(w->spare_free);
+	index_stack_destroy(&w->spare_free);
 	free(w->in);
 	free(w->out);
 	if (w->event_fd >= 0)

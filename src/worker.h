@@ -12,96 +12,31 @@
  *
  * Handshake messages and packets that wait for a session go to the
  * control thread through `out`; the control thread's datagrams arrive
- * through `in`, announced on `event_fd`. */
+ * through `in`, announced on `event_fd`.
+ *
+ * A worker sees the interface only through its struct datapath
+ * (src/datapath.h): device, epoch, clock, MTU, wake-up and stop flag.
+ *
+ * The files, from the top: worker.c (the thread: its ring, the event
+ * loop, start and stop), worker_tx.c and worker_rx.c (the two
+ * directions), worker_core.c (what both directions use: the intake,
+ * messages to the control thread). struct worker is in worker_core.h;
+ * what the worker's files share is in worker_core_internal.h. */
 #ifndef RINGVPN_SRC_WORKER_H
 #define RINGVPN_SRC_WORKER_H
 
-#include <liburing.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
+#include "src/worker_core.h"
 
-#include "src/buf_pool.h"
-#include "src/log.h"
-#include "src/msg_ring.h"
+struct datapath;
 
-struct tunnel;
-struct epoch_reader;
-struct tx_area;
-struct tw_area;
-struct udp_plain;
-struct spare_buf;
-
-/* One writer each (the worker); read by the control thread for `show`. */
-struct worker_stats {
-	_Atomic uint64_t tun_rx;	/* frames read (a super-packet is one) */
-	_Atomic uint64_t tun_tx;	/* frames written */
-	_Atomic uint64_t udp_rx;	/* datagrams received */
-	_Atomic uint64_t udp_tx;	/* datagrams sent */
-	_Atomic uint64_t sends;		/* sendmsg calls (GSO: many datagrams) */
-	_Atomic uint64_t recvs;		/* recvmsg completions (GRO: many) */
-	_Atomic uint64_t drops;
-	/* Of the drops: datagrams that were no message for us (not
-	 * WireGuard, unknown session, forged, replayed). */
-	_Atomic uint64_t bad;
-};
-
-/* A FIFO of received buffers that wait for an output area. */
-struct bid_fifo {
-	uint32_t *bid;
-	int32_t *res;
-	unsigned int cap, head, tail;
-};
-
-struct worker {
-	unsigned int id;
-	struct tunnel *tn;
-	struct epoch_reader *reader;
-	struct io_uring ring;
-	bool ring_ready;
-	unsigned int features;	/* enum datapath_feature in use */
-	int tun_fd;		/* owned by tun_device; used only here */
-	int udp_fd;
-	int event_fd;		/* control -> worker wake-up */
-	uint64_t event_val;
-	pthread_t thread;
-	bool started;
-
-	/* TUN -> UDP */
-	struct buf_pool tun_bufs;
-	bool tun_read_armed;
-	struct bid_fifo tun_waiting;	/* read, no free tx area yet */
-	struct tx_area *tx;
-	unsigned int *tx_free, n_tx_free;
-
-	/* UDP -> TUN */
-	struct buf_pool udp_bufs;
-	struct udp_plain *udp_plain;	/* plain mode: one msghdr a buffer */
-	struct msghdr recv_template;	/* ring mode: layout of each buffer */
-	bool udp_recv_armed;
-	struct bid_fifo udp_waiting;	/* received, no free tw area yet */
-	struct tw_area *tw;
-	unsigned int *tw_free, n_tw_free;
-
-	/* control -> network */
-	struct spare_buf *spare;
-	unsigned int *spare_free, n_spare_free;
-
-	struct msg_ring *in;	/* control -> worker */
-	struct msg_ring *out;	/* worker -> control */
-	bool out_pushed;	/* wake the control thread after this batch */
-	struct worker_stats stats;
-	struct log_ratelimit log_rx; /* datagrams dropped on receive */
-};
-
-/* Sets up the ring, buffers and queues with the features in `allowed`
+/* Sets up the ring, buffers and queues with the features in dp->allowed
  * that the kernel has (w->features says which); the UDP socket is already
  * bound by the tunnel. The ring is enabled by the worker thread itself
- * (SINGLE_ISSUER binds it to its submitter). */
-int worker_init(struct worker *w, struct tunnel *tn, unsigned int id,
-		int tun_fd, int udp_fd, unsigned int allowed);
+ * (SINGLE_ISSUER binds it to its submitter). dp must outlive the worker. */
+int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
+		int tun_fd, int udp_fd);
 int worker_start(struct worker *w);
-/* Wakes the worker (after tn->stopping was set or a message was queued). */
+/* Wakes the worker (after dp->stopping was set or a message was queued). */
 void worker_wake(struct worker *w);
 void worker_join(struct worker *w);
 void worker_destroy(struct worker *w);

@@ -2,18 +2,19 @@
  * is decrypted in place, checked against the sender's AllowedIPs, and
  * coalesced back into as few TUN frames as the kernel's GRO rules allow;
  * each frame is one TUN write. */
-#include "src/worker_internal.h"
+#include "src/worker_core_internal.h"
 
 #include <errno.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/datapath.h"
+#include "src/device.h"
 #include "src/features.h"
 #include "src/ip_packet.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
 
 /* One receive as the kernel left it in a buffer. */
 struct rx_view {
@@ -46,7 +47,7 @@ static size_t inner_packet(struct worker *w, const uint8_t *pkt,
 	int family = ip_family(pkt, plain_len);
 	size_t len = family ? ip_total_len(pkt, plain_len, family) : 0;
 
-	if (!len || !allowedips_source_ok(w->tn->dev.allowedips, family,
+	if (!len || !allowedips_source_ok(w->dp->dev->allowedips, family,
 					  ip_src(pkt, family), peer))
 		return 0;
 	return len;
@@ -99,16 +100,16 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 		stat_inc(&w->stats.bad);
 		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
 				      "datagram of %zu bytes that is no "
-				      "WireGuard message", w->tn->ifname,
+				      "WireGuard message", w->dp->ifname,
 				      w->id, len);
 		return;
 	}
-	ret = protocol_decrypt(&w->tn->dev, msg, len, now, &out);
+	ret = protocol_decrypt(w->dp->dev, msg, len, now, &out);
 	if (ret) {
 		stat_inc(&w->stats.drops);
 		stat_inc(&w->stats.bad);
 		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
-				      "data message: %s", w->tn->ifname, w->id,
+				      "data message: %s", w->dp->ifname, w->id,
 				      strerror(-ret));
 		return;
 	}
@@ -136,33 +137,34 @@ static unsigned int coalesce_flags(const struct worker *w)
 static void write_frames(struct worker *w, unsigned int area, unsigned int n)
 {
 	struct tw_area *t = &w->tw[area];
+	uint8_t *data = intake_area_data(&w->rx_in, area);
 	/* Without IFF_VNET_HDR the TUN takes the bare packet. */
 	size_t skip = w->features & DP_VNET_HDR ? 0 : TUN_VNET_HDR_LEN;
 
 	for (unsigned int i = 0; i < n; i++) {
-		struct io_uring_sqe *sqe = worker_sqe(w);
+		struct io_uring_sqe *sqe = uring_sqe(&w->ring);
 
 		io_uring_prep_write(sqe, w->tun_fd,
-				    t->data + t->frames[i].off + skip,
+				    data + t->frames[i].off + skip,
 				    (unsigned int)(t->frames[i].len - skip),
 				    0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_WRITE, area));
 	}
-	t->pending = n;
-	w->n_tw_free--;
+	intake_area_busy(&w->rx_in, area, n);
 }
 
 /* Decrypts every datagram of v in place and writes what they carry. */
 static void rx_datagrams(struct worker *w, const struct rx_view *v)
 {
-	unsigned int area = w->tw_free[w->n_tw_free - 1];
+	unsigned int area = intake_free_area(&w->rx_in);
 	struct tw_area *t = &w->tw[area];
-	uint64_t now = tunnel_now(w->tn);
+	uint64_t now = datapath_now(w->dp);
 	struct offload_coalescer c;
 	unsigned int n;
 
-	offload_coalesce_init(&c, t->data, TW_AREA_SIZE, t->frames,
-			      TW_MAX_FRAMES, coalesce_flags(w));
+	offload_coalesce_init(&c, intake_area_data(&w->rx_in, area),
+			      TW_AREA_SIZE, t->frames, TW_MAX_FRAMES,
+			      coalesce_flags(w));
 	for (size_t off = 0; off < v->len; off += v->segment) {
 		size_t len = v->len - off < v->segment ? v->len - off :
 							 v->segment;
@@ -194,51 +196,30 @@ static void set_source(struct rx_view *v, const void *name, size_t len)
 	v->src_len = sockaddr_normalize(&v->src, (socklen_t)len);
 }
 
-/* A multishot receive's buffer: header, name, control, payload. */
-static bool view_ring(struct worker *w, uint8_t *buf, int res,
-		      struct rx_view *v)
+/* What one receive holds: its datagrams, their size with GRO, and
+ * where they came from; false when it holds nothing we can read. */
+static bool view(struct worker *w, unsigned int bid, int res,
+		 struct rx_view *v)
 {
-	struct msghdr *t = &w->recv_template;
-	struct io_uring_recvmsg_out *o;
+	struct buf_pool_recv r;
 	struct cmsghdr *cm;
 
-	o = io_uring_recvmsg_validate(buf, res, t);
-	if (!o || (o->flags & MSG_TRUNC))
+	if (!buf_pool_recv(&w->rx_in.bufs, bid, res, &r))
 		return false;
-	v->payload = io_uring_recvmsg_payload(o, t);
-	v->len = io_uring_recvmsg_payload_length(o, res, t);
+	v->payload = r.payload;
+	v->len = r.len;
 	v->segment = 0;
-	for (cm = io_uring_recvmsg_cmsg_firsthdr(o, t); cm;
-	     cm = io_uring_recvmsg_cmsg_nexthdr(o, t, cm))
+	for (cm = CMSG_FIRSTHDR(&r.control); cm;
+	     cm = CMSG_NXTHDR(&r.control, cm))
 		v->segment = v->segment ? v->segment : gro_segment(cm);
-	set_source(v, io_uring_recvmsg_name(o),
-		   o->namelen < t->msg_namelen ? o->namelen : t->msg_namelen);
-	return true;
-}
-
-static bool view_plain(struct worker *w, unsigned int bid, int res,
-		       struct rx_view *v)
-{
-	struct udp_plain *u = &w->udp_plain[bid];
-	struct cmsghdr *cm;
-
-	if (u->msg.msg_flags & MSG_TRUNC)
-		return false;
-	v->payload = buf_pool_buf(&w->udp_bufs, bid);
-	v->len = (size_t)res;
-	v->segment = 0;
-	for (cm = CMSG_FIRSTHDR(&u->msg); cm; cm = CMSG_NXTHDR(&u->msg, cm))
-		v->segment = v->segment ? v->segment : gro_segment(cm);
-	set_source(v, &u->addr, u->msg.msg_namelen);
+	set_source(v, r.name, r.name_len);
 	return true;
 }
 
 static void rx_buffer(struct worker *w, unsigned int bid, int res)
 {
 	struct rx_view v;
-	bool ok = buf_pool_is_ring(&w->udp_bufs) ?
-		view_ring(w, buf_pool_buf(&w->udp_bufs, bid), res, &v) :
-		view_plain(w, bid, res, &v);
+	bool ok = view(w, bid, res, &v);
 
 	if (!ok || !v.len) {
 		stat_inc(&w->stats.drops);
@@ -253,169 +234,36 @@ static void rx_buffer(struct worker *w, unsigned int bid, int res)
 	rx_datagrams(w, &v);
 }
 
-static void arm_plain_recv(struct worker *w, unsigned int bid)
-{
-	struct udp_plain *u = &w->udp_plain[bid];
-	struct io_uring_sqe *sqe = worker_sqe(w);
-
-	memset(&u->msg, 0, sizeof(u->msg));
-	u->iov.iov_base = buf_pool_buf(&w->udp_bufs, bid);
-	u->iov.iov_len = UDP_PAYLOAD_MAX;
-	u->msg.msg_name = &u->addr;
-	u->msg.msg_namelen = sizeof(u->addr);
-	u->msg.msg_iov = &u->iov;
-	u->msg.msg_iovlen = 1;
-	u->msg.msg_control = u->control.buf;
-	u->msg.msg_controllen = sizeof(u->control.buf);
-	io_uring_prep_recvmsg(sqe, w->udp_fd, &u->msg, 0);
-	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_RECV, bid));
-}
-
-static void arm_ring_recv(struct worker *w)
-{
-	struct io_uring_sqe *sqe;
-
-	if (w->udp_recv_armed ||
-	    w->udp_waiting.tail - w->udp_waiting.head >= UDP_BUFS)
-		return; /* every buffer is ours: re-armed when one is back */
-	sqe = worker_sqe(w);
-	io_uring_prep_recvmsg_multishot(sqe, w->udp_fd, &w->recv_template, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID_UDP;
-	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_RECV, 0));
-	w->udp_recv_armed = true;
-}
-
-static void udp_buf_done(struct worker *w, unsigned int bid)
-{
-	if (!buf_pool_is_ring(&w->udp_bufs)) {
-		arm_plain_recv(w, bid);
-		return;
-	}
-	buf_pool_put(&w->udp_bufs, bid);
-	arm_ring_recv(w);
-}
-
-static void drain_waiting(struct worker *w)
-{
-	uint32_t bid;
-	int32_t res;
-
-	while (w->n_tw_free && bid_fifo_pop(&w->udp_waiting, &bid, &res)) {
-		rx_buffer(w, bid, res);
-		udp_buf_done(w, bid);
-	}
-}
-
-void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe)
-{
-	bool ring = buf_pool_is_ring(&w->udp_bufs);
-	unsigned int bid;
-
-	if (ring && !(cqe->flags & IORING_CQE_F_MORE))
-		w->udp_recv_armed = false;
-	if (ring && !(cqe->flags & IORING_CQE_F_BUFFER)) {
-		arm_ring_recv(w);
-		return;
-	}
-	bid = ring ? cqe->flags >> IORING_CQE_BUFFER_SHIFT :
-		     (unsigned int)cqe->user_data;
-	/* A plain recvmsg of 0 is an empty datagram, counted like any other
-	 * bad one; a multishot result always holds its header. */
-	if (cqe->res < 0 || (ring && !cqe->res)) {
-		udp_buf_done(w, bid);
-		return;
-	}
-	stat_inc(&w->stats.recvs);
-	worker_mark_defined(buf_pool_buf(&w->udp_bufs, bid), cqe->res);
-	if (!ring) /* the kernel also wrote the address and its length */
-		worker_mark_defined(&w->udp_plain[bid],
-				    sizeof(w->udp_plain[bid]));
-	if (!bid_fifo_push(&w->udp_waiting, bid, cqe->res)) {
-		stat_inc(&w->stats.drops);
-		udp_buf_done(w, bid);
-		return;
-	}
-	drain_waiting(w);
-	if (ring)
-		arm_ring_recv(w);
-}
-
 void worker_rx_write_done(struct worker *w, unsigned int area, int res)
 {
 	stat_inc(res >= 0 ? &w->stats.tun_tx : &w->stats.drops);
-	if (--w->tw[area].pending)
-		return;
-	w->tw_free[w->n_tw_free++] = area;
-	drain_waiting(w);
-}
-
-void worker_rx_start(struct worker *w)
-{
-	if (buf_pool_is_ring(&w->udp_bufs)) {
-		arm_ring_recv(w);
-		return;
-	}
-	for (int bid; (bid = buf_pool_take(&w->udp_bufs)) >= 0;)
-		arm_plain_recv(w, (unsigned int)bid);
-}
-
-static int init_buffers(struct worker *w)
-{
-	int ret = -ENOMEM;
-
-	if (w->features & DP_MULTISHOT_RECV) {
-		ret = buf_pool_init(&w->udp_bufs, &w->ring, UDP_BUFS,
-				    UDP_BUF_SIZE, BGID_UDP);
-		if (ret) {
-			buf_pool_destroy(&w->udp_bufs, &w->ring);
-			w->features &= ~DP_MULTISHOT_RECV;
-		}
-	}
-	if (!(w->features & DP_MULTISHOT_RECV)) {
-		ret = buf_pool_init(&w->udp_bufs, &w->ring, UDP_BUFS,
-				    UDP_PAYLOAD_MAX, -1);
-		w->udp_plain = calloc(UDP_BUFS, sizeof(*w->udp_plain));
-		if (!ret && !w->udp_plain)
-			ret = -ENOMEM;
-	}
-	return ret;
+	intake_output_done(w, &w->rx_in, area);
 }
 
 int worker_rx_init(struct worker *w)
 {
-	int ret = init_buffers(w);
+	/* A multishot receive when the kernel has it; otherwise a recvmsg
+	 * on every buffer, so that datagrams never wait for one. */
+	struct buf_pool_reads reads = {
+		.kind = BUF_POOL_RECVMSG,
+		.fd = w->udp_fd,
+		.len = UDP_PAYLOAD_MAX,
+		.bgid = w->features & DP_MULTISHOT_RECV ? BGID_UDP : -1,
+		.depth = UDP_BUFS,
+		.user_data = user_data(OP_UDP_RECV, 0),
+	};
 
-	if (ret)
-		return ret;
-	memset(&w->recv_template, 0, sizeof(w->recv_template));
-	w->recv_template.msg_namelen = UDP_NAME_LEN;
-	w->recv_template.msg_controllen = UDP_CONTROL_LEN;
-	w->udp_waiting.cap = UDP_BUFS;
-	w->udp_waiting.bid = calloc(UDP_BUFS, sizeof(uint32_t));
-	w->udp_waiting.res = calloc(UDP_BUFS, sizeof(int32_t));
+	w->rx_in.read_count = &w->stats.recvs;
+	w->rx_in.process = rx_buffer;
 	w->tw = calloc(TW_AREAS, sizeof(*w->tw));
-	w->tw_free = calloc(TW_AREAS, sizeof(*w->tw_free));
-	if (!w->udp_waiting.bid || !w->udp_waiting.res || !w->tw ||
-	    !w->tw_free)
+	if (!w->tw)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < TW_AREAS; i++) {
-		w->tw[i].data = aligned_alloc(64, TW_AREA_SIZE);
-		if (!w->tw[i].data)
-			return -ENOMEM;
-		w->tw_free[w->n_tw_free++] = i;
-	}
-	return 0;
+	return intake_init(&w->rx_in, &w->ring, UDP_BUFS, &reads, TW_AREAS,
+			   TW_AREA_SIZE);
 }
 
 void worker_rx_destroy(struct worker *w)
 {
-	buf_pool_destroy(&w->udp_bufs, w->ring_ready ? &w->ring : NULL);
-	free(w->udp_plain);
-	for (unsigned int i = 0; w->tw && i < TW_AREAS; i++)
-		free(w->tw[i].data);
+	intake_destroy(&w->rx_in);
 	free(w->tw);
-	free(w->tw_free);
-	free(w->udp_waiting.bid);
-	free(w->udp_waiting.res);
 }

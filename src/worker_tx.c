@@ -2,19 +2,20 @@
  * (TSO/USO super-packets into MTU-sized segments), each is encrypted in
  * place behind its header in a tx area, and runs of equal-sized messages
  * leave as one sendmsg with UDP_SEGMENT. */
-#include "src/worker_internal.h"
+#include "src/worker_core_internal.h"
 
 #include <errno.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/datapath.h"
+#include "src/device.h"
 #include "src/features.h"
 #include "src/ip_packet.h"
 #include "src/log.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
 
 /* Where a frame's packets come from: the splitter when TUN hands us
  * virtio_net_hdr frames, the packet itself otherwise. */
@@ -69,20 +70,22 @@ static void stage(struct worker *w, struct peer *peer, const uint8_t *pkt,
 	msg_ring_push(w->out);
 }
 
-/* Encrypts the source's packets one after another into a; packets
- * without a session go to the control thread. Returns how many messages
- * a holds; their lengths are in a->msg_len. */
-static unsigned int encrypt_segments(struct worker *w, struct tx_area *a,
+/* Encrypts the source's packets one after another into tx area `area`;
+ * packets without a session go to the control thread. Returns how many
+ * messages the area holds; their lengths are in its msg_len. */
+static unsigned int encrypt_segments(struct worker *w, unsigned int area,
 				     struct tx_source *src,
 				     struct peer *peer, uint64_t now)
 {
 	const size_t reserve = MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM;
+	uint8_t *data = intake_area_data(&w->tx_in, area);
+	struct tx_area *a = &w->tx[area];
 	size_t pos = 0, total = 0;
 	unsigned int n = 0;
 	bool rekey = false;
 
 	while (n < TX_MAX_SEGMENTS && TX_AREA_SIZE - pos > reserve) {
-		uint8_t *msg = a->data + pos;
+		uint8_t *msg = data + pos;
 		size_t len = source_next(src, msg + MESSAGE_DATA_HEADER_LEN,
 					 TX_AREA_SIZE - pos - reserve);
 		size_t msg_len;
@@ -90,7 +93,7 @@ static unsigned int encrypt_segments(struct worker *w, struct tx_area *a,
 
 		if (!len)
 			break;
-		if (protocol_encrypt(peer, msg, len, w->tn->mtu, now,
+		if (protocol_encrypt(peer, msg, len, w->dp->mtu, now,
 				     &msg_len, &want)) {
 			stage(w, peer, msg + MESSAGE_DATA_HEADER_LEN, len);
 			continue;
@@ -121,7 +124,7 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 	struct io_uring_sqe *sqe;
 
 	memset(&s->msg, 0, sizeof(s->msg));
-	s->iov.iov_base = a->data + off;
+	s->iov.iov_base = intake_area_data(&w->tx_in, area) + off;
 	s->iov.iov_len = len;
 	s->msg.msg_name = &a->addr;
 	s->msg.msg_namelen = a->addr_len;
@@ -138,7 +141,7 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 		cm->cmsg_len = CMSG_LEN(sizeof(segment));
 		memcpy(CMSG_DATA(cm), &segment, sizeof(segment));
 	}
-	sqe = worker_sqe(w);
+	sqe = uring_sqe(&w->ring);
 	io_uring_prep_sendmsg(sqe, w->udp_fd, &s->msg, 0);
 	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND, area));
 }
@@ -178,124 +181,43 @@ static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
 	int family = ip_family(pkt, len);
 	struct peer *peer;
 
-	peer = family ? allowedips_lookup(w->tn->dev.allowedips, family,
+	peer = family ? allowedips_lookup(w->dp->dev->allowedips, family,
 					  ip_dst(pkt, family)) : NULL;
 	if (!peer || !peer_get_endpoint(peer, ep))
 		return NULL;
 	return peer;
 }
 
-/* One frame from the TUN queue; a tx area is free. */
-static void tx_frame(struct worker *w, const uint8_t *buf, size_t len)
+/* One frame from the TUN queue, in buffer bid; a tx area is free. */
+static void tx_frame(struct worker *w, unsigned int bid, int res)
 {
+	const uint8_t *buf = buf_pool_buf(&w->tx_in.bufs, bid);
 	struct sockaddr_storage ep;
 	struct tx_source src;
 	struct peer *peer;
 	struct tx_area *a;
-	unsigned int area, n;
+	unsigned int area, n, sends;
 
-	if (source_begin(w, &src, buf, len) ||
+	if (source_begin(w, &src, buf, (size_t)res) ||
 	    !(peer = route(w, src.split.pkt, src.split.len, &ep))) {
 		stat_inc(&w->stats.drops);
 		return;
 	}
-	area = w->tx_free[w->n_tx_free - 1];
+	area = intake_free_area(&w->tx_in);
 	a = &w->tx[area];
-	a->addr_len = sockaddr_for_socket(w->tn->sock_family, &ep, &a->addr);
+	a->addr_len = sockaddr_for_socket(w->dp->sock_family, &ep, &a->addr);
 	if (!a->addr_len) {
 		/* An IPv6 endpoint on an IPv4-only host. */
 		stat_inc(&w->stats.drops);
 		return;
 	}
-	n = encrypt_segments(w, a, &src, peer, tunnel_now(w->tn));
+	n = encrypt_segments(w, area, &src, peer, datapath_now(w->dp));
 	if (!n)
 		return;
-	w->n_tx_free--;
-	a->pending = send_runs(w, area, n);
+	sends = send_runs(w, area, n);
+	intake_area_busy(&w->tx_in, area, sends);
 	stat_add(&w->stats.udp_tx, n);
-	stat_add(&w->stats.sends, a->pending);
-}
-
-static bool tun_bufs_all_held(const struct worker *w)
-{
-	return buf_pool_is_ring(&w->tun_bufs) ?
-		w->tun_waiting.tail - w->tun_waiting.head >= TUN_BUFS :
-		w->tun_bufs.n_free == 0;
-}
-
-/* Keeps one read on the TUN queue: a multishot read when the kernel has
- * it; otherwise one single-shot read at a time, because several on a TUN
- * fd make io_uring spawn a blocking worker thread for each. */
-static void arm_tun_read(struct worker *w)
-{
-	struct io_uring_sqe *sqe;
-	int bid;
-
-	if (w->tun_read_armed || tun_bufs_all_held(w))
-		return;
-	if (buf_pool_is_ring(&w->tun_bufs)) {
-		sqe = worker_sqe(w);
-		io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, w->tun_fd,
-				 NULL, 0, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = BGID_TUN;
-		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_READ, 0));
-	} else {
-		bid = buf_pool_take(&w->tun_bufs);
-		sqe = worker_sqe(w);
-		io_uring_prep_read(sqe, w->tun_fd,
-				   buf_pool_buf(&w->tun_bufs, (unsigned)bid),
-				   TUN_BUF_SIZE, 0);
-		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_READ,
-						       (unsigned)bid));
-	}
-	w->tun_read_armed = true;
-}
-
-static void tun_buf_done(struct worker *w, unsigned int bid)
-{
-	buf_pool_put(&w->tun_bufs, bid);
-	arm_tun_read(w);
-}
-
-/* Frames wait (in order) while every tx area is still being sent. */
-static void drain_waiting(struct worker *w)
-{
-	uint32_t bid;
-	int32_t res;
-
-	while (w->n_tx_free && bid_fifo_pop(&w->tun_waiting, &bid, &res)) {
-		tx_frame(w, buf_pool_buf(&w->tun_bufs, bid), (size_t)res);
-		tun_buf_done(w, bid);
-	}
-}
-
-void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe)
-{
-	bool ring = buf_pool_is_ring(&w->tun_bufs);
-	unsigned int bid;
-
-	if (!ring || !(cqe->flags & IORING_CQE_F_MORE))
-		w->tun_read_armed = false;
-	if (ring && !(cqe->flags & IORING_CQE_F_BUFFER)) {
-		arm_tun_read(w); /* -ENOBUFS and the like: re-armed when */
-		return;		 /* a buffer comes back */
-	}
-	bid = ring ? cqe->flags >> IORING_CQE_BUFFER_SHIFT :
-		     (unsigned int)cqe->user_data;
-	if (cqe->res <= 0) {
-		tun_buf_done(w, bid);
-		return;
-	}
-	stat_inc(&w->stats.tun_rx);
-	worker_mark_defined(buf_pool_buf(&w->tun_bufs, bid), cqe->res);
-	if (!bid_fifo_push(&w->tun_waiting, bid, cqe->res)) {
-		stat_inc(&w->stats.drops);
-		tun_buf_done(w, bid);
-		return;
-	}
-	drain_waiting(w);
-	arm_tun_read(w);
+	stat_add(&w->stats.sends, sends);
 }
 
 void worker_tx_send_done(struct worker *w, unsigned int area, int res)
@@ -307,61 +229,37 @@ void worker_tx_send_done(struct worker *w, unsigned int area, int res)
 			w->features &= ~DP_UDP_GSO;
 			log_warn("%s: worker %u: UDP GSO refused by the "
 				 "kernel, sending one datagram per call",
-				 w->tn->ifname, w->id);
+				 w->dp->ifname, w->id);
 		}
 	}
-	if (--w->tx[area].pending)
-		return;
-	w->tx_free[w->n_tx_free++] = area;
-	drain_waiting(w);
-}
-
-void worker_tx_start(struct worker *w)
-{
-	arm_tun_read(w);
+	intake_output_done(w, &w->tx_in, area);
 }
 
 int worker_tx_init(struct worker *w)
 {
-	int ret = -ENOMEM;
+	/* One read on the TUN queue: a multishot read when the kernel has
+	 * it; otherwise one single-shot read at a time, because several on
+	 * a TUN fd make io_uring spawn a blocking worker thread for each. */
+	struct buf_pool_reads reads = {
+		.kind = BUF_POOL_READ,
+		.fd = w->tun_fd,
+		.len = TUN_BUF_SIZE,
+		.bgid = w->features & DP_MULTISHOT_READ ? BGID_TUN : -1,
+		.depth = 1,
+		.user_data = user_data(OP_TUN_READ, 0),
+	};
 
-	if (w->features & DP_MULTISHOT_READ) {
-		ret = buf_pool_init(&w->tun_bufs, &w->ring, TUN_BUFS,
-				    TUN_BUF_SIZE, BGID_TUN);
-		if (ret) {
-			buf_pool_destroy(&w->tun_bufs, &w->ring);
-			w->features &= ~DP_MULTISHOT_READ;
-		}
-	}
-	if (!(w->features & DP_MULTISHOT_READ))
-		ret = buf_pool_init(&w->tun_bufs, &w->ring, TUN_BUFS,
-				    TUN_BUF_SIZE, -1);
-	if (ret)
-		return ret;
-	w->tun_waiting.cap = TUN_BUFS;
-	w->tun_waiting.bid = calloc(TUN_BUFS, sizeof(uint32_t));
-	w->tun_waiting.res = calloc(TUN_BUFS, sizeof(int32_t));
+	w->tx_in.read_count = &w->stats.tun_rx;
+	w->tx_in.process = tx_frame;
 	w->tx = calloc(TX_AREAS, sizeof(*w->tx));
-	w->tx_free = calloc(TX_AREAS, sizeof(*w->tx_free));
-	if (!w->tun_waiting.bid || !w->tun_waiting.res || !w->tx ||
-	    !w->tx_free)
+	if (!w->tx)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < TX_AREAS; i++) {
-		w->tx[i].data = aligned_alloc(64, TX_AREA_SIZE);
-		if (!w->tx[i].data)
-			return -ENOMEM;
-		w->tx_free[w->n_tx_free++] = i;
-	}
-	return 0;
+	return intake_init(&w->tx_in, &w->ring, TUN_BUFS, &reads, TX_AREAS,
+			   TX_AREA_SIZE);
 }
 
 void worker_tx_destroy(struct worker *w)
 {
-	buf_pool_destroy(&w->tun_bufs, w->ring_ready ? &w->ring : NULL);
-	for (unsigned int i = 0; w->tx && i < TX_AREAS; i++)
-		free(w->tx[i].data);
+	intake_destroy(&w->tx_in);
 	free(w->tx);
-	free(w->tx_free);
-	free(w->tun_waiting.bid);
-	free(w->tun_waiting.res);
 }

@@ -1,37 +1,26 @@
-/* What worker.c, worker_tx.c and worker_rx.c share; nothing outside the
- * worker includes this. */
-#ifndef RINGVPN_SRC_WORKER_INTERNAL_H
-#define RINGVPN_SRC_WORKER_INTERNAL_H
+/* What worker.c, worker_tx.c, worker_rx.c and worker_core.c share: the
+ * limits of the data path, the requests' codes, the layout of the output
+ * areas, and the intake (worker_core.c) both directions read through.
+ * Nothing outside the worker includes this. */
+#ifndef RINGVPN_SRC_WORKER_CORE_INTERNAL_H
+#define RINGVPN_SRC_WORKER_CORE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* The kernel fills our buffers through io_uring, where memcheck cannot
- * see it write: completions say how much is now defined. Free (a few
- * instructions that do nothing) outside valgrind. */
-#ifdef HAVE_VALGRIND_MEMCHECK_H
-#include <valgrind/memcheck.h>
-#define worker_mark_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#else
-#define worker_mark_defined(p, n) ((void)(p), (void)(n))
-#endif
-
 #include "crypto/data.h"
 #include "crypto/messages.h"
-#include "src/worker.h"
+#include "src/uring.h"
+#include "src/worker_core.h"
 #include "tun/offload.h"
 
-/* io_uring's multishot read (Linux 6.7); liburing 2.3's headers lack it. */
-#ifndef IORING_OP_READ_MULTISHOT
-#define IORING_OP_READ_MULTISHOT 49
-#endif
+struct peer;
 
 #define RING_ENTRIES 256
 #define CQ_ENTRIES 4096	 /* many sends complete per submission */
 #define CQE_BATCH 128
-
 
 #define BGID_TUN 1
 #define BGID_UDP 2
@@ -55,12 +44,7 @@
 
 /* UDP side: a GRO receive holds up to 64 KiB of datagrams. */
 #define UDP_BUFS 32
-/* Rounded up so that the control messages after it stay 8-byte aligned. */
-#define UDP_NAME_LEN ((socklen_t)((sizeof(struct sockaddr_in6) + 7) & ~7ul))
-#define UDP_CONTROL_LEN 64
 #define UDP_PAYLOAD_MAX 65535
-#define UDP_BUF_SIZE (sizeof(struct io_uring_recvmsg_out) + UDP_NAME_LEN + \
-		      UDP_CONTROL_LEN + UDP_PAYLOAD_MAX)
 
 /* A tw area takes one receive's decrypted, coalesced frames. Every
  * datagram shrinks by at least 32 bytes when decrypted and grows by at
@@ -90,29 +74,17 @@ struct tx_send {
 	} control;
 };
 
+/* What a tx area's messages need besides its data (struct intake_area). */
 struct tx_area {
-	uint8_t *data;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	unsigned int pending;	/* sends in flight */
 	uint16_t msg_len[TX_MAX_SEGMENTS];
 	struct tx_send send[TX_MAX_SEGMENTS];
 };
 
+/* Where a tw area's frames lie in its data (struct intake_area). */
 struct tw_area {
-	uint8_t *data;
-	unsigned int pending;	/* writes in flight */
 	struct offload_frame frames[TW_MAX_FRAMES];
-};
-
-struct udp_plain {
-	struct msghdr msg;
-	struct iovec iov;
-	struct sockaddr_storage addr;
-	union {
-		char buf[UDP_CONTROL_LEN];
-		struct cmsghdr align;
-	} control;
 };
 
 struct spare_buf {
@@ -139,29 +111,61 @@ static inline void stat_inc(_Atomic uint64_t *c)
 	stat_add(c, 1);
 }
 
-/* worker.c */
-struct io_uring_sqe *worker_sqe(struct worker *w);
+/* worker_core.c */
 struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 			      struct peer *peer);
 /* kind: CTL_WANT_HANDSHAKE or CTL_REKEY_RECEIVED. */
 void worker_want_handshake(struct worker *w, struct peer *peer,
 			   enum msg_kind kind);
 
-/* bid_fifo (worker.c) */
-bool bid_fifo_push(struct bid_fifo *f, uint32_t bid, int32_t res);
-bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res);
+/* The intake (worker_core.c): bufs buffers filled as reads says, and
+ * n_areas output areas of area_size bytes. in->read_count and in->process
+ * are set by the caller. */
+int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
+		const struct buf_pool_reads *reads, unsigned int n_areas,
+		size_t area_size);
+void intake_destroy(struct intake *in);
+
+static inline void intake_start(struct intake *in)
+{
+	buf_pool_arm(&in->bufs);
+}
+
+/* A completion of one of the intake's reads. */
+void intake_read_done(struct worker *w, struct intake *in,
+		      const struct io_uring_cqe *cqe);
+
+/* For process(): the free area that its output goes to. */
+static inline unsigned int intake_free_area(const struct intake *in)
+{
+	return index_stack_peek(&in->free_areas);
+}
+
+static inline uint8_t *intake_area_data(const struct intake *in,
+					unsigned int area)
+{
+	return in->areas[area].data;
+}
+
+/* process() put n sends or writes of area (intake_free_area's) in
+ * flight; the area is busy until the last completes. */
+static inline void intake_area_busy(struct intake *in, unsigned int area,
+				    unsigned int n)
+{
+	index_stack_pop(&in->free_areas);
+	in->areas[area].pending = n;
+}
+
+/* One of area's sends or writes completed. */
+void intake_output_done(struct worker *w, struct intake *in, unsigned int area);
 
 /* worker_tx.c */
 int worker_tx_init(struct worker *w);
-void worker_tx_start(struct worker *w);
-void worker_tx_read_done(struct worker *w, const struct io_uring_cqe *cqe);
 void worker_tx_send_done(struct worker *w, unsigned int area, int res);
 void worker_tx_destroy(struct worker *w);
 
 /* worker_rx.c */
 int worker_rx_init(struct worker *w);
-void worker_rx_start(struct worker *w);
-void worker_rx_recv_done(struct worker *w, const struct io_uring_cqe *cqe);
 void worker_rx_write_done(struct worker *w, unsigned int area, int res);
 void worker_rx_destroy(struct worker *w);
 
