@@ -13,7 +13,5 @@ void control_drain(struct tunnel *tn, uint64_t now);
 /* Folds the workers' facts into the timers and acts on expired ones;
  * returns the earliest deadline (engine ns), or 0 if none. */
 uint64_t control_tick(struct tunnel *tn, uint64_t now);
-/* Writes the counters `ringvpn show` prints. */
-int control_write_stats(struct tunnel *tn);
 
 #endif

@@ -15,6 +15,7 @@
 #include "src/netconf.h"
 #include "src/privilege.h"
 #include "src/rundir.h"
+#include "src/control_loop.h"
 #include "src/tunnel.h"
 
 /* The first step of every daemon: NAME is ours before anything is

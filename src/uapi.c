@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "src/log.h"
-#include "src/tunnel.h"
+#include "src/tunnel_apply.h"
 #include "src/uapi_parse.h"
 
 /* One line per change a person made with wg set, wg syncconf, ... */

@@ -9,7 +9,7 @@
 
 #include "crypto/keys.h"
 #include "src/sockaddr.h"
-#include "src/tunnel.h"
+#include "src/tunnel_state.h"
 #include "src/uapi.h"
 
 /* Every prefix with its owner, sorted by owner: one walk of the trie
