@@ -6,7 +6,7 @@
 #include <sys/prctl.h>
 
 #include "crypto/keys.h"
-#include "src/commands.h"
+#include "src/cli/commands.h"
 
 struct command {
 	const char *name;

@@ -1,5 +1,5 @@
 /* Where a running interface keeps its files: RINGVPN_RUNDIR (for tests)
- * or /run/ringvpn, holding IFNAME.pid (the name lock: src/name_lock.h),
+ * or /run/ringvpn, holding IFNAME.pid (the name lock: src/daemon/name_lock.h),
  * IFNAME.stats and IFNAME.journal.
  *
  * Those files say which peers exist and where they are, and the journal

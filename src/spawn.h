@@ -1,5 +1,5 @@
 /* Running a program as the daemon's children must run, and waiting for
- * it: hooks (src/hooks.c) and resolvconf (src/netconf_dns.c).
+ * it: hooks (src/daemon/hooks.c) and resolvconf (src/netconf/dns.c).
  *
  * The child gets every signal unblocked and at its default action (the
  * daemon blocks some for its signalfd and ignores SIGPIPE, and a child

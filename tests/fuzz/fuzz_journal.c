@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/netconf.h"
+#include "src/netconf/netconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "crypto/keys.h"
-#include "src/uapi_parse.h"
+#include "src/uapi/parse.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -23,8 +23,9 @@ fi
 
 # Everything but the program's entry points; new files are picked up.
 srcs=()
-for f in "$top"/crypto/*.c "$top"/src/*.c "$top"/netlink/*.c "$top"/tun/*.c; do
-	case $f in "$top/src/main.c" | "$top"/src/cmd_*.c) continue ;; esac
+for f in "$top"/crypto/*.c "$top"/src/*.c "$top"/src/*/*.c \
+	"$top"/netlink/*.c "$top"/tun/*.c; do
+	case $f in "$top/src/main.c" | "$top"/src/cli/*.c) continue ;; esac
 	srcs+=("$f")
 done
 # What configure's config.h gives the real build (AC_USE_SYSTEM_EXTENSIONS).

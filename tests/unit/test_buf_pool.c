@@ -1,13 +1,13 @@
-/* buf_pool (src/buf_pool.h) against the real kernel, in both of its
+/* buf_pool (src/worker/buf_pool.h) against the real kernel, in both of its
  * modes: reads from a pipe and receives on a loopback UDP socket, with a
  * provided buffer ring and multishot requests where the kernel has them,
  * and with one single-shot request per buffer as the fallback. The
  * caller's side is the same in every test: arm, complete, recycle.
  * Also the index stack every pool and worker area list uses. Exits 77
  * (skipped) when io_uring is not available. */
-#include "src/buf_pool.h"
-#include "src/index_stack.h"
-#include "src/uring.h"
+#include "src/worker/buf_pool.h"
+#include "src/worker/index_stack.h"
+#include "src/worker/uring.h"
 #include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>

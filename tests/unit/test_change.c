@@ -14,7 +14,7 @@
 #include "src/device.h"
 #include "src/device_apply.h"
 #include "src/secret_buf.h"
-#include "src/uapi_parse.h"
+#include "src/uapi/parse.h"
 #include "tests/unit/check_main.h"
 
 /* RFC 7748 section 6.1's keys and two more public keys. */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "src/epoch.h"
-#include "src/msg_ring.h"
+#include "src/worker/msg_ring.h"
 #include "tests/unit/check_main.h"
 
 static int freed;

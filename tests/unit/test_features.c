@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/features.h"
+#include "src/worker/features.h"
 #include "tests/unit/check_main.h"
 
 START_TEST(test_parse_names_and_separators)

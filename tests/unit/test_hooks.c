@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "src/hooks.h"
+#include "src/daemon/hooks.h"
 #include "tests/unit/check_main.h"
 
 struct expand_case {

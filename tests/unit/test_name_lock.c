@@ -1,4 +1,4 @@
-/* Who owns an interface name (src/name_lock.c) and the run directory it
+/* Who owns an interface name (src/daemon/name_lock.c) and the run directory it
  * lives in (src/rundir.c): one owner at a time, its pid from the kernel;
  * a pid file nobody locks is stale and its pid never signalled, even
  * while that pid is alive; names are never paths; a run directory others
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "src/name_lock.h"
+#include "src/daemon/name_lock.h"
 #include "src/rundir.h"
 #include "tests/unit/check_main.h"
 

@@ -7,7 +7,7 @@
  * never through netlink/. Crashes are simulated by a child that applies a
  * config and is killed with SIGKILL. Needs root and exits 77 (skipped)
  * without it or without network namespaces. */
-#include "src/netconf.h"
+#include "src/netconf/netconf.h"
 #include "crypto/keys.h"
 #include "netlink/rtnl.h"
 #include "src/config.h"

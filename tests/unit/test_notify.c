@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "src/notify.h"
+#include "src/daemon/notify.h"
 #include "tests/unit/check_main.h"
 
 START_TEST(init_values)

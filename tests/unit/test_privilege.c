@@ -1,4 +1,4 @@
-/* Least privilege (src/privilege.c) is per thread: a worker that drops
+/* Least privilege (src/daemon/privilege.c) is per thread: a worker that drops
  * everything leaves the thread that made it as it was; the control
  * thread keeps CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, as ambient ones
  * too, with the securebits locked and no_new_privs set; and a program it
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "src/privilege.h"
+#include "src/daemon/privilege.h"
 #include "tests/unit/check_main.h"
 
 #define ALL_LOCKED                                                         \

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "crypto/keys.h"
-#include "src/uapi_parse.h"
+#include "src/uapi/parse.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/hexutil.h"
 

@@ -4,7 +4,7 @@
  * waiting, serve), passing the time in. The handler's replies are 1 MiB,
  * more than a socket buffer holds, so a client that does not read
  * leaves a reply queued. (That every buffer is wiped cannot be seen
- * from outside; uapi_server.c frees them all through secret_buf.)
+ * from outside; src/uapi/server.c frees them all through secret_buf.)
  * Needs root (the socket lives in
  * /var/run/wireguard) and exits 77 (skipped) without it. */
 #include <check.h>
@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "src/uapi_server.h"
+#include "src/uapi/server.h"
 #include "tests/unit/check_main.h"
 
 #define REPLY_BYTES (1u << 20)

@@ -1,0 +1,103 @@
+/* Shared by the netconf_*.c files only: the state of one netconf_up run,
+ * recording a change, and the small helpers several of them use. */
+#ifndef RINGVPN_SRC_NETCONF_INTERNAL_H
+#define RINGVPN_SRC_NETCONF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/netconf/netconf.h"
+
+#define NETCONF_JOURNAL_HEADER "ringvpn-journal 1"
+/* "fd00::1/64" with room to spare. */
+#define NETCONF_PREFIX_TEXT 64
+
+/* One netconf_up call: the changes made so far, in memory for the undo on
+ * failure and in the journal for the undo after a crash. */
+struct netconf_run {
+	struct netlink *nl;
+	const char *ifname;
+	int ifindex;
+	const char *path;
+	int fd;
+	/* Sized before the first change, so recording never allocates. */
+	struct netconf_entry *done;
+	size_t n_done, cap;
+	char *err;
+	size_t err_len;
+};
+
+/* ---- run.c ----------------------------------------------------- */
+/* Writes the message into err (when there is one) and returns ret. */
+int netconf_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* All of buf to fd (a journal: no fsync, see run.c). */
+int netconf_write_all(int fd, const char *buf, size_t len);
+/* Called right after e was made: keeps it for the undo and writes its
+ * journal line. */
+int netconf_record(struct netconf_run *r, const struct netconf_entry *e);
+/* An entry of kind for r's interface, everything else zero. */
+struct netconf_entry netconf_entry_of(const struct netconf_run *r,
+				      enum netconf_kind kind);
+
+/* "10.0.0.1/24" */
+void netconf_prefix_text(int family, const uint8_t *addr, uint8_t plen,
+			 char *buf, size_t len);
+
+/* ---- undo.c ---------------------------------------------------- */
+
+/* Undoes all of v, last first, on past failures: the first is returned
+ * with its message. */
+int netconf_undo_all(struct netlink *nl, const struct netconf_entry *v,
+		     size_t n, char *err, size_t err_len);
+
+/* ---- sysctl.c -------------------------------------------------- */
+
+/* "net.ipv4.conf.all.src_valid_mark" */
+const char *netconf_sysctl_name(enum netconf_sysctl s);
+/* Whether s is one of enum netconf_sysctl. */
+bool netconf_sysctl_known(unsigned int s);
+int netconf_sysctl_read(enum netconf_sysctl s, uint32_t *value);
+int netconf_sysctl_write(enum netconf_sysctl s, uint32_t value);
+/* 0 when s can be written; -EROFS (or -EACCES) where /proc/sys is
+ * mounted read-only, as in many containers. */
+int netconf_sysctl_writable(enum netconf_sysctl s);
+/* No /proc/sys/net/ipv6 (ipv6.disable=1), or its all.disable_ipv6 set. */
+bool netconf_ipv6_disabled(void);
+
+/* ---- plan.c ---------------------------------------------------- */
+
+/* Whether p is a /0 that the full-tunnel scheme routes (Table = auto),
+ * IPv6 included even when the plan skips it. */
+bool netconf_is_full(const struct config *cfg, const struct prefix *p);
+/* Adds a warning to the plan (dropped when there are too many). */
+void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- full.c ---------------------------------------------------- */
+
+/* The rules, default routes and sysctl of the plan's full tunnel. */
+int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p);
+/* Most changes netconf_apply_full can make. */
+#define NETCONF_FULL_CHANGES 7
+/* Adds the route (masked) to r's interface in table; already there is
+ * not ours and not recorded. Shared with the plain AllowedIPs routes. */
+int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
+			uint32_t table);
+/* "not fwmark 51820 lookup 51820", "lookup main suppress_prefixlength 0" */
+void netconf_rule_text(const struct netlink_rule *rule, char *buf,
+		       size_t len);
+
+/* ---- dns.c ----------------------------------------------------- */
+
+/* The plan's DNS half: resolvconf on PATH, the record prefix. */
+int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len);
+int netconf_apply_dns(struct netconf_run *r, const struct netconf_plan *p);
+/* `resolvconf -d RECORD -f`; -ENOENT without resolvconf, -EIO for a
+ * non-zero exit, with the status in detail. */
+int netconf_undo_dns(const struct netconf_entry *e, char *detail,
+		     size_t detail_len);
+
+#endif

@@ -1,0 +1,294 @@
+/* Applying a config's network settings, each change journaled.
+ *
+ * Ordering is the whole point here: the journal line for a change is
+ * written after the change was made and before the next one is tried,
+ * and undoing goes strictly backwards (undo.c), so that at every
+ * moment the file describes exactly what is ours. */
+#include "src/netconf/netconf.h"
+#include "src/netconf/internal.h"
+#include "src/ifname.h"
+#include "src/rundir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+
+/* The link's MTU and flags, before we touch them. */
+static int link_state(const char *ifname, unsigned int *mtu, bool *up)
+{
+	struct ifreq ifr;
+	int fd, ret = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		ret = -errno;
+	*mtu = (unsigned int)ifr.ifr_mtu;
+	if (!ret && ioctl(fd, SIOCGIFFLAGS, &ifr))
+		ret = -errno;
+	*up = ifr.ifr_flags & IFF_UP;
+	close(fd);
+	return ret;
+}
+
+static int apply_mtu(struct netconf_run *r, unsigned int old, unsigned int mtu)
+{
+	struct netconf_entry e = netconf_entry_of(r, NETCONF_MTU);
+	int ret;
+
+	if (old == mtu)
+		return 0;
+	ret = netlink_link_set_mtu(r->nl, r->ifindex, mtu);
+	if (ret)
+		return netconf_fail(r->err, r->err_len, ret,
+				    "cannot set the MTU of %s to %u: %s",
+				    r->ifname, mtu, strerror(-ret));
+	e.mtu = old;
+	return netconf_record(r, &e);
+}
+
+static int apply_addr(struct netconf_run *r, const struct prefix *p,
+		      bool nodad)
+{
+	struct netconf_entry e = netconf_entry_of(r, NETCONF_ADDR);
+	char text[NETCONF_PREFIX_TEXT];
+	bool existed = false;
+	int ret;
+
+	ret = netlink_addr_add(r->nl, r->ifindex, p->family, p->addr, p->cidr,
+			       nodad, &existed);
+	if (ret) {
+		netconf_prefix_text(p->family, p->addr, p->cidr, text,
+				    sizeof(text));
+		return netconf_fail(r->err, r->err_len, ret,
+				    "cannot add address %s to %s: %s", text,
+				    r->ifname, strerror(-ret));
+	}
+	if (existed)
+		return 0;
+	e.family = p->family;
+	memcpy(e.addr, p->addr, sizeof(e.addr));
+	e.prefixlen = p->cidr;
+	return netconf_record(r, &e);
+}
+
+static int apply_up(struct netconf_run *r, bool was_up)
+{
+	struct netconf_entry e = netconf_entry_of(r, NETCONF_UP);
+	int ret;
+
+	if (was_up)
+		return 0;
+	ret = netlink_link_set_up(r->nl, r->ifindex, true);
+	if (ret)
+		return netconf_fail(r->err, r->err_len, ret,
+				    "cannot bring %s up: %s", r->ifname,
+				    strerror(-ret));
+	return netconf_record(r, &e);
+}
+
+/* Whether p is applied at all: IPv6 is skipped on a host without it
+ * (the plan warned). */
+static bool family_on(const struct netconf_plan *plan,
+		      const struct prefix *p)
+{
+	return p->family != AF_INET6 || !plan->ipv6_off;
+}
+
+static int apply_addrs(struct netconf_run *r, const struct netconf_plan *p,
+		       bool nodad)
+{
+	const struct config *cfg = p->cfg;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < cfg->n_addresses; i++)
+		if (family_on(p, &cfg->addresses[i]))
+			ret = apply_addr(r, &cfg->addresses[i], nodad);
+	return ret;
+}
+
+/* Every AllowedIPs prefix but the full tunnel's /0s. */
+static int apply_routes(struct netconf_run *r, const struct netconf_plan *p)
+{
+	const struct config *cfg = p->cfg;
+	uint32_t table = cfg->table == CONFIG_TABLE_ID ? cfg->table_id
+						       : RT_TABLE_MAIN;
+	int ret;
+
+	if (cfg->table == CONFIG_TABLE_OFF)
+		return 0;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct config_peer *peer = &cfg->peers[i];
+
+		for (size_t k = 0; k < peer->n_allowed_ips; k++) {
+			const struct prefix *a = &peer->allowed_ips[k];
+
+			if (!family_on(p, a) || netconf_is_full(cfg, a))
+				continue;
+			ret = netconf_apply_route(r, a, table);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* wg-quick's order: addresses, MTU and link up, DNS, then routes (the
+ * full tunnel's /0 last, as wg-quick adds prefixes longest first). */
+static int apply(struct netconf_run *r, const struct netconf_plan *p,
+		 const struct netconf_options *opt)
+{
+	unsigned int mtu = p->cfg->mtu ? p->cfg->mtu : NETCONF_DEFAULT_MTU;
+	unsigned int old_mtu = 0;
+	bool was_up = false;
+	int ret;
+
+	ret = link_state(r->ifname, &old_mtu, &was_up);
+	if (ret)
+		return netconf_fail(r->err, r->err_len, ret,
+				    "cannot read the state of %s: %s",
+				    r->ifname, strerror(-ret));
+	ret = apply_addrs(r, p, opt && opt->nodad);
+	if (!ret)
+		ret = apply_mtu(r, old_mtu, mtu);
+	if (!ret)
+		ret = apply_up(r, was_up);
+	if (!ret)
+		ret = netconf_apply_dns(r, p);
+	if (!ret)
+		ret = apply_routes(r, p);
+	if (!ret)
+		ret = netconf_apply_full(r, p);
+	return ret;
+}
+
+/* Everything that can be refused without touching the system; the
+ * worst-case number of changes into n_changes. */
+static int check(const char *ifname, int ifindex,
+		 const struct netconf_plan *plan, size_t *n_changes,
+		 char *err, size_t err_len)
+{
+	const struct config *cfg = plan->cfg;
+	/* mtu, up, dns, every address and route, the full tunnel's */
+	size_t n = 3 + NETCONF_FULL_CHANGES + cfg->n_addresses;
+
+	if (!ifname_valid(ifname) || ifindex <= 0)
+		return netconf_fail(err, err_len, -EINVAL,
+				    "invalid interface `%s' (index %d)", ifname,
+				    ifindex);
+	if ((plan->full[0] || plan->full[1]) &&
+	    (!plan->table || !plan->fwmark))
+		return netconf_fail(err, err_len, -EINVAL,
+				    "a full tunnel needs a table and a fwmark");
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (cfg->peers[i].n_allowed_ips > SIZE_MAX / 2 - n)
+			return netconf_fail(err, err_len, -ENOMEM,
+					    "too many routes");
+		n += cfg->peers[i].n_allowed_ips;
+	}
+	*n_changes = n;
+	return 0;
+}
+
+/* O_EXCL: a journal already there records another run's changes, which
+ * must be undone (netconf_down) before they can be forgotten. */
+static int journal_create(struct netconf_run *r)
+{
+	static const char header[] = NETCONF_JOURNAL_HEADER "\n";
+	int ret;
+
+	r->fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
+			      O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (r->fd < 0 && errno == EEXIST)
+		return netconf_fail(r->err, r->err_len, -EEXIST,
+				    "journal `%s' exists: the changes of an "
+				    "earlier run on %s must be undone first",
+				    r->path, r->ifname);
+	if (r->fd < 0)
+		return netconf_fail(r->err, r->err_len, -errno,
+				    "cannot create journal `%s': %s", r->path,
+				    strerror(errno));
+	ret = netconf_write_all(r->fd, header, sizeof(header) - 1);
+	if (ret) {
+		close(r->fd);
+		unlink(r->path);
+		return netconf_fail(r->err, r->err_len, ret,
+				    "cannot write journal `%s': %s", r->path,
+				    strerror(-ret));
+	}
+	return 0;
+}
+
+/* After a failure: back to where we started. err holds the failure; a
+ * failure to undo is added to it. */
+static void roll_back(struct netconf_run *r)
+{
+	size_t len = r->err ? strnlen(r->err, r->err_len) : 0;
+	char undo_err[256];
+
+	close(r->fd);
+	if (!netconf_undo_all(r->nl, r->done, r->n_done, undo_err,
+			      sizeof(undo_err))) {
+		unlink(r->path);
+		return;
+	}
+	/* The journal still says what is left: netconf_down can finish. */
+	if (r->err && len < r->err_len)
+		snprintf(r->err + len, r->err_len - len,
+			 "; undoing failed too: %s (journal `%s' kept)",
+			 undo_err, r->path);
+}
+
+int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
+	       const struct netconf_plan *plan, const char *journal_path,
+	       const struct netconf_options *opt, char *err, size_t err_len)
+{
+	struct netconf_run r = {
+		.nl = nl, .ifname = ifname, .ifindex = ifindex,
+		.path = journal_path, .fd = -1,
+		.err = err_len ? err : NULL, .err_len = err_len,
+	};
+	int found = 0, ret;
+
+	ret = check(ifname, ifindex, plan, &r.cap, err, err_len);
+	if (ret)
+		return ret;
+	ret = netlink_link_index(nl, ifname, &found);
+	if (!ret && found != ifindex)
+		ret = -ENODEV;
+	if (ret)
+		return netconf_fail(err, err_len, ret, "no interface %s with "
+				    "index %d: %s", ifname, ifindex,
+				    strerror(-ret));
+	r.done = calloc(r.cap, sizeof(*r.done));
+	if (!r.done)
+		return netconf_fail(err, err_len, -ENOMEM, "out of memory");
+	ret = journal_create(&r);
+	if (ret) {
+		free(r.done);
+		return ret;
+	}
+	ret = apply(&r, plan, opt);
+	if (ret)
+		roll_back(&r);
+	else
+		close(r.fd);
+	free(r.done);
+	return ret;
+}
+
+int netconf_journal_path(const char *ifname, char *out, size_t out_len)
+{
+	if (!ifname_valid(ifname))
+		return -EINVAL;
+	return rundir_path(ifname, "journal", out, out_len);
+}

@@ -1,0 +1,380 @@
+#include "src/tunnel/control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/data.h"
+#include "crypto/keys.h"
+#include "src/log.h"
+#include "src/protocol.h"
+#include "src/sockaddr.h"
+#include "src/tunnel/state.h"
+#include "src/worker/worker.h"
+
+/* More handshake messages than this queued at a drain means we are under
+ * load (for a second after, too: protocol_under_load): only sources that
+ * prove their address with a cookie, within their rate, get public-key
+ * work. A quarter of one worker's ring: a flood fills it long before
+ * honest peers, which send one initiation per REKEY_TIMEOUT, come near. */
+#define UNDER_LOAD_BATCH 64
+
+static unsigned jitter_ms(void)
+{
+	return randombytes_uniform(REKEY_TIMEOUT_JITTER_MAX_MS + 1);
+}
+
+static void short_key(char out[9], const struct peer *peer)
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	key_to_base64(b64, peer_public_key(peer));
+	memcpy(out, b64, 8);
+	out[8] = '\0';
+}
+
+/* Hands a datagram to a worker (round robin: any worker's socket sends
+ * from the same port). Dropped if that worker's queue is full. */
+static void send_datagram(struct tunnel *tn, const struct sockaddr_storage *to,
+			  socklen_t to_len, const void *data, size_t len)
+{
+	struct worker *w = &tn->workers[tn->next_sender++ % tn->n_workers];
+	struct msg *m = msg_ring_reserve(w->in);
+
+	if (!m || len > MSG_DATA_MAX || !to_len)
+		return;
+	m->kind = CTL_SEND;
+	m->len = (uint16_t)len;
+	m->addr = *to;
+	m->addr_len = to_len;
+	memcpy(m->data, data, len);
+	msg_ring_push(w->in);
+	worker_wake(w);
+}
+
+static void sent_authenticated(struct peer *peer, uint64_t now)
+{
+	timers_any_authenticated_packet_sent(&peer->timers, now);
+	timers_any_authenticated_packet_traversal(&peer->timers, now);
+}
+
+static void send_initiation(struct tunnel *tn, struct peer *peer,
+			    uint64_t now)
+{
+	struct message_handshake_initiation msg;
+	struct sockaddr_storage ep;
+	socklen_t ep_len = peer_get_endpoint(peer, &ep);
+
+	if (!ep_len || !timers_may_send_initiation(&peer->timers, now))
+		return;
+	if (protocol_create_initiation(&tn->dev, peer, now, &msg))
+		return;
+	send_datagram(tn, &ep, ep_len, &msg, sizeof(msg));
+	timers_handshake_initiated(&peer->timers, now, jitter_ms());
+	sent_authenticated(peer, now);
+}
+
+/* Encrypts and sends one packet (len 0: a keepalive). -ENOKEY: no
+ * session yet. */
+static int send_data(struct tunnel *tn, struct peer *peer, const uint8_t *pkt,
+		     size_t len, uint64_t now)
+{
+	uint8_t buf[MSG_DATA_MAX];
+	struct sockaddr_storage ep;
+	socklen_t ep_len = peer_get_endpoint(peer, &ep);
+	size_t msg_len;
+	bool rekey;
+	int ret;
+
+	if (!ep_len)
+		return -EDESTADDRREQ;
+	if (len + MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM > sizeof(buf))
+		return -EMSGSIZE;
+	if (len) /* a keepalive has no packet, and memcpy wants non-NULL */
+		memcpy(buf + MESSAGE_DATA_HEADER_LEN, pkt, len);
+	ret = protocol_encrypt(peer, buf, len, tn->dp.mtu, now, &msg_len,
+			       &rekey);
+	if (ret)
+		return ret;
+	send_datagram(tn, &ep, ep_len, buf, msg_len);
+	sent_authenticated(peer, now);
+	if (len)
+		timers_data_sent(&peer->timers, now, jitter_ms());
+	if (rekey)
+		send_initiation(tn, peer, now);
+	return 0;
+}
+
+static void send_keepalive(struct tunnel *tn, struct peer *peer, uint64_t now)
+{
+	if (send_data(tn, peer, NULL, 0, now) == -ENOKEY)
+		send_initiation(tn, peer, now);
+}
+
+/* Sends staged packets oldest first; stops (and asks for a handshake) at
+ * the first that finds no session. Returns how many went out. */
+static unsigned flush_staged(struct tunnel *tn, struct peer *peer,
+			     uint64_t now)
+{
+	struct staged_packet *sp;
+	unsigned sent = 0;
+
+	while ((sp = peer_staged_oldest(peer))) {
+		int ret = send_data(tn, peer, sp->data, sp->len, now);
+
+		if (ret == -ENOKEY) {
+			send_initiation(tn, peer, now);
+			break;
+		}
+		free(peer_unstage(peer));
+		sent += !ret;
+	}
+	return sent;
+}
+
+static void handshake_complete(struct tunnel *tn, struct peer *peer,
+			       uint64_t now, bool initiator)
+{
+	struct timespec wall;
+	char who[9];
+
+	timers_handshake_complete(&peer->timers, now);
+	peer->handshakes++;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	peer->last_handshake_ns = (uint64_t)wall.tv_sec * 1000000000ULL +
+				  (uint64_t)wall.tv_nsec;
+	short_key(who, peer);
+	log_info("%s: peer %s: handshake completed", tn->ifname, who);
+	/* The responder cannot send until our first packet confirms the
+	 * session: give it one even when we have nothing to say. */
+	if (!flush_staged(tn, peer, now) && initiator)
+		send_keepalive(tn, peer, now);
+}
+
+static void on_handshake(struct tunnel *tn, struct msg *m, bool under_load,
+			 uint64_t now)
+{
+	struct handshake_outcome out;
+	struct peer *peer;
+	int ret = protocol_receive_handshake(&tn->dev, m->data, m->len,
+					     (struct sockaddr *)&m->addr,
+					     under_load, now, &out);
+
+	if (ret) {
+		log_debug_ratelimited(&tn->log_handshake,
+				      "%s: handshake message dropped: %s",
+				      tn->ifname, strerror(-ret));
+		return;
+	}
+	if (out.reply_len)
+		send_datagram(tn, &m->addr, m->addr_len, out.reply,
+			      out.reply_len);
+	peer = out.peer;
+	if (!peer || !out.session_derived)
+		return;
+	peer_set_endpoint(peer, (struct sockaddr *)&m->addr, m->addr_len);
+	timers_any_authenticated_packet_received(&peer->timers, now);
+	timers_any_authenticated_packet_traversal(&peer->timers, now);
+	timers_session_derived(&peer->timers, now);
+	if (out.reply_len)
+		sent_authenticated(peer, now);
+	if (out.handshake_complete)
+		handshake_complete(tn, peer, now, true);
+}
+
+static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
+		       uint64_t now)
+{
+	struct peer *peer = m->peer;
+
+	if (peer && peer->removed)
+		return; /* queued before the removal; see control_tick */
+	switch (m->kind) {
+	case CTL_HANDSHAKE:
+		on_handshake(tn, m, under_load, now);
+		break;
+	case CTL_STAGE:
+		peer_stage(peer, m->data, m->len);
+		/* The session may have appeared since the worker tried. */
+		flush_staged(tn, peer, now);
+		break;
+	case CTL_CONFIRM:
+		if (protocol_confirm_session(peer, m->keypair))
+			handshake_complete(tn, peer, now, false);
+		break;
+	case CTL_WANT_HANDSHAKE:
+		atomic_store(&peer->want_handshake, false);
+		send_initiation(tn, peer, now);
+		break;
+	case CTL_REKEY_RECEIVED:
+		/* As the kernel: data still arrives on a session near its
+		 * end, so one initiation, once per session, lest the peer
+		 * (the responder, who never rekeys) goes silent. */
+		atomic_store(&peer->want_handshake, false);
+		if (timers_claim_lastminute_handshake(&peer->timers))
+			send_initiation(tn, peer, now);
+		break;
+	case CTL_SEND:
+		break;
+	}
+}
+
+/* Handshake messages waiting in the workers' rings. Only they cost
+ * public-key work: staged packets and confirmations do not count. */
+static unsigned handshakes_queued(struct tunnel *tn)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		struct msg_ring *r = tn->workers[i].out;
+		uint32_t head = atomic_load_explicit(&r->head,
+						     memory_order_relaxed);
+		uint32_t tail = atomic_load_explicit(&r->tail,
+						     memory_order_acquire);
+
+		for (; head != tail; head++)
+			n += r->slot[head & (MSG_RING_SLOTS - 1)].kind ==
+			     CTL_HANDSHAKE;
+	}
+	return n;
+}
+
+/* Takes only what was queued when it started: under a flood that arrives
+ * faster than we work, draining "until empty" would never end, never
+ * look at the load again and never let the timers run. What arrives
+ * meanwhile came with a wake-up of its own, so nothing waits long. */
+void control_drain(struct tunnel *tn, uint64_t now)
+{
+	bool under_load = protocol_under_load(&tn->dev,
+			handshakes_queued(tn) > UNDER_LOAD_BATCH, now);
+
+	for (unsigned i = 0; i < tn->n_workers; i++) {
+		struct msg_ring *r = tn->workers[i].out;
+		uint32_t n = atomic_load(&r->tail) - atomic_load(&r->head);
+		struct msg *m;
+
+		while (n-- && (m = msg_ring_peek(r))) {
+			on_message(tn, m, under_load, now);
+			msg_ring_pop(r);
+		}
+	}
+}
+
+/* Turns what the workers saw since the last tick into timer events. */
+static void fold_facts(struct peer *peer)
+{
+	struct peer_timers *t = &peer->timers;
+
+	for (int f = 0; f < FACT_COUNT; f++) {
+		uint64_t at = atomic_load_explicit(&peer->fact[f],
+						   memory_order_relaxed);
+
+		if (at <= peer->folded[f])
+			continue;
+		peer->folded[f] = at;
+		switch (f) {
+		case FACT_DATA_SENT:
+			timers_data_sent(t, at, jitter_ms());
+			break;
+		case FACT_DATA_RECEIVED:
+			timers_data_received(t, at);
+			break;
+		case FACT_AUTH_SENT:
+			timers_any_authenticated_packet_sent(t, at);
+			timers_any_authenticated_packet_traversal(t, at);
+			break;
+		case FACT_AUTH_RECEIVED:
+			timers_any_authenticated_packet_received(t, at);
+			timers_any_authenticated_packet_traversal(t, at);
+			break;
+		}
+	}
+}
+
+static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
+		uint64_t now)
+{
+	char who[9];
+
+	if (actions & TIMER_GIVE_UP) {
+		short_key(who, peer);
+		log_info("%s: peer %s: unreachable: no handshake after %d "
+			 "seconds, giving up until there is traffic for it",
+			 tn->ifname, who, REKEY_ATTEMPT_TIME);
+		peer_drop_staged(peer);
+	}
+	if (actions & TIMER_ZERO_KEYS)
+		device_zero_peer_keys(&tn->dev, peer);
+	if (actions & TIMER_SEND_INITIATION)
+		send_initiation(tn, peer, now);
+	if (actions & TIMER_SEND_KEEPALIVE)
+		send_keepalive(tn, peer, now);
+}
+
+struct tick_ctx {
+	struct tunnel *tn;
+	uint64_t now;
+	uint64_t next;
+};
+
+/* Workers roam endpoints without logging (they never do); the control
+ * thread notices the seqlock moved and says where the peer went. The
+ * first look only records: the configured endpoint is no news, but the
+ * first one learned later (a road warrior's) is. endpoint_seq_logged
+ * holds the sequence seen plus one: stable sequences are even, so it is
+ * odd once looked at and 0 only before the first look. */
+static void log_roaming(struct tunnel *tn, struct peer *peer)
+{
+	uint32_t seq = atomic_load_explicit(&peer->endpoint_seq,
+					    memory_order_acquire);
+	char who[9], where[SOCKADDR_TEXT_MAX];
+	struct sockaddr_storage ep;
+	bool first = !peer->endpoint_seq_logged;
+
+	if (seq + 1 == peer->endpoint_seq_logged || (seq & 1))
+		return; /* unchanged, or a write in progress */
+	peer->endpoint_seq_logged = seq + 1;
+	if (first || !peer_get_endpoint(peer, &ep))
+		return;
+	short_key(who, peer);
+	sockaddr_to_text(&ep, where);
+	log_info("%s: peer %s: endpoint changed to %s", tn->ifname, who,
+		 where);
+}
+
+static void tick_peer(struct peer *peer, void *arg)
+{
+	struct tick_ctx *ctx = arg;
+	uint64_t deadline;
+
+	fold_facts(peer);
+	log_roaming(ctx->tn, peer);
+	act(ctx->tn, peer, timers_expire(&peer->timers, ctx->now), ctx->now);
+	deadline = timers_next_deadline(&peer->timers);
+	if (deadline && (!ctx->next || deadline < ctx->next))
+		ctx->next = deadline;
+}
+
+/* Messages from the workers may name a peer or keypair that is about to
+ * be freed (the worker queued it, then went quiescent): they are handled
+ * before the memory goes. */
+static void drain_before_free(void *arg)
+{
+	struct tunnel *tn = arg;
+
+	control_drain(tn, tunnel_now(tn));
+}
+
+uint64_t control_tick(struct tunnel *tn, uint64_t now)
+{
+	struct tick_ctx ctx = { tn, now, 0 };
+
+	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
+	epoch_reclaim_after(&tn->epoch, drain_before_free, tn);
+	return ctx.next;
+}

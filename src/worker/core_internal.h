@@ -1,0 +1,172 @@
+/* What worker.c, tx.c, rx.c and core.c share: the
+ * limits of the data path, the requests' codes, the layout of the output
+ * areas, and the intake (core.c) both directions read through.
+ * Nothing outside the worker includes this. */
+#ifndef RINGVPN_SRC_WORKER_CORE_INTERNAL_H
+#define RINGVPN_SRC_WORKER_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "crypto/data.h"
+#include "crypto/messages.h"
+#include "src/worker/uring.h"
+#include "src/worker/core.h"
+#include "tun/offload.h"
+
+struct peer;
+
+#define RING_ENTRIES 256
+#define CQ_ENTRIES 4096	 /* many sends complete per submission */
+#define CQE_BATCH 128
+
+#define BGID_TUN 1
+#define BGID_UDP 2
+
+/* TUN side: a read holds a whole frame (vnet header + 64 KiB). */
+#define TUN_BUFS 16
+#define TUN_BUF_SIZE (TUN_VNET_HDR_LEN + 65535)
+
+/* A tx area takes one frame's segments, each encrypted in place behind
+ * its 16-byte header: up to TX_MAX_SEGMENTS of them (a TCP MSS below
+ * ~128 bytes would need more; such a super-packet is dropped). */
+#define TX_AREAS 8
+#define TX_MAX_SEGMENTS 512
+#define TX_AREA_SIZE (192 * 1024)
+
+/* The kernel's limits for one UDP_SEGMENT send: 64 segments on older
+ * kernels (this one takes 128: we stay at the older limit), and one IP
+ * datagram's length. */
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES (65535 - 8 - 40)
+
+/* UDP side: a GRO receive holds up to 64 KiB of datagrams. */
+#define UDP_BUFS 32
+#define UDP_PAYLOAD_MAX 65535
+
+/* A tw area takes one receive's decrypted, coalesced frames. Every
+ * datagram shrinks by at least 32 bytes when decrypted and grows by at
+ * most a 10-byte vnet header, so one area always holds one receive. */
+#define TW_AREAS 8
+#define TW_AREA_SIZE (66 * 1024)
+#define TW_MAX_FRAMES 80 /* a GRO receive carries at most 64 datagrams */
+
+/* Buffers for the control thread's datagrams. */
+#define SPARE_BUFS 16
+
+enum op {
+	OP_TUN_READ = 1,
+	OP_UDP_SEND,	 /* index: tx area */
+	OP_UDP_RECV,
+	OP_TUN_WRITE,	 /* index: tw area */
+	OP_SPARE_SEND,	 /* index: spare buffer */
+	OP_EVENT_READ,
+};
+
+struct tx_send {
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} control;
+};
+
+/* What a tx area's messages need besides its data (struct intake_area). */
+struct tx_area {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	uint16_t msg_len[TX_MAX_SEGMENTS];
+	struct tx_send send[TX_MAX_SEGMENTS];
+};
+
+/* Where a tw area's frames lie in its data (struct intake_area). */
+struct tw_area {
+	struct offload_frame frames[TW_MAX_FRAMES];
+};
+
+struct spare_buf {
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage addr;
+	uint8_t data[MSG_DATA_MAX];
+};
+
+static inline uint64_t user_data(enum op op, unsigned int index)
+{
+	return (uint64_t)op << 32 | index;
+}
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	/* One writer per counter: no locked instruction needed. */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+			      + n, memory_order_relaxed);
+}
+
+static inline void stat_inc(_Atomic uint64_t *c)
+{
+	stat_add(c, 1);
+}
+
+/* core.c */
+struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
+			      struct peer *peer);
+/* kind: CTL_WANT_HANDSHAKE or CTL_REKEY_RECEIVED. */
+void worker_want_handshake(struct worker *w, struct peer *peer,
+			   enum msg_kind kind);
+
+/* The intake (core.c): bufs buffers filled as reads says, and
+ * n_areas output areas of area_size bytes. in->read_count and in->process
+ * are set by the caller. */
+int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
+		const struct buf_pool_reads *reads, unsigned int n_areas,
+		size_t area_size);
+void intake_destroy(struct intake *in);
+
+static inline void intake_start(struct intake *in)
+{
+	buf_pool_arm(&in->bufs);
+}
+
+/* A completion of one of the intake's reads. */
+void intake_read_done(struct worker *w, struct intake *in,
+		      const struct io_uring_cqe *cqe);
+
+/* For process(): the free area that its output goes to. */
+static inline unsigned int intake_free_area(const struct intake *in)
+{
+	return index_stack_peek(&in->free_areas);
+}
+
+static inline uint8_t *intake_area_data(const struct intake *in,
+					unsigned int area)
+{
+	return in->areas[area].data;
+}
+
+/* process() put n sends or writes of area (intake_free_area's) in
+ * flight; the area is busy until the last completes. */
+static inline void intake_area_busy(struct intake *in, unsigned int area,
+				    unsigned int n)
+{
+	index_stack_pop(&in->free_areas);
+	in->areas[area].pending = n;
+}
+
+/* One of area's sends or writes completed. */
+void intake_output_done(struct worker *w, struct intake *in, unsigned int area);
+
+/* tx.c */
+int worker_tx_init(struct worker *w);
+void worker_tx_send_done(struct worker *w, unsigned int area, int res);
+void worker_tx_destroy(struct worker *w);
+
+/* rx.c */
+int worker_rx_init(struct worker *w);
+void worker_rx_write_done(struct worker *w, unsigned int area, int res);
+void worker_rx_destroy(struct worker *w);
+
+#endif
