@@ -249,29 +249,10 @@ start_ringvpn() {
 	alive "$pid" && rv_ready "$ns" "$name" "$addr"
 }
 
-# setup_ringvpn KIND BIN NET PORT: a pair of BIN on NET.1 and NET.2.
-setup_ringvpn() {
-	local kind=$1 bin=$2 net=$3 port=$4 a b pa pb pid_a pid_b
-	a=rvb$$${kind: -4}a b=rvb$$${kind: -4}b
-	"$bin" genkey >"$TMP/$a.key"
-	"$bin" genkey >"$TMP/$b.key"
-	pa=$("$bin" pubkey <"$TMP/$a.key")
-	pb=$("$bin" pubkey <"$TMP/$b.key")
-	start_ringvpn "$bin" "$NS_B" "$b" "$net.2" "$port" "$pa" "$net.1" ||
-		fail_setup "$kind $b did not come up"
-	pid_b=$STARTED
-	start_ringvpn "$bin" "$NS_A" "$a" "$net.1" "$port" "$pb" "$net.2" \
-		"$UL_B:$port" || fail_setup "$kind $a did not come up"
-	pid_a=$STARTED
-	TARGET[$kind]=$net.2
-	VPN_PIDS[$kind]="$pid_a $pid_b"
-	ping_through "$NS_A" "$net.2" || fail_setup "no ping through $kind"
-}
-
 # start_wggo BIN NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: BIN (a
-# wireguard-go) in the foreground (-f: $! is the daemon), configured with wg setconf once
-# its UAPI socket exists, then addressed and brought up by hand. Sets
-# STARTED.
+# wireguard-go) in the foreground (-f: $! is the daemon), configured with
+# wg setconf once its UAPI socket exists, then addressed and brought up by
+# hand. Sets STARTED.
 start_wggo() {
 	local bin=$1 ns=$2 name=$3 addr=$4 port=$5 peer=$6 peer_addr=$7 ep=${8:-} pid
 	{
@@ -297,18 +278,20 @@ start_wggo() {
 		ip -n "$ns" link set "$name" mtu "$MTU" up
 }
 
-# setup_wggo KIND BIN NET PORT: a pair of BIN on NET.1 and NET.2.
-setup_wggo() {
-	local kind=$1 bin=$2 net=$3 port=$4 a b pa pb pid_a pid_b
+# setup_pair KIND START BIN NET PORT: a pair of BIN on NET.1 (in A) and
+# NET.2 (in B), each started by START (start_ringvpn or start_wggo; wg's
+# keys serve both), A with B as its endpoint.
+setup_pair() {
+	local kind=$1 start=$2 bin=$3 net=$4 port=$5 a b pa pb pid_a pid_b
 	a=rvb$$${kind: -4}a b=rvb$$${kind: -4}b
 	wg genkey >"$TMP/$a.key"
 	wg genkey >"$TMP/$b.key"
 	pa=$(wg pubkey <"$TMP/$a.key")
 	pb=$(wg pubkey <"$TMP/$b.key")
-	start_wggo "$bin" "$NS_B" "$b" "$net.2" "$port" "$pa" "$net.1" ||
+	"$start" "$bin" "$NS_B" "$b" "$net.2" "$port" "$pa" "$net.1" ||
 		fail_setup "$kind $b did not come up"
 	pid_b=$STARTED
-	start_wggo "$bin" "$NS_A" "$a" "$net.1" "$port" "$pb" "$net.2" \
+	"$start" "$bin" "$NS_A" "$a" "$net.1" "$port" "$pb" "$net.2" \
 		"$UL_B:$port" || fail_setup "$kind $a did not come up"
 	pid_a=$STARTED
 	TARGET[$kind]=$net.2
@@ -556,11 +539,14 @@ echo "method: two network namespaces over a veth pair; $RUNS runs of" \
 
 log "== namespaces $NS_A and $NS_B"
 make_underlay
-has_kind ringvpn && setup_ringvpn ringvpn "$RINGVPN" 10.201.0 51820
-has_kind ringvpn-base && setup_ringvpn ringvpn-base "$BASELINE" 10.203.0 51822
-has_kind wireguard-go && setup_wggo wireguard-go wireguard-go 10.202.0 51821
+has_kind ringvpn &&
+	setup_pair ringvpn start_ringvpn "$RINGVPN" 10.201.0 51820
+has_kind ringvpn-base &&
+	setup_pair ringvpn-base start_ringvpn "$BASELINE" 10.203.0 51822
+has_kind wireguard-go &&
+	setup_pair wireguard-go start_wggo wireguard-go 10.202.0 51821
 has_kind wireguard-go-head &&
-	setup_wggo wireguard-go-head "$WG_GO_HEAD" 10.204.0 51823
+	setup_pair wireguard-go-head start_wggo "$WG_GO_HEAD" 10.204.0 51823
 : >"$RESULTS"
 declare -A RTTS=() RTT_MEDIAN=()
 
