@@ -48,7 +48,7 @@ declare -A NEED_PACKAGE=(
 # pkg-config), automake (autoreconf runs it), libraries and headers.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 NEED_BUILD=(build-essential pkgconf automake liburing-dev libsodium-dev
-	libb2-dev libmnl-dev check)
+	libb2-dev libmnl-dev libssl-dev check)
 
 need_installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = \

@@ -8,8 +8,11 @@ struct keypair *keypair_new(void)
 {
 	struct keypair *kp = calloc(1, sizeof(*kp));
 
-	if (kp)
-		replay_init(&kp->replay);
+	if (!kp)
+		return NULL;
+	replay_init(&kp->replay);
+	atomic_flag_clear(&kp->seal.busy);
+	atomic_flag_clear(&kp->open.busy);
 	return kp;
 }
 
@@ -17,6 +20,8 @@ void keypair_free(struct keypair *kp)
 {
 	if (!kp)
 		return;
+	aead_free(&kp->seal.aead);
+	aead_free(&kp->open.aead);
 	sodium_memzero(kp, sizeof(*kp));
 	free(kp);
 }

@@ -14,8 +14,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/aead.h"
 #include "crypto/messages.h"
 #include "crypto/replay.h"
+
+/* One direction's EVP context (crypto/aead.h), made on first use by
+ * whichever thread gets it: busy makes its use exclusive, and a thread
+ * that finds it busy (two workers on one session at once) seals or
+ * opens that message with libsodium instead. Freed, and wiped, with the
+ * keypair, which the epoch frees only once no worker can hold it. */
+struct keypair_aead {
+	struct aead aead;
+	atomic_flag busy;
+};
 
 struct keypair {
 	uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN];
@@ -27,6 +38,8 @@ struct keypair {
 	uint32_t local_index;
 	uint32_t remote_index;
 	bool i_am_initiator;
+	bool use_evp; /* OpenSSL's AEAD (else libsodium's) for data */
+	struct keypair_aead seal, open;
 	void *owner; /* the peer, for whoever maps indices to keypairs */
 };
 

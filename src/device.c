@@ -12,6 +12,7 @@ int device_init(struct device *dev, struct epoch *epoch)
 
 	memset(dev, 0, sizeof(*dev));
 	dev->epoch = epoch;
+	dev->aead_evp = true;
 	ret = peer_table_init(&dev->peers);
 	if (ret)
 		return ret;
@@ -182,6 +183,7 @@ void device_install_keypair(struct device *dev, struct peer *peer,
 	struct keypairs_dropped dropped;
 
 	kp->owner = peer;
+	kp->use_evp = dev->aead_evp;
 	/* The handshake's index carries over to the session it made; the
 	 * setter publishes the keypair before the kind workers check. */
 	index_table_set_keypair(&dev->indices, kp->local_index, kp);

@@ -42,6 +42,9 @@ struct device {
 	/* Frees what the workers may still hold (peers, keypairs, index
 	 * entries, AllowedIPs nodes); NULL frees at once. */
 	struct epoch *epoch;
+	/* New sessions seal and open data with OpenSSL's AEAD (true after
+	 * device_init; RINGVPN_DISABLE=evp_aead turns it off). */
+	bool aead_evp;
 };
 
 /* epoch may be NULL when nothing reads the device concurrently (tests). */

@@ -48,6 +48,7 @@ static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 			 strerror(-ret));
 		return ret;
 	}
+	tn->dev.aead_evp = !(tn->disabled & DP_EVP_AEAD);
 	if (!tn->config_path[0])
 		return 0; /* unconfigured: keys come through the UAPI */
 	/* The file's key and peers as any later change comes: the sockets

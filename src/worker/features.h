@@ -20,7 +20,8 @@ enum datapath_feature {
 	DP_MULTISHOT_RECV = 1 << 5, /* multishot recvmsg, provided buffer ring */
 	DP_MULTISHOT_READ = 1 << 6, /* multishot TUN read (opcode 49) */
 	DP_DEFER_TASKRUN = 1 << 7,  /* SINGLE_ISSUER | DEFER_TASKRUN ring */
-	DP_ALL = (1 << 8) - 1,
+	DP_EVP_AEAD = 1 << 8,	    /* data sealed by OpenSSL, not libsodium */
+	DP_ALL = (1 << 9) - 1,
 };
 
 /* Parses a comma-separated list of feature names into a mask; NULL or ""

@@ -20,9 +20,9 @@ T4_B=10.92.0.2
 T6_A=fd00:92::1
 T6_B=fd00:92::2
 SIZE=$((32 << 20))
-ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read,defer_taskrun
+ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read,defer_taskrun,evp_aead
 MODES=("" vnet_hdr tso uso udp_gso udp_gro multishot_recv multishot_read
-	defer_taskrun "$ALL_OFF")
+	defer_taskrun evp_aead "$ALL_OFF")
 
 # sum_field NAME FIELD: FIELD summed over NAME's workers.
 sum_field() {
@@ -43,7 +43,7 @@ features_match() {
 	done
 	# Old enough to be in every kernel ringvpn supports (Linux 5.0).
 	if [ -z "$off" ]; then
-		for word in vnet_hdr tso udp_gso udp_gro; do
+		for word in vnet_hdr tso udp_gso udp_gro evp_aead; do
 			case " $line " in *" $word "*) ;; *)
 				echo "$word is not in use"
 				return 1 ;;

@@ -98,6 +98,43 @@ START_TEST(test_every_bit_flip_rejected)
 }
 END_TEST
 
+/* Side 0 seals and opens with libsodium, side 1 with OpenSSL (crypto/
+ * aead.c): full-size messages both ways arrive intact, so either library
+ * reads the other's bytes. Then side 1's sealing context is held busy, as
+ * a second worker on the same session would hold it: the message is
+ * sealed by libsodium instead, and still opens. */
+START_TEST(test_evp_and_sodium_interoperate)
+{
+	struct engine_pair p;
+	uint8_t buf[PAIR_BUF], data[1400];
+	struct data_outcome out;
+	struct keypair *kp;
+	long len;
+
+	engine_pair_init(&p, true);
+	p.dev[0].aead_evp = false;
+	pair_handshake(&p, 0);
+	randombytes_buf(data, sizeof(data));
+	for (int from = 0; from < 2; from++) {
+		len = pair_encrypt(&p, from, buf, data, sizeof(data));
+		ck_assert_int_gt(len, 0);
+		ck_assert_int_eq(pair_decrypt(&p, !from, buf, (size_t)len,
+					      &out), 0);
+		ck_assert_mem_eq(buf + 16, data, sizeof(data));
+	}
+	kp = keypairs_current(&p.peer[1]->keypairs);
+	ck_assert(kp->use_evp && kp->seal.aead.ctx && kp->open.aead.ctx);
+	ck_assert(!keypairs_current(&p.peer[0]->keypairs)->seal.aead.ctx);
+	ck_assert(!atomic_flag_test_and_set(&kp->seal.busy));
+	len = pair_encrypt(&p, 1, buf, data, sizeof(data));
+	atomic_flag_clear(&kp->seal.busy);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(pair_decrypt(&p, 0, buf, (size_t)len, &out), 0);
+	ck_assert_mem_eq(buf + 16, data, sizeof(data));
+	engine_pair_destroy(&p);
+}
+END_TEST
+
 #define BURST 5000
 
 /* Out of order inside the window: each accepted exactly once. Behind the
@@ -224,6 +261,7 @@ int main(void)
 			    sizeof(padding_cases) / sizeof(padding_cases[0]));
 	tcase_add_test(tc, test_message_length_and_header);
 	tcase_add_test(tc, test_every_bit_flip_rejected);
+	tcase_add_test(tc, test_evp_and_sodium_interoperate);
 	tcase_add_test(tc, test_reordering_and_window);
 	tcase_add_test(tc, test_classify);
 	tcase_add_test(tc, test_garbage_never_decrypts);
