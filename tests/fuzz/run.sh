@@ -31,7 +31,7 @@ done
 # What configure's config.h gives the real build (AC_USE_SYSTEM_EXTENSIONS).
 printf '#define _GNU_SOURCE 1\n#define PACKAGE_VERSION "fuzz"\n' \
 	>"$out/config.h"
-pkgs=(libsodium libb2 liburing libmnl)
+pkgs=(libsodium libb2 liburing libmnl libcrypto)
 read -ra pkg_cflags <<<"$(pkg-config --cflags "${pkgs[@]}")"
 read -ra pkg_libs <<<"$(pkg-config --libs "${pkgs[@]}")"
 cflags=(-std=gnu11 -g -O1 -I"$top" -include "$out/config.h"
