@@ -4,6 +4,7 @@
 #include "src/allowedips.h"
 #include "src/epoch.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/held_epoch.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -463,25 +464,6 @@ START_TEST(test_walk_order_and_stop)
 	allowedips_free(t);
 }
 END_TEST
-
-/* An epoch with one reader that never passes a quiescent state: what the
- * table retires stays there, to be counted, until epoch_destroy. */
-struct held_epoch {
-	struct epoch e;
-	struct epoch_reader reader;
-};
-
-static void hold_epoch(struct held_epoch *h)
-{
-	epoch_init(&h->e, &h->reader, 1);
-	epoch_online(&h->e, &h->reader);
-}
-
-static void release_epoch(struct held_epoch *h)
-{
-	epoch_offline(&h->reader);
-	epoch_destroy(&h->e);
-}
 
 START_TEST(test_retire_hook)
 {

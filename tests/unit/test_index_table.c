@@ -5,6 +5,7 @@
 #include "src/epoch.h"
 #include "src/index_table.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/held_epoch.h"
 
 #include <check.h>
 #include <errno.h>
@@ -161,25 +162,6 @@ START_TEST(test_indices_unique_and_random)
 	free(idx);
 }
 END_TEST
-
-/* An epoch with one reader that never passes a quiescent state: what the
- * table retires stays there, to be looked at, until epoch_destroy. */
-struct held_epoch {
-	struct epoch e;
-	struct epoch_reader reader;
-};
-
-static void hold_epoch(struct held_epoch *h)
-{
-	epoch_init(&h->e, &h->reader, 1);
-	epoch_online(&h->e, &h->reader);
-}
-
-static void release_epoch(struct held_epoch *h)
-{
-	epoch_offline(&h->reader);
-	epoch_destroy(&h->e);
-}
 
 START_TEST(test_retire_hook)
 {
