@@ -48,21 +48,24 @@ static void put_aead(struct keypair_aead *a)
 #define EVP_MIN_LEN 768
 
 /* In place, the tag after the payload: EVP when the keypair's context is
- * free, libsodium otherwise (the same bytes either way). */
-static void seal(struct keypair *kp, uint8_t *payload, size_t len,
-		 uint64_t nonce)
+ * free, libsodium otherwise (the same bytes either way). An EVP failure
+ * (OpenSSL refusing, which it does not short of a bug) may have written
+ * part of the buffer already: the message is dropped, not sealed again. */
+static int seal(struct keypair *kp, uint8_t *payload, size_t len,
+		uint64_t nonce)
 {
 	struct aead *a = take_aead(&kp->seal, kp->send_key,
 				   kp->use_evp && len >= EVP_MIN_LEN, true);
+	int ret;
 
-	if (a && !aead_seal(a, payload, len, nonce)) {
-		put_aead(&kp->seal);
-		return;
+	if (!a) {
+		noise_aead_encrypt(payload, payload, len, NULL, 0, nonce,
+				   kp->send_key);
+		return 0;
 	}
-	if (a)
-		put_aead(&kp->seal);
-	noise_aead_encrypt(payload, payload, len, NULL, 0, nonce,
-			   kp->send_key);
+	ret = aead_seal(a, payload, len, nonce);
+	put_aead(&kp->seal);
+	return ret;
 }
 
 static int open_in_place(struct keypair *kp, uint8_t *payload, size_t len,
@@ -100,7 +103,9 @@ int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 	hdr.key_idx = htole32(kp->remote_index);
 	hdr.counter = htole64(nonce);
 	memcpy(buf, &hdr, sizeof(hdr));
-	seal(kp, payload, padded, nonce);
+	ret = seal(kp, payload, padded, nonce);
+	if (ret)
+		return ret;
 	*msg_len = MESSAGE_DATA_HEADER_LEN + padded + NOISE_AUTHTAG_LEN;
 	return 0;
 }

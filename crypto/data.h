@@ -23,7 +23,7 @@ size_t data_padded_len(size_t plain_len, size_t mtu);
 /* Encrypts the plain_len bytes at buf + 16 under kp with a fresh nonce,
  * pads them to data_padded_len(plain_len, mtu), writes the header, and
  * returns the message length in *msg_len. -EKEYEXPIRED when kp has no
- * nonces left. */
+ * nonces left; -EIO if OpenSSL refused (the message is then lost). */
 int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len);
 

@@ -82,13 +82,14 @@ int name_lock_take(struct name_lock *lock, const char *ifname,
 	int ret = rundir_path(ifname, "pid", lock->path, sizeof(lock->path));
 
 	lock->fd = -1;
-	for (int i = 0; !ret && i < TAKE_TRIES; i++) {
+	if (ret)
+		return ret;
+	for (int i = 0; i < TAKE_TRIES; i++) {
 		ret = try_take(lock, holder, stale);
 		if (ret != -EAGAIN)
-			return ret;
-		ret = 0;
+			break;
 	}
-	return ret ? ret : -EAGAIN;
+	return ret;
 }
 
 int name_lock_write_pid(struct name_lock *lock)
