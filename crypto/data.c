@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -21,20 +22,29 @@ size_t data_padded_len(size_t plain_len, size_t mtu)
 	return padded;
 }
 
-/* The keypair's own EVP context for this direction, made on first use, or
- * NULL: EVP is off for it, the context is in use by another thread, or
- * it cannot be made. A context returned is the caller's until put_aead. */
-static struct aead *take_aead(struct keypair_aead *a, const uint8_t *key,
-			      bool use_evp, bool encrypt)
+/* A free EVP context of one direction, made on first use, trying the
+ * caller's lane first; or NULL: EVP is off for this message, every lane
+ * is in use, or a context cannot be made. A context returned is the
+ * caller's until put_aead. */
+static struct keypair_aead *take_aead(struct keypair_aead *lanes,
+				      const uint8_t *key, bool use_evp,
+				      bool encrypt, unsigned int lane)
 {
-	if (!use_evp ||
-	    atomic_flag_test_and_set_explicit(&a->busy, memory_order_acquire))
+	if (!use_evp)
 		return NULL;
-	if (!a->aead.ctx && aead_init(&a->aead, key, encrypt)) {
+	for (unsigned int i = 0; i < KEYPAIR_AEAD_LANES; i++) {
+		struct keypair_aead *a = &lanes[(lane + i) %
+						KEYPAIR_AEAD_LANES];
+
+		if (atomic_flag_test_and_set_explicit(&a->busy,
+						      memory_order_acquire))
+			continue;
+		if (a->aead.ctx || !aead_init(&a->aead, key, encrypt))
+			return a;
 		atomic_flag_clear_explicit(&a->busy, memory_order_release);
 		return NULL;
 	}
-	return &a->aead;
+	return NULL;
 }
 
 static void put_aead(struct keypair_aead *a)
@@ -47,47 +57,19 @@ static void put_aead(struct keypair_aead *a)
  * EVP 1.5x at 1420). */
 #define EVP_MIN_LEN 768
 
-/* In place, the tag after the payload: EVP when the keypair's context is
- * free, libsodium otherwise (the same bytes either way). An EVP failure
- * (OpenSSL refusing, which it does not short of a bug) may have written
- * part of the buffer already: the message is dropped, not sealed again. */
-static int seal(struct keypair *kp, uint8_t *payload, size_t len,
-		uint64_t nonce)
+static uint64_t header_counter(const uint8_t *msg)
 {
-	struct aead *a = take_aead(&kp->seal, kp->send_key,
-				   kp->use_evp && len >= EVP_MIN_LEN, true);
-	int ret;
+	uint64_t counter;
 
-	if (!a) {
-		noise_aead_encrypt(payload, payload, len, NULL, 0, nonce,
-				   kp->send_key);
-		return 0;
-	}
-	ret = aead_seal(a, payload, len, nonce);
-	put_aead(&kp->seal);
-	return ret;
+	memcpy(&counter, msg + offsetof(struct message_data, counter),
+	       sizeof(counter));
+	return le64toh(counter);
 }
 
-static int open_in_place(struct keypair *kp, uint8_t *payload, size_t len,
-			 uint64_t counter)
-{
-	struct aead *a = take_aead(&kp->open, kp->recv_key,
-				   kp->use_evp && len >= EVP_MIN_LEN, false);
-	int ret;
-
-	if (!a)
-		return noise_aead_decrypt(payload, payload, len, NULL, 0,
-					  counter, kp->recv_key);
-	ret = aead_open(a, payload, len, counter);
-	put_aead(&kp->open);
-	return ret;
-}
-
-int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
+int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len)
 {
 	struct message_data hdr;
-	uint8_t *payload = buf + MESSAGE_DATA_HEADER_LEN;
 	size_t padded = data_padded_len(plain_len, mtu);
 	uint64_t nonce;
 	int ret;
@@ -95,7 +77,8 @@ int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 	ret = keypair_take_nonce(kp, &nonce);
 	if (ret)
 		return ret;
-	memset(payload + plain_len, 0, padded - plain_len);
+	memset(buf + MESSAGE_DATA_HEADER_LEN + plain_len, 0,
+	       padded - plain_len);
 	/* Messages sit at any offset of a GSO run or GRO receive: the
 	 * header is built aligned and copied. */
 	memset(&hdr, 0, sizeof(hdr));
@@ -103,11 +86,43 @@ int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 	hdr.key_idx = htole32(kp->remote_index);
 	hdr.counter = htole64(nonce);
 	memcpy(buf, &hdr, sizeof(hdr));
-	ret = seal(kp, payload, padded, nonce);
-	if (ret)
-		return ret;
 	*msg_len = MESSAGE_DATA_HEADER_LEN + padded + NOISE_AUTHTAG_LEN;
 	return 0;
+}
+
+/* An EVP failure (OpenSSL refusing, which it does not short of a bug)
+ * may have written part of the buffer already: the payload is zeroed, so
+ * no plaintext leaves, and the message is reported lost rather than
+ * sealed again. */
+int data_seal(struct keypair *kp, uint8_t *msg, size_t msg_len,
+	      unsigned int lane)
+{
+	uint8_t *payload = msg + MESSAGE_DATA_HEADER_LEN;
+	size_t len = msg_len - MESSAGE_DATA_HEADER_LEN - NOISE_AUTHTAG_LEN;
+	uint64_t nonce = header_counter(msg);
+	struct keypair_aead *a = take_aead(kp->seal, kp->send_key,
+					   kp->use_evp && len >= EVP_MIN_LEN,
+					   true, lane);
+	int ret;
+
+	if (!a) {
+		noise_aead_encrypt(payload, payload, len, NULL, 0, nonce,
+				   kp->send_key);
+		return 0;
+	}
+	ret = aead_seal(&a->aead, payload, len, nonce);
+	put_aead(a);
+	if (ret)
+		memset(payload, 0, len + NOISE_AUTHTAG_LEN);
+	return ret;
+}
+
+int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
+		 size_t mtu, size_t *msg_len)
+{
+	int ret = data_prepare(kp, buf, plain_len, mtu, msg_len);
+
+	return ret ? ret : data_seal(kp, buf, *msg_len, 0);
 }
 
 int data_parse(const uint8_t *msg, size_t len, uint32_t *receiver_index,
@@ -126,22 +141,47 @@ int data_parse(const uint8_t *msg, size_t len, uint32_t *receiver_index,
 	return 0;
 }
 
-int data_decrypt(struct keypair *kp, uint8_t *msg, size_t len,
-		 size_t *plain_len)
+int data_open(struct keypair *kp, uint8_t *msg, size_t len,
+	      unsigned int lane)
 {
 	uint8_t *payload = msg + MESSAGE_DATA_HEADER_LEN;
 	size_t enc_len = len - MESSAGE_DATA_HEADER_LEN;
+	uint64_t counter = header_counter(msg);
+	struct keypair_aead *a = take_aead(kp->open, kp->recv_key,
+					   kp->use_evp &&
+						   enc_len >= EVP_MIN_LEN,
+					   false, lane);
+	int ret;
+
+	if (!a)
+		return noise_aead_decrypt(payload, payload, enc_len, NULL, 0,
+					  counter, kp->recv_key) ? -EBADMSG : 0;
+	ret = aead_open(&a->aead, payload, enc_len, counter);
+	put_aead(a);
+	return ret ? -EBADMSG : 0;
+}
+
+int data_accept(struct keypair *kp, const uint8_t *msg, size_t len,
+		size_t *plain_len)
+{
+	/* Only an authenticated counter may move the window. */
+	if (!replay_check_and_mark(&kp->replay, header_counter(msg),
+				   REJECT_AFTER_MESSAGES))
+		return -EALREADY;
+	*plain_len = len - MESSAGE_DATA_HEADER_LEN - NOISE_AUTHTAG_LEN;
+	return 0;
+}
+
+int data_decrypt(struct keypair *kp, uint8_t *msg, size_t len,
+		 size_t *plain_len)
+{
 	uint32_t index;
 	uint64_t counter;
 
 	if (data_parse(msg, len, &index, &counter) ||
 	    index != kp->local_index)
 		return -EBADMSG;
-	if (open_in_place(kp, payload, enc_len, counter))
+	if (data_open(kp, msg, len, 0))
 		return -EBADMSG;
-	/* Only an authenticated counter may move the window. */
-	if (!replay_check_and_mark(&kp->replay, counter, REJECT_AFTER_MESSAGES))
-		return -EALREADY;
-	*plain_len = enc_len - NOISE_AUTHTAG_LEN;
-	return 0;
+	return data_accept(kp, msg, len, plain_len);
 }

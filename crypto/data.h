@@ -27,6 +27,18 @@ size_t data_padded_len(size_t plain_len, size_t mtu);
 int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len);
 
+/* data_encrypt in two steps, so that the cheap, ordered one (the nonce)
+ * stays with the worker that owns a batch and the costly one may run on
+ * any worker: data_prepare takes the nonce, pads and writes the header;
+ * data_seal encrypts the msg_len-byte message it prepared, in place,
+ * with the nonce in its header. lane picks the keypair's EVP context
+ * (struct keypair_aead): the caller's worker id. data_seal's -EIO leaves
+ * the payload zeroed. */
+int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
+		 size_t mtu, size_t *msg_len);
+int data_seal(struct keypair *kp, uint8_t *msg, size_t msg_len,
+	      unsigned int lane);
+
 /* Reads the routing fields of a data message after checking its length and
  * type; -EBADMSG if it is not a well-formed data message. */
 int data_parse(const uint8_t *msg, size_t len, uint32_t *receiver_index,
@@ -37,5 +49,15 @@ int data_parse(const uint8_t *msg, size_t len, uint32_t *receiver_index,
  * -EBADMSG: forged or corrupt; -EALREADY: replayed or too old. */
 int data_decrypt(struct keypair *kp, uint8_t *msg, size_t len,
 		 size_t *plain_len);
+
+/* data_decrypt in two steps, for a message data_parse accepted and whose
+ * index is kp's: data_open authenticates and decrypts in place
+ * (-EBADMSG), on any worker and with lane as in data_seal; data_accept
+ * then checks and marks the replay window (-EALREADY) and gives the
+ * plaintext's length. Only an opened message may be accepted. */
+int data_open(struct keypair *kp, uint8_t *msg, size_t len,
+	      unsigned int lane);
+int data_accept(struct keypair *kp, const uint8_t *msg, size_t len,
+		size_t *plain_len);
 
 #endif

@@ -11,8 +11,10 @@ struct keypair *keypair_new(void)
 	if (!kp)
 		return NULL;
 	replay_init(&kp->replay);
-	atomic_flag_clear(&kp->seal.busy);
-	atomic_flag_clear(&kp->open.busy);
+	for (unsigned int i = 0; i < KEYPAIR_AEAD_LANES; i++) {
+		atomic_flag_clear(&kp->seal[i].busy);
+		atomic_flag_clear(&kp->open[i].busy);
+	}
 	return kp;
 }
 
@@ -20,8 +22,10 @@ void keypair_free(struct keypair *kp)
 {
 	if (!kp)
 		return;
-	aead_free(&kp->seal.aead);
-	aead_free(&kp->open.aead);
+	for (unsigned int i = 0; i < KEYPAIR_AEAD_LANES; i++) {
+		aead_free(&kp->seal[i].aead);
+		aead_free(&kp->open[i].aead);
+	}
 	sodium_memzero(kp, sizeof(*kp));
 	free(kp);
 }

@@ -18,15 +18,21 @@
 #include "crypto/messages.h"
 #include "crypto/replay.h"
 
-/* One direction's EVP context (crypto/aead.h), made on first use by
- * whichever thread gets it: busy makes its use exclusive, and a thread
- * that finds it busy (two workers on one session at once) seals or
- * opens that message with libsodium instead. Freed, and wiped, with the
- * keypair, which the epoch frees only once no worker can hold it. */
+/* One EVP context (crypto/aead.h) of one direction, made on first use by
+ * whichever thread gets it: busy makes its use exclusive. Freed, and
+ * wiped, with the keypair, which the epoch frees only once no worker can
+ * hold it. */
 struct keypair_aead {
 	struct aead aead;
 	atomic_flag busy;
 };
+
+/* Contexts per direction: workers that share one session's crypto
+ * (src/worker/share.h) each take their own lane's, so that they do not
+ * fall back to libsodium for one another; a worker that finds every lane
+ * busy (more than this many at once) uses libsodium, with the same
+ * bytes. Only lanes that were used hold a context. */
+#define KEYPAIR_AEAD_LANES 4
 
 struct keypair {
 	uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN];
@@ -39,7 +45,8 @@ struct keypair {
 	uint32_t remote_index;
 	bool i_am_initiator;
 	bool use_evp; /* OpenSSL's AEAD (else libsodium's) for data */
-	struct keypair_aead seal, open;
+	struct keypair_aead seal[KEYPAIR_AEAD_LANES];
+	struct keypair_aead open[KEYPAIR_AEAD_LANES];
 	void *owner; /* the peer, for whoever maps indices to keypairs */
 };
 

@@ -218,27 +218,36 @@ bool protocol_under_load(struct device *dev, bool busy, uint64_t now)
 	       now - dev->last_under_load < PROTOCOL_LOAD_LINGER_NS;
 }
 
+struct keypair *protocol_send_keypair(struct peer *peer, uint64_t now)
+{
+	struct keypair *kp = keypairs_current(&peer->keypairs);
+
+	/* The message limit is enforced where the nonce is taken; only the
+	 * age is checked here. */
+	if (!kp || keypair_expired(now - kp->birth, 0))
+		return NULL;
+	return kp;
+}
+
+bool protocol_send_wants_rekey(const struct keypair *kp, uint64_t now)
+{
+	uint64_t next = atomic_load_explicit(&kp->send_counter,
+					     memory_order_relaxed);
+
+	return keypair_should_rekey_on_send(now - kp->birth, next,
+					    kp->i_am_initiator);
+}
+
 int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 		     size_t mtu, uint64_t now, size_t *msg_len,
 		     bool *want_rekey)
 {
-	struct keypair *kp = keypairs_current(&peer->keypairs);
-	uint64_t counter;
+	struct keypair *kp = protocol_send_keypair(peer, now);
 
 	*want_rekey = false;
-	/* The message limit is enforced where the nonce is taken; only the
-	 * age is checked here. */
-	if (!kp || keypair_expired(now - kp->birth, 0))
+	if (!kp || data_encrypt(kp, buf, plain_len, mtu, msg_len))
 		return -ENOKEY;
-	if (data_encrypt(kp, buf, plain_len, mtu, msg_len))
-		return -ENOKEY;
-	/* The nonce just used, from the header written (maybe unaligned). */
-	memcpy(&counter, buf + offsetof(struct message_data, counter),
-	       sizeof(counter));
-	counter = le64toh(counter);
-	*want_rekey = keypair_should_rekey_on_send(now - kp->birth,
-						   counter + 1,
-						   kp->i_am_initiator);
+	*want_rekey = protocol_send_wants_rekey(kp, now);
 	return 0;
 }
 
@@ -247,37 +256,59 @@ bool protocol_confirm_session(struct peer *peer, struct keypair *kp)
 	return device_confirm_keypair(peer->dev, peer, kp);
 }
 
-int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
-		     uint64_t now, struct data_outcome *out)
+int protocol_receive_keypair(struct device *dev, const uint8_t *msg,
+			     size_t len, uint64_t now, struct keypair **kp)
 {
 	struct index_entry *e;
-	struct keypair *kp;
 	uint32_t index;
 	uint64_t counter;
-	int ret;
 
-	memset(out, 0, sizeof(*out));
 	if (data_parse(msg, len, &index, &counter))
 		return -EBADMSG;
 	e = index_table_find(&dev->indices, index);
 	if (!e || e->kind != INDEX_KEYPAIR)
 		return -ENOKEY;
-	kp = e->keypair;
 	/* The receive side ignores the send counter's limit: it is the
 	 * age that ends a session we only receive on. */
-	if (keypair_expired(now - kp->birth, 0))
+	*kp = atomic_load_explicit(&e->keypair, memory_order_acquire);
+	if (keypair_expired(now - (*kp)->birth, 0))
 		return -ENOKEY;
-	ret = data_decrypt(kp, msg, len, &out->plain_len);
+	return 0;
+}
+
+int protocol_received(struct keypair *kp, const uint8_t *msg, size_t len,
+		      uint64_t now, struct data_outcome *out)
+{
+	struct peer *peer = kp->owner;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = data_accept(kp, msg, len, &out->plain_len);
 	if (ret)
 		return ret;
-	out->peer = e->peer;
+	out->peer = peer;
 	out->keypair = kp;
 	/* Promotion writes the slots, which only the control thread may do:
 	 * report it and let the caller hand it over. */
-	out->confirms_next = kp == atomic_load_explicit(&e->peer->keypairs.next,
+	out->confirms_next = kp == atomic_load_explicit(&peer->keypairs.next,
 							memory_order_acquire);
-	out->want_rekey = kp == keypairs_current(&e->peer->keypairs) &&
+	out->want_rekey = kp == keypairs_current(&peer->keypairs) &&
 		keypair_should_rekey_on_receive(now - kp->birth,
 						kp->i_am_initiator);
 	return 0;
+}
+
+int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
+		     uint64_t now, struct data_outcome *out)
+{
+	struct keypair *kp;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = protocol_receive_keypair(dev, msg, len, now, &kp);
+	if (ret)
+		return ret;
+	if (data_open(kp, msg, len, 0))
+		return -EBADMSG;
+	return protocol_received(kp, msg, len, now, out);
 }

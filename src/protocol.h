@@ -56,6 +56,13 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 		     size_t mtu, uint64_t now, size_t *msg_len,
 		     bool *want_rekey);
 
+/* protocol_encrypt in steps, for a batch of one peer's packets: the
+ * session to send on (NULL: stage the packets and start a handshake),
+ * then data_prepare and data_seal (crypto/data.h) for each packet, then
+ * whether the session is due for a rekey. */
+struct keypair *protocol_send_keypair(struct peer *peer, uint64_t now);
+bool protocol_send_wants_rekey(const struct keypair *kp, uint64_t now);
+
 struct data_outcome {
 	struct peer *peer;
 	struct keypair *keypair;
@@ -69,6 +76,16 @@ struct data_outcome {
  * session; -EBADMSG: forged; -EALREADY: replayed. Safe on any thread. */
 int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
 		     uint64_t now, struct data_outcome *out);
+
+/* protocol_decrypt in steps, so that the costly one (data_open) may run
+ * on any worker while the ordered ones stay with the batch's owner:
+ * protocol_receive_keypair finds the live session a data message is for
+ * (-EBADMSG, -ENOKEY); after data_open succeeded, protocol_received
+ * checks the replay window (-EALREADY) and fills *out. */
+int protocol_receive_keypair(struct device *dev, const uint8_t *msg,
+			     size_t len, uint64_t now, struct keypair **kp);
+int protocol_received(struct keypair *kp, const uint8_t *msg, size_t len,
+		      uint64_t now, struct data_outcome *out);
 
 /* Makes a confirmed responder keypair current (control thread only).
  * Returns true when it did: the handshake is complete. */

@@ -16,6 +16,7 @@
 #include "netlink/rtnl.h"
 #include "src/config.h"
 #include "src/worker/datapath.h"
+#include "src/worker/share.h"
 #include "src/device.h"
 #include "src/epoch.h"
 #include "src/log.h"
@@ -46,6 +47,7 @@ struct tunnel {
 	/* What the workers see (MTU, socket family, clock, wake-ups, the
 	 * stop flag): the tunnel fills it, workers only read it. */
 	struct datapath dp;
+	struct share_crew crew; /* dp.crew: the workers' shared crypto */
 	struct epoch epoch;
 	struct epoch_reader *readers;
 	unsigned n_workers;

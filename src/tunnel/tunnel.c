@@ -20,6 +20,7 @@
 #include "src/tunnel/socket_group.h"
 #include "src/test_clock.h"
 #include "src/tunnel/workers.h"
+#include "src/worker/share.h"
 #include "src/worker/worker.h"
 
 #define DEFAULT_MTU 1420
@@ -210,8 +211,11 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 	tn->workers = calloc(tn->n_workers, sizeof(*tn->workers));
 	fds = malloc(tn->n_workers * sizeof(*fds));
 	tn->dp.control_event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	tn->dp.crew = &tn->crew;
 	if (!tn->readers || !tn->workers || !fds ||
-	    tn->dp.control_event < 0) {
+	    tn->dp.control_event < 0 ||
+	    share_crew_init(&tn->crew, tn->n_workers,
+			    !(tn->disabled & DP_PARALLEL))) {
 		snprintf(err, err_len, "out of memory");
 		ret = -ENOMEM;
 		goto fail;
@@ -281,6 +285,7 @@ void tunnel_down(struct tunnel *tn)
 	epoch_destroy(&tn->epoch);
 	free(tn->workers);
 	free(tn->readers);
+	share_crew_destroy(&tn->crew);
 	if (tn->dp.control_event >= 0)
 		close(tn->dp.control_event);
 	if (tn->signal_fd >= 0)

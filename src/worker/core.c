@@ -7,6 +7,8 @@
 #include <stdlib.h>
 
 #include "src/peer.h"
+#include "src/worker/datapath.h"
+#include "src/worker/share.h"
 
 static int bid_fifo_init(struct bid_fifo *f, unsigned int cap)
 {
@@ -39,12 +41,15 @@ static bool bid_fifo_pop(struct bid_fifo *f, uint32_t *bid, int32_t *res)
 
 int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
 		const struct buf_pool_reads *reads, unsigned int n_areas,
-		size_t area_size)
+		size_t area_size, unsigned int slot_base)
 {
 	int ret = buf_pool_init(&in->bufs, ring, bufs, reads);
 
+	in->slot_base = slot_base;
 	if (!ret)
 		ret = bid_fifo_init(&in->waiting, bufs);
+	if (!ret)
+		ret = bid_fifo_init(&in->sharing, n_areas);
 	if (!ret)
 		ret = index_stack_init(&in->free_areas, n_areas);
 	if (ret)
@@ -66,23 +71,88 @@ void intake_destroy(struct intake *in)
 	buf_pool_destroy(&in->bufs);
 	free(in->waiting.bid);
 	free(in->waiting.res);
+	free(in->sharing.bid);
+	free(in->sharing.res);
 	for (unsigned int i = 0; in->areas && i < in->n_areas; i++)
 		free(in->areas[i].data);
 	free(in->areas);
 	index_stack_destroy(&in->free_areas);
 }
 
-/* Buffers wait (in order) while every area is still in flight. */
+static struct share_job *area_job(const struct worker *w,
+				  const struct intake *in, unsigned int area)
+{
+	return w->dp->crew->boards[w->id].slot[in->slot_base + area];
+}
+
+/* An area whose outputs all completed is free for the next buffer. */
+static void area_release(struct intake *in, unsigned int area)
+{
+	if (!--in->areas[area].pending)
+		index_stack_push(&in->free_areas, area);
+}
+
+bool intake_shared_done(const struct worker *w, const struct intake *in)
+{
+	return intake_sharing(in) &&
+	       share_job_done(area_job(w, in, in->sharing.bid[
+				in->sharing.head % in->sharing.cap]));
+}
+
+/* The areas at the head of `sharing` whose crypto is done, in order. */
+static void finish_ready(struct worker *w, struct intake *in)
+{
+	while (intake_sharing(in)) {
+		unsigned int area = in->sharing.bid[in->sharing.head %
+						    in->sharing.cap];
+		uint32_t a;
+		int32_t held = -1;
+
+		if (!share_job_done(area_job(w, in, area)))
+			return;
+		bid_fifo_pop(&in->sharing, &a, &held);
+		in->finish(w, area);
+		area_release(in, area); /* its crypto's share */
+		if (held >= 0)
+			buf_pool_recycle(&in->bufs, (unsigned int)held);
+	}
+}
+
+/* Finishes what is done, then processes waiting buffers (in order) while
+ * an area is free. Not reentrant: finish() and process() may free areas
+ * or share crypto, and this loop picks that up. */
 static void drain(struct worker *w, struct intake *in)
 {
 	uint32_t bid;
 	int32_t res;
 
-	while (!index_stack_empty(&in->free_areas) &&
-	       bid_fifo_pop(&in->waiting, &bid, &res)) {
-		in->process(w, bid, res);
-		buf_pool_recycle(&in->bufs, bid);
+	if (in->draining)
+		return;
+	in->draining = true;
+	for (;;) {
+		finish_ready(w, in);
+		if (index_stack_empty(&in->free_areas) ||
+		    !bid_fifo_pop(&in->waiting, &bid, &res))
+			break;
+		if (!in->process(w, bid, res))
+			buf_pool_recycle(&in->bufs, bid);
 	}
+	in->draining = false;
+}
+
+void intake_share(struct worker *w, struct intake *in, unsigned int area,
+		  unsigned int chunks, int held_bid)
+{
+	index_stack_pop(&in->free_areas);
+	in->areas[area].pending = 1;
+	/* Room for every area: an area is in `sharing` at most once. */
+	bid_fifo_push(&in->sharing, area, held_bid);
+	share_run(w->dp->crew, w->id, in->slot_base + area, chunks);
+}
+
+void intake_poll(struct worker *w, struct intake *in)
+{
+	drain(w, in);
 }
 
 void intake_read_done(struct worker *w, struct intake *in,
@@ -111,9 +181,7 @@ void intake_read_done(struct worker *w, struct intake *in,
 
 void intake_output_done(struct worker *w, struct intake *in, unsigned int area)
 {
-	if (--in->areas[area].pending)
-		return;
-	index_stack_push(&in->free_areas, area);
+	area_release(in, area);
 	drain(w, in);
 }
 

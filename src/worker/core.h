@@ -53,23 +53,32 @@ struct bid_fifo {
  * decrypted frames) while it is sent or written. */
 struct intake_area {
 	uint8_t *data;
-	unsigned int pending;	/* sends or writes in flight */
+	unsigned int pending;	/* its crypto, sends or writes in flight */
 };
 
 /* A worker's intake, one for TUN reads and one for UDP receives:
  * the kernel fills bufs; each buffer read waits in `waiting`, in order,
- * for a free output area; process() turns it into that area's output,
- * or drops it, and the buffer goes back to the kernel. An area is free
- * again when the last of its sends or writes completes. */
+ * for a free output area; process() prepares it in that area (or drops
+ * it) and hands the area's crypto to the crew; the areas wait in
+ * `sharing`, in order, until their crypto is done, and finish() then
+ * sends or writes what each holds. An area is free again when the last
+ * of its sends or writes completes. */
 struct intake {
 	struct buf_pool bufs;
 	struct bid_fifo waiting;	/* read, no free area yet */
 	struct intake_area *areas;
 	unsigned int n_areas;
 	struct index_stack free_areas;	/* areas with nothing in flight */
+	/* Areas whose crypto runs, oldest first, each with the buffer it
+	 * keeps (-1: none) in res. */
+	struct bid_fifo sharing;
+	unsigned int slot_base;		/* board slot of area 0's job */
+	bool draining;			/* in drain(): no reentry */
 	/* Set by the direction that owns the intake. */
 	_Atomic uint64_t *read_count;	/* counts the buffers read */
-	void (*process)(struct worker *w, unsigned int bid, int res);
+	/* true: it keeps the buffer (intake_share's held_bid) */
+	bool (*process)(struct worker *w, unsigned int bid, int res);
+	void (*finish)(struct worker *w, unsigned int area);
 };
 
 struct worker {

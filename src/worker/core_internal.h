@@ -29,6 +29,10 @@ struct peer;
 #define TUN_BUFS 16
 #define TUN_BUF_SIZE (TUN_VNET_HDR_LEN + 65535)
 
+/* Board slots (src/worker/share.h) of the two intakes' areas' jobs. */
+#define SLOT_TX 0
+#define SLOT_RX TX_AREAS
+
 /* A tx area takes one frame's segments, each encrypted in place behind
  * its 16-byte header: up to TX_MAX_SEGMENTS of them (a TCP MSS below
  * ~128 bytes would need more; such a super-packet is dropped). */
@@ -65,28 +69,6 @@ enum op {
 	OP_EVENT_READ,
 };
 
-struct tx_send {
-	struct msghdr msg;
-	struct iovec iov;
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} control;
-};
-
-/* What a tx area's messages need besides its data (struct intake_area). */
-struct tx_area {
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	uint16_t msg_len[TX_MAX_SEGMENTS];
-	struct tx_send send[TX_MAX_SEGMENTS];
-};
-
-/* Where a tw area's frames lie in its data (struct intake_area). */
-struct tw_area {
-	struct offload_frame frames[TW_MAX_FRAMES];
-};
-
 struct spare_buf {
 	struct msghdr msg;
 	struct iovec iov;
@@ -119,11 +101,12 @@ void worker_want_handshake(struct worker *w, struct peer *peer,
 			   enum msg_kind kind);
 
 /* The intake (core.c): bufs buffers filled as reads says, and
- * n_areas output areas of area_size bytes. in->read_count and in->process
- * are set by the caller. */
+ * n_areas output areas of area_size bytes, whose jobs are the worker's
+ * board slots from slot_base. in->read_count, in->process and
+ * in->finish are set by the caller. */
 int intake_init(struct intake *in, struct io_uring *ring, unsigned int bufs,
 		const struct buf_pool_reads *reads, unsigned int n_areas,
-		size_t area_size);
+		size_t area_size, unsigned int slot_base);
 void intake_destroy(struct intake *in);
 
 static inline void intake_start(struct intake *in)
@@ -147,14 +130,34 @@ static inline uint8_t *intake_area_data(const struct intake *in,
 	return in->areas[area].data;
 }
 
-/* process() put n sends or writes of area (intake_free_area's) in
- * flight; the area is busy until the last completes. */
-static inline void intake_area_busy(struct intake *in, unsigned int area,
-				    unsigned int n)
+/* For process(): area (intake_free_area's) has chunks chunks of crypto
+ * to run, as its job on the worker's board. The area is taken; its crypto
+ * is shared with the crew (src/worker/share.h), and finish() is called
+ * once it is done and every earlier area has been finished: outputs
+ * leave in the order the buffers came. A buffer that process() keeps
+ * (returns true for) goes back to the kernel after that finish(). */
+void intake_share(struct worker *w, struct intake *in, unsigned int area,
+		  unsigned int chunks, int held_bid);
+
+/* For finish(): area's output is n sends or writes, now in flight. */
+static inline void intake_area_outputs(struct intake *in, unsigned int area,
+				       unsigned int n)
 {
-	index_stack_pop(&in->free_areas);
-	in->areas[area].pending = n;
+	in->areas[area].pending += n;
 }
+
+/* Finishes the areas whose crypto is done, in order, and processes the
+ * buffers that waited for an area. */
+void intake_poll(struct worker *w, struct intake *in);
+
+/* Whether an area's crypto is still running on another worker. */
+static inline bool intake_sharing(const struct intake *in)
+{
+	return in->sharing.head != in->sharing.tail;
+}
+
+/* Whether the oldest such area's crypto is done (finish it now). */
+bool intake_shared_done(const struct worker *w, const struct intake *in);
 
 /* One of area's sends or writes completed. */
 void intake_output_done(struct worker *w, struct intake *in, unsigned int area);

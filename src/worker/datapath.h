@@ -5,7 +5,8 @@
  * Ownership: the tunnel embeds it and fills it before the first worker
  * starts; the device and the epoch it points to are the tunnel's too.
  * While workers run, only `stopping` changes (the control thread sets
- * it); every other field is read-only to everyone. */
+ * it) and the crew's boards (their own rules); every other field is
+ * read-only to everyone. */
 #ifndef RINGVPN_SRC_DATAPATH_H
 #define RINGVPN_SRC_DATAPATH_H
 
@@ -16,6 +17,7 @@
 
 struct device;
 struct epoch;
+struct share_crew;
 
 struct datapath {
 	const char *ifname;	/* for log lines */
@@ -29,6 +31,9 @@ struct datapath {
 	int sock_family;	/* of the UDP sockets: AF_INET6 or AF_INET */
 	unsigned int allowed;	/* enum datapath_feature a worker may try */
 	int control_event;	/* eventfd: workers -> control thread */
+	/* Every worker's board of shared crypto (src/worker/share.h):
+	 * worker i writes board i's jobs, any worker claims them. */
+	struct share_crew *crew;
 	_Atomic bool stopping;	/* workers leave their loop */
 };
 

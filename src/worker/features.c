@@ -8,6 +8,7 @@
 static const char *const names[] = {
 	"vnet_hdr", "tso", "uso", "udp_gso", "udp_gro",
 	"multishot_recv", "multishot_read", "defer_taskrun", "evp_aead",
+	"parallel",
 };
 
 #define N_NAMES (sizeof(names) / sizeof(names[0]))

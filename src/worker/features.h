@@ -21,7 +21,8 @@ enum datapath_feature {
 	DP_MULTISHOT_READ = 1 << 6, /* multishot TUN read (opcode 49) */
 	DP_DEFER_TASKRUN = 1 << 7,  /* SINGLE_ISSUER | DEFER_TASKRUN ring */
 	DP_EVP_AEAD = 1 << 8,	    /* data sealed by OpenSSL, not libsodium */
-	DP_ALL = (1 << 9) - 1,
+	DP_PARALLEL = 1 << 9,	    /* workers share one another's crypto */
+	DP_ALL = (1 << 10) - 1,
 };
 
 /* Parses a comma-separated list of feature names into a mask; NULL or ""

@@ -1,7 +1,10 @@
 /* UDP -> TUN: one receive (with GRO, a run of datagrams from one sender)
- * is decrypted in place, checked against the sender's AllowedIPs, and
- * coalesced back into as few TUN frames as the kernel's GRO rules allow;
- * each frame is one TUN write. */
+ * is sorted here (handshakes to the control thread, data to its
+ * session), its data messages are opened in place in chunks by whichever
+ * workers are free (src/worker/share.h), and then, in the order the
+ * receives came, each is checked against the replay window and the
+ * sender's AllowedIPs and coalesced back into as few TUN frames as the
+ * kernel's GRO rules allow; each frame is one TUN write. */
 #include "src/worker/core_internal.h"
 
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include "src/ip_packet.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
+#include "src/worker/share.h"
 
 /* One receive as the kernel left it in a buffer. */
 struct rx_view {
@@ -23,6 +27,28 @@ struct rx_view {
 	size_t segment;	/* datagram size with GRO, else len */
 	struct sockaddr_storage src;
 	socklen_t src_len;
+};
+
+/* A GRO receive carries at most 64 datagrams (the kernel's
+ * UDP_GRO_CNT_MAX); more are dropped. */
+#define RX_MAX_DATA 64
+
+/* One data message of a receive, on its way. */
+struct rx_data {
+	struct keypair *kp;
+	uint32_t off;	/* in the receive's payload */
+	uint16_t len;
+	bool opened;	/* set by whichever worker opened it */
+};
+
+/* One receive's data messages, opened by the crew, and where the frames
+ * they carry go (the intake area's bytes). */
+struct tw_area {
+	struct share_job job;	/* opening: first member (container) */
+	struct rx_view view;	/* the receive, its buffer kept */
+	unsigned int n;
+	struct rx_data data[RX_MAX_DATA];
+	struct offload_frame frames[TW_MAX_FRAMES];
 };
 
 static void forward_handshake(struct worker *w, const uint8_t *data,
@@ -79,12 +105,21 @@ static void session_facts(struct worker *w, const struct rx_view *v,
 	}
 }
 
-static void rx_datagram(struct worker *w, struct offload_coalescer *c,
-			uint8_t *msg, size_t len, const struct rx_view *v,
-			uint64_t now)
+static void drop_bad(struct worker *w, size_t len, const char *why)
 {
-	struct data_outcome out;
-	size_t inner;
+	stat_inc(&w->stats.drops);
+	stat_inc(&w->stats.bad);
+	log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a datagram "
+			      "of %zu bytes: %s", w->dp->ifname, w->id, len,
+			      why);
+}
+
+/* Sorts one datagram: a handshake goes to the control thread, a data
+ * message of a live session joins t's list to be opened. */
+static void sort_datagram(struct worker *w, struct tw_area *t, uint8_t *msg,
+			  size_t len, uint64_t now)
+{
+	struct rx_data *d = &t->data[t->n];
 	int ret;
 
 	switch (protocol_classify(msg, len)) {
@@ -93,27 +128,60 @@ static void rx_datagram(struct worker *w, struct offload_coalescer *c,
 	case MESSAGE_HANDSHAKE_INITIATION:
 	case MESSAGE_HANDSHAKE_RESPONSE:
 	case MESSAGE_HANDSHAKE_COOKIE:
-		forward_handshake(w, msg, len, v);
+		forward_handshake(w, msg, len, &t->view);
 		return;
 	default:
-		stat_inc(&w->stats.drops);
-		stat_inc(&w->stats.bad);
-		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
-				      "datagram of %zu bytes that is no "
-				      "WireGuard message", w->dp->ifname,
-				      w->id, len);
+		drop_bad(w, len, "no WireGuard message");
 		return;
 	}
-	ret = protocol_decrypt(w->dp->dev, msg, len, now, &out);
+	if (t->n == RX_MAX_DATA) {
+		stat_inc(&w->stats.drops);
+		return;
+	}
+	ret = protocol_receive_keypair(w->dp->dev, msg, len, now, &d->kp);
 	if (ret) {
-		stat_inc(&w->stats.drops);
-		stat_inc(&w->stats.bad);
-		log_debug_ratelimited(&w->log_rx, "%s: worker %u: dropped a "
-				      "data message: %s", w->dp->ifname, w->id,
-				      strerror(-ret));
+		drop_bad(w, len, strerror(-ret));
 		return;
 	}
-	session_facts(w, v, &out, len, now);
+	d->off = (uint32_t)(msg - t->view.payload);
+	d->len = (uint16_t)len;
+	t->n++;
+}
+
+/* share_run_fn: opens chunk `chunk` of a tw area's data messages, on
+ * any worker. */
+static void open_chunk(struct share_job *job, unsigned int chunk,
+		       unsigned int lane)
+{
+	struct tw_area *t = (struct tw_area *)job;
+	unsigned int first = chunk * SHARE_CHUNK_MSGS;
+	unsigned int end = first + SHARE_CHUNK_MSGS < t->n ?
+				   first + SHARE_CHUNK_MSGS : t->n;
+
+	for (unsigned int i = first; i < end; i++)
+		t->data[i].opened = !data_open(t->data[i].kp,
+					       t->view.payload + t->data[i].off,
+					       t->data[i].len, lane);
+}
+
+/* An opened message, in order: the replay window, the session's facts,
+ * the source check, and its packet into the coalescer. */
+static void accept_datagram(struct worker *w, struct offload_coalescer *c,
+			    const struct tw_area *t, const struct rx_data *d,
+			    uint64_t now)
+{
+	uint8_t *msg = t->view.payload + d->off;
+	struct data_outcome out;
+	size_t inner;
+	int ret;
+
+	ret = d->opened ? protocol_received(d->kp, msg, d->len, now, &out) :
+			  -EBADMSG;
+	if (ret) {
+		drop_bad(w, d->len, strerror(-ret));
+		return;
+	}
+	session_facts(w, &t->view, &out, d->len, now);
 	if (!out.plain_len)
 		return; /* a keepalive */
 	inner = inner_packet(w, msg + MESSAGE_DATA_HEADER_LEN, out.plain_len,
@@ -150,13 +218,39 @@ static void write_frames(struct worker *w, unsigned int area, unsigned int n)
 				    0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_TUN_WRITE, area));
 	}
-	intake_area_busy(&w->rx_in, area, n);
+	intake_area_outputs(&w->rx_in, area, n);
 }
 
-/* Decrypts every datagram of v in place and writes what they carry. */
-static void rx_datagrams(struct worker *w, const struct rx_view *v)
+/* Sorts every datagram of the receive in buffer bid (v) into a tw area
+ * and has the crew open its data messages; the buffer is kept until
+ * rx_finish. Returns whether it was. */
+static bool rx_datagrams(struct worker *w, unsigned int bid,
+			 const struct rx_view *v)
 {
 	unsigned int area = intake_free_area(&w->rx_in);
+	struct tw_area *t = &w->tw[area];
+	uint64_t now = datapath_now(w->dp);
+
+	t->view = *v;
+	t->n = 0;
+	for (size_t off = 0; off < v->len; off += v->segment) {
+		size_t len = v->len - off < v->segment ? v->len - off :
+							 v->segment;
+
+		stat_inc(&w->stats.udp_rx);
+		sort_datagram(w, t, v->payload + off, len, now);
+	}
+	if (!t->n)
+		return false;
+	intake_share(w, &w->rx_in, area,
+		     (t->n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS,
+		     (int)bid);
+	return true;
+}
+
+/* The area's messages are opened: what they carry, in order, to TUN. */
+static void rx_finish(struct worker *w, unsigned int area)
+{
 	struct tw_area *t = &w->tw[area];
 	uint64_t now = datapath_now(w->dp);
 	struct offload_coalescer c;
@@ -165,13 +259,8 @@ static void rx_datagrams(struct worker *w, const struct rx_view *v)
 	offload_coalesce_init(&c, intake_area_data(&w->rx_in, area),
 			      TW_AREA_SIZE, t->frames, TW_MAX_FRAMES,
 			      coalesce_flags(w));
-	for (size_t off = 0; off < v->len; off += v->segment) {
-		size_t len = v->len - off < v->segment ? v->len - off :
-							 v->segment;
-
-		stat_inc(&w->stats.udp_rx);
-		rx_datagram(w, &c, v->payload + off, len, v, now);
-	}
+	for (unsigned int i = 0; i < t->n; i++)
+		accept_datagram(w, &c, t, &t->data[i], now);
 	n = offload_coalesce_finish(&c);
 	if (n)
 		write_frames(w, area, n);
@@ -216,7 +305,7 @@ static bool view(struct worker *w, unsigned int bid, int res,
 	return true;
 }
 
-static void rx_buffer(struct worker *w, unsigned int bid, int res)
+static bool rx_buffer(struct worker *w, unsigned int bid, int res)
 {
 	struct rx_view v;
 	bool ok = view(w, bid, res, &v);
@@ -227,11 +316,11 @@ static void rx_buffer(struct worker *w, unsigned int bid, int res)
 			stat_inc(&w->stats.udp_rx);
 			stat_inc(&w->stats.bad);
 		}
-		return;
+		return false;
 	}
 	if (!v.segment || v.segment > v.len)
 		v.segment = v.len;
-	rx_datagrams(w, &v);
+	return rx_datagrams(w, bid, &v);
 }
 
 void worker_rx_write_done(struct worker *w, unsigned int area, int res)
@@ -253,13 +342,20 @@ int worker_rx_init(struct worker *w)
 		.user_data = user_data(OP_UDP_RECV, 0),
 	};
 
+	struct share_board *board = &w->dp->crew->boards[w->id];
+	int ret;
+
 	w->rx_in.read_count = &w->stats.recvs;
 	w->rx_in.process = rx_buffer;
+	w->rx_in.finish = rx_finish;
 	w->tw = calloc(TW_AREAS, sizeof(*w->tw));
 	if (!w->tw)
 		return -ENOMEM;
-	return intake_init(&w->rx_in, &w->ring, UDP_BUFS, &reads, TW_AREAS,
-			   TW_AREA_SIZE);
+	ret = intake_init(&w->rx_in, &w->ring, UDP_BUFS, &reads, TW_AREAS,
+			  TW_AREA_SIZE, SLOT_RX);
+	for (unsigned int i = 0; !ret && i < TW_AREAS; i++)
+		share_board_set(board, SLOT_RX + i, &w->tw[i].job, open_chunk);
+	return ret;
 }
 
 void worker_rx_destroy(struct worker *w)

@@ -1,7 +1,9 @@
 /* TUN -> UDP: a frame read from the TUN queue is split into packets
- * (TSO/USO super-packets into MTU-sized segments), each is encrypted in
- * place behind its header in a tx area, and runs of equal-sized messages
- * leave as one sendmsg with UDP_SEGMENT. */
+ * (TSO/USO super-packets into MTU-sized segments), each gets its nonce
+ * and header in place in a tx area, the area is sealed in chunks by
+ * whichever workers are free (src/worker/share.h), and then, in the
+ * order the frames came, runs of equal-sized messages leave as one
+ * sendmsg with UDP_SEGMENT. */
 #include "src/worker/core_internal.h"
 
 #include <errno.h>
@@ -16,6 +18,30 @@
 #include "src/log.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
+#include "src/worker/share.h"
+
+struct tx_send {
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} control;
+};
+
+/* One frame's messages, prepared by the owner, sealed by the crew. */
+struct tx_area {
+	struct share_job job;	/* sealing: first member (container) */
+	uint8_t *data;		/* the intake area's bytes */
+	struct keypair *kp;	/* the session all n are sealed under */
+	unsigned int n;
+	_Atomic uint32_t seal_failed;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	uint16_t msg_len[TX_MAX_SEGMENTS];
+	uint32_t msg_off[TX_MAX_SEGMENTS];
+	struct tx_send send[TX_MAX_SEGMENTS];
+};
 
 /* Where a frame's packets come from: the splitter when TUN hands us
  * virtio_net_hdr frames, the packet itself otherwise. */
@@ -70,50 +96,65 @@ static void stage(struct worker *w, struct peer *peer, const uint8_t *pkt,
 	msg_ring_push(w->out);
 }
 
-/* Encrypts the source's packets one after another into tx area `area`;
- * packets without a session go to the control thread. Returns how many
- * messages the area holds; their lengths are in its msg_len. */
-static unsigned int encrypt_segments(struct worker *w, unsigned int area,
+/* Gives the source's packets, one after another, their nonce and
+ * header in tx area `area` (data_prepare): the ordered part, done here.
+ * Packets without a session go to the control thread. Returns how many
+ * messages the area holds; where and how long they are is in a. */
+static unsigned int prepare_segments(struct worker *w, unsigned int area,
 				     struct tx_source *src,
 				     struct peer *peer, uint64_t now)
 {
 	const size_t reserve = MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM;
-	uint8_t *data = intake_area_data(&w->tx_in, area);
 	struct tx_area *a = &w->tx[area];
-	size_t pos = 0, total = 0;
+	struct keypair *kp = protocol_send_keypair(peer, now);
+	size_t pos = 0;
 	unsigned int n = 0;
-	bool rekey = false;
 
 	while (n < TX_MAX_SEGMENTS && TX_AREA_SIZE - pos > reserve) {
-		uint8_t *msg = data + pos;
+		uint8_t *msg = a->data + pos;
 		size_t len = source_next(src, msg + MESSAGE_DATA_HEADER_LEN,
 					 TX_AREA_SIZE - pos - reserve);
 		size_t msg_len;
-		bool want;
 
 		if (!len)
 			break;
-		if (protocol_encrypt(peer, msg, len, w->dp->mtu, now,
-				     &msg_len, &want)) {
+		if (!kp || data_prepare(kp, msg, len, w->dp->mtu, &msg_len)) {
 			stage(w, peer, msg + MESSAGE_DATA_HEADER_LEN, len);
 			continue;
 		}
-		rekey |= want;
+		a->msg_off[n] = (uint32_t)pos;
 		a->msg_len[n++] = (uint16_t)msg_len;
 		pos += msg_len;
-		total += msg_len;
 	}
 	if (source_left(src))
 		stat_inc(&w->stats.drops); /* more segments than an area */
-	if (rekey)
+	if (!n)
+		return 0;
+	if (protocol_send_wants_rekey(kp, now))
 		worker_want_handshake(w, peer, CTL_WANT_HANDSHAKE);
-	if (n) {
-		peer_fact(peer, FACT_DATA_SENT, now);
-		peer_fact(peer, FACT_AUTH_SENT, now);
-		atomic_fetch_add_explicit(&peer->tx_bytes, total,
-					  memory_order_relaxed);
-	}
+	peer_fact(peer, FACT_DATA_SENT, now);
+	peer_fact(peer, FACT_AUTH_SENT, now);
+	atomic_fetch_add_explicit(&peer->tx_bytes, pos, memory_order_relaxed);
+	a->kp = kp;
+	a->n = n;
 	return n;
+}
+
+/* share_run_fn: seals chunk `chunk` of a tx area's messages, on any
+ * worker. */
+static void seal_chunk(struct share_job *job, unsigned int chunk,
+		       unsigned int lane)
+{
+	struct tx_area *a = (struct tx_area *)job;
+	unsigned int first = chunk * SHARE_CHUNK_MSGS;
+	unsigned int end = first + SHARE_CHUNK_MSGS < a->n ?
+				   first + SHARE_CHUNK_MSGS : a->n;
+
+	for (unsigned int i = first; i < end; i++)
+		if (data_seal(a->kp, a->data + a->msg_off[i], a->msg_len[i],
+			      lane))
+			atomic_fetch_add_explicit(&a->seal_failed, 1,
+						  memory_order_relaxed);
 }
 
 static void submit_send(struct worker *w, unsigned int area, unsigned int k,
@@ -188,20 +229,21 @@ static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
 	return peer;
 }
 
-/* One frame from the TUN queue, in buffer bid; a tx area is free. */
-static void tx_frame(struct worker *w, unsigned int bid, int res)
+/* One frame from the TUN queue, in buffer bid; a tx area is free. The
+ * buffer is done with once the frame is split into the area. */
+static bool tx_frame(struct worker *w, unsigned int bid, int res)
 {
 	const uint8_t *buf = buf_pool_buf(&w->tx_in.bufs, bid);
 	struct sockaddr_storage ep;
 	struct tx_source src;
 	struct peer *peer;
 	struct tx_area *a;
-	unsigned int area, n, sends;
+	unsigned int area, n;
 
 	if (source_begin(w, &src, buf, (size_t)res) ||
 	    !(peer = route(w, src.split.pkt, src.split.len, &ep))) {
 		stat_inc(&w->stats.drops);
-		return;
+		return false;
 	}
 	area = intake_free_area(&w->tx_in);
 	a = &w->tx[area];
@@ -209,14 +251,27 @@ static void tx_frame(struct worker *w, unsigned int bid, int res)
 	if (!a->addr_len) {
 		/* An IPv6 endpoint on an IPv4-only host. */
 		stat_inc(&w->stats.drops);
-		return;
+		return false;
 	}
-	n = encrypt_segments(w, area, &src, peer, datapath_now(w->dp));
-	if (!n)
-		return;
-	sends = send_runs(w, area, n);
-	intake_area_busy(&w->tx_in, area, sends);
-	stat_add(&w->stats.udp_tx, n);
+	n = prepare_segments(w, area, &src, peer, datapath_now(w->dp));
+	if (n)
+		intake_share(w, &w->tx_in, area,
+			     (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS, -1);
+	return false;
+}
+
+/* The area's messages are sealed: they leave, in runs. */
+static void tx_finish(struct worker *w, unsigned int area)
+{
+	struct tx_area *a = &w->tx[area];
+	uint32_t failed = atomic_exchange_explicit(&a->seal_failed, 0,
+						   memory_order_relaxed);
+	unsigned int sends = send_runs(w, area, a->n);
+
+	/* A message OpenSSL refused is zeroed: the peer drops it. */
+	stat_add(&w->stats.drops, failed);
+	intake_area_outputs(&w->tx_in, area, sends);
+	stat_add(&w->stats.udp_tx, a->n);
 	stat_add(&w->stats.sends, sends);
 }
 
@@ -249,13 +304,22 @@ int worker_tx_init(struct worker *w)
 		.user_data = user_data(OP_TUN_READ, 0),
 	};
 
+	struct share_board *board = &w->dp->crew->boards[w->id];
+	int ret;
+
 	w->tx_in.read_count = &w->stats.tun_rx;
 	w->tx_in.process = tx_frame;
+	w->tx_in.finish = tx_finish;
 	w->tx = calloc(TX_AREAS, sizeof(*w->tx));
 	if (!w->tx)
 		return -ENOMEM;
-	return intake_init(&w->tx_in, &w->ring, TUN_BUFS, &reads, TX_AREAS,
-			   TX_AREA_SIZE);
+	ret = intake_init(&w->tx_in, &w->ring, TUN_BUFS, &reads, TX_AREAS,
+			  TX_AREA_SIZE, SLOT_TX);
+	for (unsigned int i = 0; !ret && i < TX_AREAS; i++) {
+		w->tx[i].data = intake_area_data(&w->tx_in, i);
+		share_board_set(board, SLOT_TX + i, &w->tx[i].job, seal_chunk);
+	}
+	return ret;
 }
 
 void worker_tx_destroy(struct worker *w)

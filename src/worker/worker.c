@@ -22,6 +22,7 @@
 #include "src/log.h"
 #include "src/daemon/privilege.h"
 #include "src/sockaddr.h"
+#include "src/worker/share.h"
 
 static void arm_event_read(struct worker *w)
 {
@@ -156,6 +157,35 @@ static int wait_for_work(struct worker *w)
 	return io_uring_submit_and_wait(&w->ring, 1);
 }
 
+/* share_may_sleep's check: an area of ours whose crypto is done. */
+static bool sharing_done(void *arg)
+{
+	struct worker *w = arg;
+
+	return intake_shared_done(w, &w->tx_in) ||
+	       intake_shared_done(w, &w->rx_in);
+}
+
+/* Waits for work when there is none: not while another worker's chunks
+ * are open or ours are done. While our crypto runs on another worker we
+ * stay online in the epoch: the keypairs its chunks use must live. */
+static int wait_unless_work(struct worker *w)
+{
+	struct share_crew *crew = w->dp->crew;
+	bool sharing = intake_sharing(&w->tx_in) ||
+		       intake_sharing(&w->rx_in);
+	int ret;
+
+	if (!share_may_sleep(crew, w->id, sharing_done, w))
+		return io_uring_submit(&w->ring);
+	if (!sharing)
+		epoch_offline(w->reader);
+	ret = wait_for_work(w);
+	share_awake(crew, w->id);
+	epoch_online(w->dp->epoch, w->reader);
+	return ret;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -182,17 +212,20 @@ static void *worker_main(void *arg)
 	arm_event_read(w);
 
 	while (!atomic_load(&dp->stopping)) {
-		/* Blocked in the kernel we hold no shared pointers. */
-		epoch_offline(w->reader);
-		ret = wait_for_work(w);
-		epoch_online(dp->epoch, w->reader);
+		ret = wait_unless_work(w);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY)
 			break;
 		reap(w, cqes);
+		while (share_help(dp->crew, w->id))
+			;
+		intake_poll(w, &w->tx_in);
+		intake_poll(w, &w->rx_in);
 		if (w->out_pushed)
 			wake_control(w);
 	}
+	/* Chunks of ours that other workers still run finish before they
+	 * stop, and the tunnel frees nothing before every worker stopped. */
 	epoch_offline(w->reader);
 	return NULL;
 }
@@ -285,7 +318,10 @@ int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
 	w->tun_fd = tun_fd;
 	w->udp_fd = udp_fd;
 	w->features = dp->allowed;
+	if (!dp->crew->enabled)
+		w->features &= ~DP_PARALLEL;
 	w->event_fd = eventfd(0, EFD_CLOEXEC);
+	dp->crew->boards[id].wake_fd = w->event_fd;
 	w->in = calloc(1, sizeof(*w->in));
 	w->out = calloc(1, sizeof(*w->out));
 	if (w->event_fd < 0 || !w->in || !w->out)

@@ -26,7 +26,8 @@ START_TEST(test_parse_names_and_separators)
 	ck_assert_uint_eq(mask, DP_TSO | DP_USO | DP_UDP_GRO);
 	ck_assert_int_eq(datapath_parse_list(
 		"vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,"
-		"multishot_read,defer_taskrun,evp_aead", &mask, bad, sizeof(bad)), 0);
+		"multishot_read,defer_taskrun,evp_aead,parallel", &mask, bad,
+		sizeof(bad)), 0);
 	ck_assert_uint_eq(mask, DP_ALL);
 }
 END_TEST
@@ -73,7 +74,7 @@ START_TEST(test_string_round_trips_and_truncates)
 	datapath_features_string(DP_ALL, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "vnet_hdr tso uso udp_gso udp_gro "
 			      "multishot_recv multishot_read defer_taskrun "
-			      "evp_aead");
+			      "evp_aead parallel");
 	ck_assert_int_eq(datapath_parse_list(buf, &mask, NULL, 0), 0);
 	ck_assert_uint_eq(mask, DP_ALL);
 	/* Only whole words when the buffer is short. */

@@ -1,0 +1,107 @@
+/* One worker's crypto shared with the others, so that one peer can use
+ * every core (DESIGN.md, "One peer must be able to use every worker").
+ *
+ * A batch (the segments of a TSO super-packet to seal, the datagrams of
+ * a GRO receive to open) is a job cut into chunks of a few messages. Its
+ * owner, the worker that read the batch, has done the ordered part
+ * already (nonces, headers, session lookups). It posts the job on its
+ * board, wakes workers that sleep, and claims chunks itself until none is
+ * left; any worker that wakes or passes by claims chunks too
+ * (share_help). Whoever finishes the last chunk of a job wakes its owner
+ * if that one sleeps. Only the owner reads a job's results, and it sends
+ * or writes the batches in the order they came: claiming spreads the
+ * crypto, never the order.
+ *
+ * Nothing waits for anybody: a helper that is slow to wake finds no chunk
+ * left, because the owner did them. A claim is one compare-and-swap per
+ * chunk; no lock, allocation or system call per packet. A wake-up is one
+ * eventfd write per posted job and sleeping worker.
+ *
+ * Lifetime: a job's memory and what its chunks point to (buffers,
+ * keypairs) are the owner's, and stay valid until the job is done: the
+ * owner keeps its output area, and stays online in the epoch (so no
+ * keypair it read can be freed) while any of its jobs is unfinished. */
+#ifndef RINGVPN_SRC_WORKER_SHARE_H
+#define RINGVPN_SRC_WORKER_SHARE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Jobs one board holds: one per output area of its worker. */
+#define SHARE_SLOTS 32
+/* Messages per chunk: a claim costs ~0.1 us, sealing 4 full-size
+ * messages ~4 us; small enough that two workers finish a 45-segment
+ * super-packet within a chunk of each other. */
+#define SHARE_CHUNK_MSGS 4
+#define SHARE_MAX_CHUNKS 0xffffu
+
+struct share_job;
+
+/* Does chunk `chunk` of job (its messages [chunk * SHARE_CHUNK_MSGS,
+ * ...)); lane is the calling worker's id (keypair EVP contexts). Runs
+ * on any worker; writes only to the job's own messages. */
+typedef void share_run_fn(struct share_job *job, unsigned int chunk,
+			  unsigned int lane);
+
+struct share_job {
+	/* generation << 32 | chunks << 16 | next chunk to claim: a claim
+	 * succeeds only for the posting it read, so a slow helper never
+	 * claims a chunk of a job that was finished and posted again. */
+	_Atomic uint64_t claim;
+	_Atomic uint32_t done; /* chunks finished */
+	uint32_t chunks;       /* the owner's copy */
+	share_run_fn *run;     /* set once, at set-up */
+};
+
+/* One worker's posted jobs, seen by all. */
+struct share_board {
+	struct share_job *slot[SHARE_SLOTS]; /* set once, at set-up */
+	_Atomic uint32_t open; /* slots that may have chunks to claim */
+	_Atomic bool sleeping; /* its worker waits in the kernel */
+	int wake_fd;	       /* its worker's eventfd */
+};
+
+/* Every worker's board; board i is worker i's. */
+struct share_crew {
+	struct share_board *boards;
+	unsigned int n;
+	bool enabled; /* else every job runs inline (RINGVPN_DISABLE) */
+};
+
+/* 0 or -ENOMEM; n boards, none sleeping, wake_fd -1 until set. */
+int share_crew_init(struct share_crew *crew, unsigned int n, bool enabled);
+void share_crew_destroy(struct share_crew *crew);
+
+/* Owner: slot's job gets run as its function (once, at set-up). */
+void share_board_set(struct share_board *b, unsigned int slot,
+		     struct share_job *job, share_run_fn *run);
+
+/* Owner: runs chunks chunks of slot's job, sharing them with the crew
+ * when there are at least two and sharing is on; returns when every
+ * chunk is claimed, some maybe still running on other workers
+ * (share_job_done tells). self is the owner's board index. */
+void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
+	       unsigned int chunks);
+
+/* Owner: every chunk of the job finished (their writes are visible). */
+static inline bool share_job_done(const struct share_job *job)
+{
+	return atomic_load_explicit(&job->done, memory_order_acquire) ==
+	       job->chunks;
+}
+
+/* Any worker: claims and runs chunks of other workers' jobs until none
+ * is open; returns whether it ran any. */
+bool share_help(struct share_crew *crew, unsigned int self);
+
+/* Worker self is about to wait in the kernel. Returns false, and stays
+ * awake, when there is a chunk to claim on another board or when
+ * `finished` (the caller's own check for jobs that completed, read after
+ * the flag is set, so no completion's wake-up is missed). */
+bool share_may_sleep(struct share_crew *crew, unsigned int self,
+		     bool (*finished)(void *arg), void *arg);
+/* ... and is awake again. */
+void share_awake(struct share_crew *crew, unsigned int self);
+
+#endif
