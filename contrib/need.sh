@@ -40,7 +40,7 @@ declare -A NEED_PACKAGE=(
 	[valgrind]=valgrind
 	[groff]=groff-base [mandoc]=mandoc
 	[autoreconf]=autoconf [make]=make [pkg-config]=pkgconf
-	[clang]=clang
+	[clang]=clang [gcc]=gcc
 )
 
 # What building ringvpn needs besides the commands the scripts run

@@ -68,7 +68,7 @@ build_and_check() { # dir, configure flags...: a failed build is a failure
 # the list to that), and clang, which tests/fuzz/run.sh names in a
 # variable; then what the unit tests and the fuzzers link with.
 need autoreconf awk base64 basename bash cat chmod chown clang cp cut \
-	date dd diff dirname env find grep groff head id install ip ldd ln \
+	date dd diff dirname env find gcc grep groff head id install ip ldd ln \
 	make mandoc mkdir mknod mktemp mount mv ncat nproc nsenter od ping \
 	pkg-config realpath rm sed seq setpriv sh sha256sum sleep sort ss stat \
 	sysctl tail timeout touch tr unshare valgrind wc wg wg-quick \
@@ -82,6 +82,7 @@ build_and_check build --enable-test-clock
 echo "== build and check under ASan/UBSan"
 build_and_check build-asan --enable-sanitizers --enable-test-clock
 
+step "TSan: the workers' crypto hand-off" bash tests/tsan.sh "$top/build"
 step "fuzz (${FUZZ_SECONDS}s per target)" bash tests/fuzz/run.sh "$FUZZ_SECONDS" "$top/build/fuzz"
 # distcheck proves the tarball builds and passes the unit tests; the
 # network tests already ran above.

@@ -63,7 +63,8 @@ int stats_file_write(struct tunnel *tn)
 		struct worker_stats *s = &tn->workers[i].stats;
 
 		fprintf(f, "worker %u: tun_rx %lu tun_tx %lu udp_rx %lu "
-			   "udp_tx %lu sends %lu recvs %lu drops %lu bad %lu\n",
+			   "udp_tx %lu sends %lu recvs %lu drops %lu bad %lu "
+			   "helped %lu\n",
 			i,
 			(unsigned long)atomic_load(&s->tun_rx),
 			(unsigned long)atomic_load(&s->tun_tx),
@@ -72,7 +73,8 @@ int stats_file_write(struct tunnel *tn)
 			(unsigned long)atomic_load(&s->sends),
 			(unsigned long)atomic_load(&s->recvs),
 			(unsigned long)atomic_load(&s->drops),
-			(unsigned long)atomic_load(&s->bad));
+			(unsigned long)atomic_load(&s->bad),
+			(unsigned long)atomic_load(&s->helped));
 	}
 	peer_table_each(&tn->dev.peers, write_peer, f);
 	if (fclose(f))

@@ -141,13 +141,13 @@ static void drain(struct worker *w, struct intake *in)
 }
 
 void intake_share(struct worker *w, struct intake *in, unsigned int area,
-		  unsigned int chunks, int held_bid)
+		  unsigned int chunks, size_t bytes, int held_bid)
 {
 	index_stack_pop(&in->free_areas);
 	in->areas[area].pending = 1;
 	/* Room for every area: an area is in `sharing` at most once. */
 	bid_fifo_push(&in->sharing, area, held_bid);
-	share_run(w->dp->crew, w->id, in->slot_base + area, chunks);
+	share_run(w->dp->crew, w->id, in->slot_base + area, chunks, bytes);
 }
 
 void intake_poll(struct worker *w, struct intake *in)

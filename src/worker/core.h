@@ -39,6 +39,8 @@ struct worker_stats {
 	/* Of the drops: datagrams that were no message for us (not
 	 * WireGuard, unknown session, forged, replayed). */
 	_Atomic uint64_t bad;
+	/* Chunks of other workers' crypto this one ran (src/worker/share.h). */
+	_Atomic uint64_t helped;
 };
 
 /* A FIFO of read buffers (and their results) that wait for an output

@@ -131,13 +131,13 @@ static inline uint8_t *intake_area_data(const struct intake *in,
 }
 
 /* For process(): area (intake_free_area's) has chunks chunks of crypto
- * to run, as its job on the worker's board. The area is taken; its crypto
+ * (bytes in all) to run, as its job on the worker's board. The area is taken; its crypto
  * is shared with the crew (src/worker/share.h), and finish() is called
  * once it is done and every earlier area has been finished: outputs
  * leave in the order the buffers came. A buffer that process() keeps
  * (returns true for) goes back to the kernel after that finish(). */
 void intake_share(struct worker *w, struct intake *in, unsigned int area,
-		  unsigned int chunks, int held_bid);
+		  unsigned int chunks, size_t bytes, int held_bid);
 
 /* For finish(): area's output is n sends or writes, now in flight. */
 static inline void intake_area_outputs(struct intake *in, unsigned int area,

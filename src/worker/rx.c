@@ -243,7 +243,7 @@ static bool rx_datagrams(struct worker *w, unsigned int bid,
 	if (!t->n)
 		return false;
 	intake_share(w, &w->rx_in, area,
-		     (t->n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS,
+		     (t->n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS, v->len,
 		     (int)bid);
 	return true;
 }

@@ -48,8 +48,11 @@ void share_board_set(struct share_board *b, unsigned int slot,
  * successful CAS reads the posting's release store (or a later claim,
  * which continues its release sequence): what the owner wrote before
  * posting is visible, and the job cannot be posted again before this
- * chunk is finished. */
-static bool claim(struct share_job *job, unsigned int *chunk,
+ * chunk is finished. Whoever claims the last chunk closes the job on
+ * board b at once, so that nobody spins on a job with nothing left; it
+ * cannot close a later posting of the slot, which waits for this chunk. */
+static bool claim(struct share_board *b, unsigned int slot,
+		  struct share_job *job, unsigned int *chunk,
 		  unsigned int *chunks)
 {
 	uint64_t c = atomic_load_explicit(&job->claim, memory_order_acquire);
@@ -66,6 +69,8 @@ static bool claim(struct share_job *job, unsigned int *chunk,
 			    memory_order_acquire)) {
 			*chunk = next;
 			*chunks = total;
+			if (next + 1 == total)
+				atomic_fetch_and(&b->open, ~(1u << slot));
 			return true;
 		}
 	}
@@ -116,42 +121,41 @@ static void post(struct share_job *job, unsigned int chunks)
 }
 
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
-	       unsigned int chunks)
+	       unsigned int chunks, size_t bytes)
 {
 	struct share_board *b = &crew->boards[self];
 	struct share_job *job = b->slot[slot];
-	bool shared = crew->enabled && chunks > 1;
 	unsigned int chunk, total;
 
 	if (chunks > SHARE_MAX_CHUNKS)
 		chunks = SHARE_MAX_CHUNKS;
 	post(job, chunks);
-	if (shared) {
+	if (crew->enabled && chunks > 1 && bytes >= SHARE_MIN_BYTES) {
 		atomic_fetch_or(&b->open, 1u << slot);
 		wake_helpers(crew, self, chunks - 1);
+		return;
 	}
-	while (claim(job, &chunk, &total)) {
+	while (claim(b, slot, job, &chunk, &total)) {
 		job->run(job, chunk, self);
 		finish(job, total);
 	}
-	if (shared)
-		atomic_fetch_and(&b->open, ~(1u << slot));
 }
 
-/* Claims and runs chunks of board b's jobs; returns whether it ran any. */
-static bool help_board(struct share_board *b, unsigned int self)
+/* Claims and runs chunks of board b's jobs; returns how many. */
+static unsigned int help_board(struct share_board *b, unsigned int self)
 {
 	uint32_t open = atomic_load(&b->open);
-	bool ran = false;
+	unsigned int ran = 0;
 
 	while (open) {
-		struct share_job *job = b->slot[__builtin_ctz(open)];
+		unsigned int slot = (unsigned int)__builtin_ctz(open);
+		struct share_job *job = b->slot[slot];
 		unsigned int chunk, total;
 
 		open &= open - 1;
-		while (claim(job, &chunk, &total)) {
+		while (claim(b, slot, job, &chunk, &total)) {
 			job->run(job, chunk, self);
-			ran = true;
+			ran++;
 			if (finish(job, total))
 				wake(b);
 		}
@@ -159,21 +163,26 @@ static bool help_board(struct share_board *b, unsigned int self)
 	return ran;
 }
 
-bool share_help(struct share_crew *crew, unsigned int self)
+bool share_help(struct share_crew *crew, unsigned int self,
+		unsigned int *helped)
 {
-	bool ran = false;
+	unsigned int own, others = 0;
 
 	if (!crew->enabled)
 		return false;
+	own = help_board(&crew->boards[self], self);
 	for (unsigned int k = 1; k < crew->n; k++)
-		ran |= help_board(&crew->boards[(self + k) % crew->n], self);
-	return ran;
+		others += help_board(&crew->boards[(self + k) % crew->n],
+				     self);
+	if (helped)
+		*helped += others;
+	return own || others;
 }
 
-static bool open_elsewhere(struct share_crew *crew, unsigned int self)
+static bool open_anywhere(struct share_crew *crew)
 {
 	for (unsigned int i = 0; i < crew->n; i++)
-		if (i != self && atomic_load(&crew->boards[i].open))
+		if (atomic_load(&crew->boards[i].open))
 			return true;
 	return false;
 }
@@ -187,7 +196,7 @@ bool share_may_sleep(struct share_crew *crew, unsigned int self,
 	/* finished() may read with acquire only: the fence keeps its loads
 	 * after the store, as the argument at the top needs. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if ((crew->enabled && open_elsewhere(crew, self)) ||
+	if ((crew->enabled && open_anywhere(crew)) ||
 	    (finished && finished(arg))) {
 		atomic_store(&b->sleeping, false);
 		return false;

@@ -5,15 +5,16 @@
  * a GRO receive to open) is a job cut into chunks of a few messages. Its
  * owner, the worker that read the batch, has done the ordered part
  * already (nonces, headers, session lookups). It posts the job on its
- * board, wakes workers that sleep, and claims chunks itself until none is
- * left; any worker that wakes or passes by claims chunks too
- * (share_help). Whoever finishes the last chunk of a job wakes its owner
+ * board, wakes workers that sleep, and goes on with its own work (the
+ * next buffer's ordered part, its sends and writes); when that is done
+ * it claims what is left of its jobs (share_help, own board first). Any
+ * worker that wakes or passes by claims chunks too. Whoever finishes the last chunk of a job wakes its owner
  * if that one sleeps. Only the owner reads a job's results, and it sends
  * or writes the batches in the order they came: claiming spreads the
  * crypto, never the order.
  *
  * Nothing waits for anybody: a helper that is slow to wake finds no chunk
- * left, because the owner did them. A claim is one compare-and-swap per
+ * left, because the owner did them before it would sleep. A claim is one compare-and-swap per
  * chunk; no lock, allocation or system call per packet. A wake-up is one
  * eventfd write per posted job and sleeping worker.
  *
@@ -26,6 +27,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Jobs one board holds: one per output area of its worker. */
@@ -35,6 +37,9 @@
  * super-packet within a chunk of each other. */
 #define SHARE_CHUNK_MSGS 4
 #define SHARE_MAX_CHUNKS 0xffffu
+/* A job smaller than this runs inline: waking a worker costs more than
+ * it would save (a GRO receive of 64 TCP ACKs is 6 KiB). */
+#define SHARE_MIN_BYTES (16 * 1024)
 
 struct share_job;
 
@@ -77,12 +82,14 @@ void share_crew_destroy(struct share_crew *crew);
 void share_board_set(struct share_board *b, unsigned int slot,
 		     struct share_job *job, share_run_fn *run);
 
-/* Owner: runs chunks chunks of slot's job, sharing them with the crew
- * when there are at least two and sharing is on; returns when every
- * chunk is claimed, some maybe still running on other workers
- * (share_job_done tells). self is the owner's board index. */
+/* Owner: slot's job has chunks chunks, bytes long in all. When sharing
+ * is on and the job is worth it (two chunks and SHARE_MIN_BYTES at
+ * least) it is posted for the crew and sleeping workers are woken: the
+ * owner's share_help finishes what nobody took. Otherwise it runs here
+ * and now. share_job_done tells when it is done. self is the owner's
+ * board index. */
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
-	       unsigned int chunks);
+	       unsigned int chunks, size_t bytes);
 
 /* Owner: every chunk of the job finished (their writes are visible). */
 static inline bool share_job_done(const struct share_job *job)
@@ -91,12 +98,14 @@ static inline bool share_job_done(const struct share_job *job)
 	       job->chunks;
 }
 
-/* Any worker: claims and runs chunks of other workers' jobs until none
- * is open; returns whether it ran any. */
-bool share_help(struct share_crew *crew, unsigned int self);
+/* Any worker: claims and runs chunks of posted jobs, its own board's
+ * first, until none is open; returns whether it ran any, and adds those
+ * of other workers' jobs to *helped (if not NULL). */
+bool share_help(struct share_crew *crew, unsigned int self,
+		unsigned int *helped);
 
 /* Worker self is about to wait in the kernel. Returns false, and stays
- * awake, when there is a chunk to claim on another board or when
+ * awake, when there is a chunk to claim on any board or when
  * `finished` (the caller's own check for jobs that completed, read after
  * the flag is set, so no completion's wake-up is missed). */
 bool share_may_sleep(struct share_crew *crew, unsigned int self,

@@ -256,7 +256,8 @@ static bool tx_frame(struct worker *w, unsigned int bid, int res)
 	n = prepare_segments(w, area, &src, peer, datapath_now(w->dp));
 	if (n)
 		intake_share(w, &w->tx_in, area,
-			     (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS, -1);
+			     (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS,
+			     a->msg_off[n - 1] + a->msg_len[n - 1], -1);
 	return false;
 }
 

@@ -186,6 +186,17 @@ static int wait_unless_work(struct worker *w)
 	return ret;
 }
 
+/* Runs what is left of our jobs and whatever chunks other workers
+ * posted, until no job is open. */
+static void help_all(struct worker *w)
+{
+	unsigned int helped = 0;
+
+	while (share_help(w->dp->crew, w->id, &helped))
+		;
+	stat_add(&w->stats.helped, helped);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -217,8 +228,7 @@ static void *worker_main(void *arg)
 		    ret != -EBUSY)
 			break;
 		reap(w, cqes);
-		while (share_help(dp->crew, w->id))
-			;
+		help_all(w);
 		intake_poll(w, &w->tx_in);
 		intake_poll(w, &w->rx_in);
 		if (w->out_pushed)

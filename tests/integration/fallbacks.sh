@@ -7,7 +7,8 @@
 # IPv6 inside; a 32 MiB TCP transfer each way arrives with the same
 # SHA-256; and the counters prove the mode: with GSO a sendmsg carries
 # many datagrams and with GRO a receive returns many, without them each
-# carries one.
+# carries one; with both workers of a Threads = 2 pair sharing crypto
+# (parallel) one runs chunks for the other, with parallel off none does.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,9 +21,9 @@ T4_B=10.92.0.2
 T6_A=fd00:92::1
 T6_B=fd00:92::2
 SIZE=$((32 << 20))
-ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read,defer_taskrun,evp_aead
+ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read,defer_taskrun,evp_aead,parallel
 MODES=("" vnet_hdr tso uso udp_gso udp_gro multishot_recv multishot_read
-	defer_taskrun evp_aead "$ALL_OFF")
+	defer_taskrun evp_aead parallel "$ALL_OFF")
 
 # sum_field NAME FIELD: FIELD summed over NAME's workers.
 sum_field() {
@@ -43,7 +44,7 @@ features_match() {
 	done
 	# Old enough to be in every kernel ringvpn supports (Linux 5.0).
 	if [ -z "$off" ]; then
-		for word in vnet_hdr tso udp_gso udp_gro evp_aead; do
+		for word in vnet_hdr tso udp_gso udp_gro evp_aead parallel; do
 			case " $line " in *" $word "*) ;; *)
 				echo "$word is not in use"
 				return 1 ;;
@@ -71,6 +72,20 @@ batching_matches() {
 }
 
 # shellcheck disable=SC2317 # called through check
+sharing_matches() {
+	local name=$1 off=$2 helped
+	helped=$(sum_field "$name" helped)
+	echo "$name: chunks of crypto run for another worker: $helped"
+	case ",$off," in
+	*,parallel,*) [ "$helped" -eq 0 ] ;;
+	# With everything on, two workers and one busy peer, the idle one
+	# is woken for every super-packet and GRO receive of 16 KiB or
+	# more: over 2 x 32 MiB it takes some chunks.
+	,,) [ "$helped" -gt 0 ] ;;
+	esac
+}
+
+# shellcheck disable=SC2317 # called through check
 stop_both() {
 	local rc=0
 	stop_ringvpn "$1" || rc=1
@@ -83,7 +98,8 @@ run_mode() {
 	what="off: ${off:-nothing}"
 	a=rvf$$a$tag
 	b=rvf$$b$tag
-	rv_pair "$a" "$b" "$T4_A/24, $T6_A/64" "$T4_B/24, $T6_B/64"
+	rv_pair "$a" "$b" "$T4_A/24, $T6_A/64" "$T4_B/24, $T6_B/64" \
+		"Threads = 2"
 
 	export RINGVPN_DISABLE=$off
 	if ! start_ringvpn "$NS_A" "$TMP/$a.conf"; then
@@ -108,6 +124,8 @@ run_mode() {
 		transfer "$NS_B" "$NS_A" "$T6_A" "$SIZE"
 	check "$what: A's counters show the batching of its mode" \
 		batching_matches "$a" "$off"
+	check "$what: A's workers share crypto unless parallel is off" \
+		sharing_matches "$a" "$off"
 	check "$what: SIGTERM: both exit 0, interfaces removed" \
 		stop_both "$a" "$b"
 	unset "RV_NS[$a]" "RV_NS[$b]"

@@ -22,7 +22,7 @@ if asan_build; then
 	skip "$RINGVPN is built with AddressSanitizer"
 fi
 ALL_OFF=vnet_hdr,tso,uso,udp_gso,udp_gro,multishot_recv,multishot_read
-ALL_OFF+=,defer_taskrun,evp_aead
+ALL_OFF+=,defer_taskrun,evp_aead,parallel
 make_pair "rv-vg-a-$$" "rv-vg-b-$$"
 A=rvv$$a
 B=rvv$$b
