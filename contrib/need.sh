@@ -35,6 +35,7 @@ declare -A NEED_PACKAGE=(
 	[ping]=iputils-ping
 	[ncat]=ncat
 	[iperf3]=iperf3
+	[nft]=nftables
 	[wg]=wireguard-tools [wg-quick]=wireguard-tools
 	[wireguard-go]=wireguard-go
 	[valgrind]=valgrind

@@ -33,6 +33,7 @@ declare -A ENTRY=(
 		tests/fuzz/run.sh"
 	[contrib/bench/bench.sh]="contrib/bench/bench.sh"
 	[contrib/bench/peers.sh]="contrib/bench/peers.sh"
+	[contrib/bench/rx_capacity.sh]="contrib/bench/rx_capacity.sh"
 )
 # need.sh runs only apt's and dpkg's commands, and only where they are.
 NO_ENTRY=contrib/need.sh
