@@ -179,7 +179,7 @@ make_underlay() {
 
 # The sink: in D, before conntrack and routing (prerouting at priority
 # raw), the generator's inner packets are counted and dropped. Cheapest
-# of the reliable counters: one rule per packet and nothing after it; no
+# of the reliable counters: one rule per frame and nothing after it; no
 # socket to wake, and no ICMP port unreachable going back through the
 # tunnel as there would be with /proc/net/snmp's NoPorts (that would add
 # send work to a receive test). The kernel checks the IPv4 header before
@@ -333,12 +333,16 @@ step() {
 	SENT_GBPS=$(field inner_gbps "$out")
 	ENCRYPT_S=$(field encrypt_s "$out")
 	CPU=$(thread_cpu "$TMP/ticks0" "$TMP/ticks1" "$elapsed")
+	# UDP payload bytes, not packets: the daemon merges packets into USO
+	# frames, each with one IPv4 and one UDP header (28 bytes) for all.
 	read -r GOT_GBPS LOSS PASS < <(awk -v c0="$c0" -v c1="$c1" -v sent="$sent" \
-		-v s="$elapsed" -v max="$LOSS_PCT" 'BEGIN {
+		-v size="$SIZE" -v s="$elapsed" -v max="$LOSS_PCT" 'BEGIN {
 			split(c0, a, " "); split(c1, b, " ")
-			got = b[1] - a[1]; loss = sent ? (sent - got) / sent * 100 : 100
+			got = (b[2] - a[2]) - 28 * (b[1] - a[1]); sent *= size - 28
+			loss = sent ? (sent - got) / sent * 100 : 100
 			if (loss < 0) loss = 0
-			printf "%.3f %.3f %d\n", (b[2] - a[2]) * 8 / s / 1e9, loss, loss <= max
+			printf "%.3f %.3f %d\n", got * size / (size - 28) * 8 / s / 1e9,
+				loss, loss <= max
 		}')
 	[ "$(field capped "$out")" = 0 ] || log "   (rx_load capped the step: see --max-gib)"
 }

@@ -17,22 +17,51 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* RFC 1071 over an IPv4 header (an even number of bytes). */
-static uint16_t ipv4_checksum(const uint8_t *p, size_t len)
+static uint16_t get16(const uint8_t *p)
 {
-	uint32_t sum = 0;
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 
-	for (size_t i = 0; i < len; i += 2)
+/* RFC 1071's sum of len bytes (an odd last byte padded), added to sum. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
 		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
 
-/* The fields every packet shares: IPv4 (DF, TTL 64, UDP), and UDP with
- * checksum 0, "none", which IPv4 allows. A real checksum would let the
- * daemon merge the packets into USO frames for its TUN device, and the
- * sink would then count frames, not packets. The payload is a pattern. */
+static uint16_t ipv4_checksum(const uint8_t *p, size_t len)
+{
+	return fold(sum16(0, p, len));
+}
+
+/* The UDP checksum of the packet at pkt: pseudo-header (addresses,
+ * protocol, UDP length), then the datagram with its checksum field 0. */
+static uint16_t udp_checksum(const uint8_t *pkt, size_t size)
+{
+	size_t udp_len = size - RX_IPV4_HDR_LEN;
+	uint32_t sum = sum16(0, pkt + 12, 8);
+	uint16_t c;
+
+	sum += IPPROTO_UDP_NUM + (uint32_t)udp_len;
+	c = fold(sum16(sum, pkt + RX_IPV4_HDR_LEN, udp_len));
+	return c ? c : 0xffff; /* 0 would say "none" */
+}
+
+/* The fields every packet shares: IPv4 (DF, TTL 64, UDP), and UDP; the
+ * checksums are stamped per packet. A valid UDP checksum lets the daemon
+ * merge consecutive packets into USO frames for its TUN device, as it
+ * merges a TCP stream's segments: the sink counts bytes, not packets.
+ * The payload is a pattern. */
 static void build_template(uint8_t *pkt, const struct inner_flow *f)
 {
 	uint8_t *udp = pkt + RX_IPV4_HDR_LEN;
@@ -63,6 +92,9 @@ static void stamp(uint8_t *pkt, uint64_t seq)
 		payload[i] = (uint8_t)(seq >> (8 * (RX_SEQ_LEN - 1 - i)));
 	put16(pkt + 10, 0);
 	put16(pkt + 10, ipv4_checksum(pkt, RX_IPV4_HDR_LEN));
+	put16(pkt + RX_IPV4_HDR_LEN + 6, 0);
+	put16(pkt + RX_IPV4_HDR_LEN + 6,
+	      udp_checksum(pkt, get16(pkt + 2)));
 }
 
 size_t messages_len(const struct inner_flow *f)
