@@ -12,7 +12,8 @@
 # once, each on its own tunnel subnet. iperf3's server runs in namespace B, its client in A.
 # Every repetition runs every test on every kind back to back (the kind
 # order rotates per repetition), so the machine's noise hits all kinds
-# alike; the table shows medians.
+# alike; the table shows medians. For ringvpn's daemons a second table
+# splits their CPU time per thread (by thread name).
 #
 # stdout gets the report (machine and date first, then the tables: ready to
 # paste into a README); progress and per-run numbers go to stderr.
@@ -343,6 +344,71 @@ cpu_ticks() {
 	echo "$sum"
 }
 
+# Per thread: the same for each thread of a ringvpn daemon, so that the
+# report can say where a daemon's CPU time goes (which worker, the
+# control thread). Threads are known by their names (comm): the workers
+# call themselves rv-IFNAME-wI, the control thread has the program's
+# name. A name that several threads share (a build from before the
+# workers were named: all "ringvpn") gets #0, #1, ... in the order of
+# the thread IDs, which is the order they were started in.
+THREAD_TSV=$TMP/threads.tsv # kind test run daemon thread ticks daemon_ticks bytes
+
+is_ringvpn() { [[ $1 == ringvpn || $1 == ringvpn-base ]]; }
+
+# thread_ticks PID: the process's ticks on a first line "total TICKS",
+# then "TID TICKS COMM" per thread, by thread ID (builtins only: no fork
+# per thread while iperf3 runs).
+thread_ticks() {
+	local task stat comm f
+	echo "total $(cpu_ticks "$1")"
+	for task in /proc/"$1"/task/*; do
+		{ read -r stat <"$task/stat" && read -r comm <"$task/comm"; } \
+			2>/dev/null || continue
+		read -r -a f <<<"${stat##*) }"
+		printf '%s\t%s\t%s\n' "${task##*/}" $((f[11] + f[12])) "$comm"
+	done | sort -n
+}
+
+# snap_threads KIND WHEN: thread_ticks of KIND's daemons (A, then B)
+# into $TMP/threads-WHEN-A and -B; nothing for other kinds.
+snap_threads() {
+	local side=A pid
+	is_ringvpn "$1" || return 0
+	for pid in ${VPN_PIDS[$1]}; do
+		thread_ticks "$pid" >"$TMP/threads-$2-$side"
+		side=B
+	done
+}
+
+# record_threads KIND TEST RUN BYTES: each thread's ticks between the two
+# snapshots, as rows of $THREAD_TSV. A thread that started in between counts
+# from 0; the time of one that ended in between is in its daemon's total
+# only, and shows as "(exited threads)" when it is more than noise.
+record_threads() {
+	local side
+	is_ringvpn "$1" || return 0
+	for side in A B; do
+		awk -F'\t' -v pre="$1\t$2\t$3\t$side\t" -v by="$4" '
+			FNR == 1 { split($0, t, " "); total[FILENAME] = t[2]; pass++; next }
+			pass == 1 { before[$1] = $2; next }
+			pass == 2 { n[$3]++; next }
+			{
+				name = $3
+				if (n[$3] > 1) name = $3 "#" k[$3]++
+				row[++rows] = name; ticks[rows] = $2 - before[$1]
+				sum += ticks[rows]
+			}
+			END {
+				all = total[ARGV[2]] - total[ARGV[1]]
+				gone = all - sum
+				if (gone > 2 && gone * 50 > all) { row[++rows] = "(exited threads)"; ticks[rows] = gone }
+				for (i = 1; i <= rows; i++)
+					printf "%s%s\t%d\t%d\t%s\n", pre, row[i], ticks[i], all, by
+			}' "$TMP/threads-before-$side" "$TMP/threads-after-$side" \
+			"$TMP/threads-after-$side" >>"$THREAD_TSV"
+	done
+}
+
 # udp_errors: UDP InErrors (which include RcvbufErrors) of both namespaces,
 # and RcvbufErrors alone: "INERR RCVBUF".
 udp_errors() {
@@ -401,6 +467,7 @@ run_test() {
 	read -r -a opts <<<"${TEST_OPTS[$test]}"
 	read -r -a pids <<<"${VPN_PIDS[$kind]}"
 	ensure_iperf_server
+	snap_threads "$kind" before
 	t0=$(cpu_ticks "${pids[@]}")
 	read -r -a e0 <<<"$(udp_errors)"
 	# In the background so that the traps can stop it; timeout bounds a
@@ -413,6 +480,7 @@ run_test() {
 	wait "$pid" || true
 	untrack "$pid"
 	t1=$(cpu_ticks "${pids[@]}")
+	snap_threads "$kind" after
 	read -r -a e1 <<<"$(udp_errors)"
 	inerr=$((e1[0] - e0[0]))
 	rcvbuf=$((e1[1] - e0[1]))
@@ -431,6 +499,7 @@ run_test() {
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$test" "$run" "$gbps" \
 		"$cpu" "$inerr" "$rcvbuf" >>"$RESULTS"
+	record_threads "$kind" "$test" "$run" "$bytes"
 	log "$(printf 'run %d  %-17s %-13s %7s Gbit/s  %6s CPU-s/GB  UDP errors %s (rcvbuf %s)' \
 		"$run" "$kind" "${TEST_NAME[$test]}" "$gbps" "$cpu" "$inerr" "$rcvbuf")"
 }
@@ -523,6 +592,58 @@ report() {
 	[ "$FAILURES" -eq 0 ] || echo "iperf3 runs that failed: $FAILURES (see stderr)"
 }
 
+# thread_cell KIND DAEMON THREAD TEST: "CPU-s/GB (share%)", medians over
+# the runs of TEST; "-" if the thread has no row there.
+thread_cell() {
+	local rows cpu share
+	rows=$(awk -F'\t' -v k="$1" -v d="$2" -v th="$3" -v t="$4" \
+		'$1 == k && $4 == d && $5 == th && $2 == t' "$THREAD_TSV")
+	[ -n "$rows" ] || { printf -- "-"; return 0; }
+	cpu=$(awk -F'\t' -v hz="$CLK_TCK" \
+		'{ printf "%.6f\n", $6 / hz / ($8 / 1e9) }' <<<"$rows" | median)
+	share=$(awk -F'\t' '{ printf "%.6f\n", ($7 > 0 ? 100 * $6 / $7 : 0) }' \
+		<<<"$rows" | median)
+	printf '%.2f (%.0f%%)' "$cpu" "$share"
+}
+
+# The per-thread table, for the ringvpn kinds measured.
+thread_report() {
+	local k d th t row
+	[ -s "$THREAD_TSV" ] || return 0
+	echo
+	echo "Per thread of the ringvpn daemons (A runs the iperf3 client, B the"
+	echo "server): CPU-s/GB, and in parentheses the thread's share of its"
+	echo "daemon's CPU time; medians of $RUNS runs:"
+	echo
+	row="| peer kind         | daemon | thread            "
+	for t in "${TESTS[@]}"; do row+="| ${TEST_NAME[$t]} "; done
+	echo "$row|"
+	row="|-------------------|--------|-------------------"
+	for t in "${TESTS[@]}"; do
+		row+="|$(printf '%*s' $((${#TEST_NAME[$t]} + 1)) '' | tr ' ' -):"
+	done
+	echo "$row|"
+	for k in "${KIND_LIST[@]}"; do
+		is_ringvpn "$k" || continue
+		for d in A B; do
+			awk -F'\t' -v k="$k" -v d="$d" '$1 == k && $4 == d { print $5 }' \
+				"$THREAD_TSV" | sort -u -V | while IFS= read -r th; do
+				row=$(printf '| %-17s | %-6s | %-17s ' "$k" "$d" "$th")
+				for t in "${TESTS[@]}"; do
+					row+=$(printf '| %*s ' "${#TEST_NAME[$t]}" \
+						"$(thread_cell "$k" "$d" "$th" "$t")")
+				done
+				echo "$row|"
+			done
+		done
+	done
+	echo
+	echo "Threads by name: rv-IFNAME-wI is worker I (the interface name cut to"
+	echo "fit 15 characters); the control thread has the program's name; a"
+	echo "name several threads share gets #0, #1, ... by thread ID; the time"
+	echo "of threads that ended during a run is \"(exited threads)\"."
+}
+
 # ---------------------------------------------------------------------------
 # Main
 
@@ -548,6 +669,7 @@ has_kind wireguard-go &&
 has_kind wireguard-go-head &&
 	setup_pair wireguard-go-head start_wggo "$WG_GO_HEAD" 10.204.0 51823
 : >"$RESULTS"
+: >"$THREAD_TSV"
 declare -A RTTS=() RTT_MEDIAN=()
 
 for ((run = 1; run <= RUNS; run++)); do
@@ -573,4 +695,5 @@ for k in "${KIND_LIST[@]}"; do
 done
 
 report
+thread_report
 exit 0

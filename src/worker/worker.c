@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -351,12 +353,32 @@ int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
 	return ret;
 }
 
+/* "rv-IFNAME-wN" in the 15 characters a thread name may have: top, perf
+ * and contrib/bench/bench.sh tell the workers apart by it. A long
+ * interface name is cut, never the "-wN" that says which worker. */
+static void thread_name(char out[16], const char *ifname, unsigned int id)
+{
+	char suffix[16];
+	int len = snprintf(suffix, sizeof(suffix), "-w%u", id); /* <= 12 */
+	size_t keep = strnlen(ifname, (size_t)(15 - 3 - len));
+
+	memcpy(out, "rv-", 3);
+	memcpy(out + 3, ifname, keep);
+	memcpy(out + 3 + keep, suffix, (size_t)len + 1);
+}
+
 int worker_start(struct worker *w)
 {
+	char name[16];
 	int ret = pthread_create(&w->thread, NULL, worker_main, w);
 
 	w->started = !ret;
-	return -ret;
+	if (ret)
+		return -ret;
+	/* Only for people and tools that look: a failure changes nothing. */
+	thread_name(name, w->dp->ifname ? w->dp->ifname : "", w->id);
+	pthread_setname_np(w->thread, name);
+	return 0;
 }
 
 void worker_wake(struct worker *w)

@@ -32,6 +32,23 @@ show_threads() {
 	return "$rc"
 }
 
+# worker_names NAME N: NAME's daemon has threads named rv-NAME-w0 to
+# rv-NAME-w(N-1) (top and contrib/bench/bench.sh tell the workers apart
+# by them), NAME cut so that each fits in 15 characters, "-wI" never.
+# shellcheck disable=SC2317 # called through check
+worker_names() {
+	local name=$1 n=$2 i suffix want got rc=0
+	got=$(cat "/proc/${RV_PID[$name]}/task/"*/comm)
+	for ((i = 0; i < n; i++)); do
+		suffix=-w$i
+		want=rv-${name:0:$((12 - ${#suffix}))}$suffix
+		grep -Fx -- "$want" <<<"$got" >/dev/null ||
+			{ echo "no thread named $want"; rc=1; }
+	done
+	[ "$rc" -eq 0 ] || echo "threads: $(tr '\n' ' ' <<<"$got")"
+	return "$rc"
+}
+
 # shellcheck disable=SC2317 # called through check
 parallel_flows() {
 	local a=$1 i rc=0 before after ids=() busy=0 deltas=
@@ -69,6 +86,8 @@ run_threads() {
 	fi
 	check "Threads = $n: show reports $n workers on both ends" \
 		show_threads "$a" "$b" "$n"
+	check "Threads = $n: its workers are named rv-IFNAME-wI" \
+		worker_names "$a" "$n"
 	check "Threads = $n: ping A -> B" ping_ok "$NS_A" "$T4_B"
 	check "Threads = $n: 32 MiB A -> B, SHA-256 matches" \
 		transfer "$NS_A" "$NS_B" "$T4_B" $((32 << 20))
