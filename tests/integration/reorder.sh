@@ -19,6 +19,9 @@
 # to, so an answer that first came mid-flow would move the flow to
 # another worker, and the kernel, not ringvpn, would reorder it (with
 # `seq_udp send -n`: a few hundred datagrams late, one run in 3).
+# The checks are only worth it if the crypto was shared: each pair must
+# show chunks one worker ran for another (show's helped), or the order
+# the checks saw is that of one worker alone.
 # The tunnel is pinged both ways first: these checks are about the data
 # path in steady state, not about the packets staged during a handshake.
 # Needs root, ip, ping, ncat, ss; exits 77 (skip) otherwise or with
@@ -151,6 +154,17 @@ tcp_case() {
 }
 
 # shellcheck disable=SC2317 # called through check
+shared_crypto() {
+	local name total=0 h
+	for name in "$@"; do
+		h=$(rv_worker_field "$name" helped | awk '{ s += $1 } END { print s + 0 }')
+		echo "$name: chunks run for another worker: $h"
+		total=$((total + h))
+	done
+	[ "$total" -gt 0 ]
+}
+
+# shellcheck disable=SC2317 # called through check
 stop_both() {
 	local rc=0
 	stop_ringvpn "$1" || rc=1
@@ -179,6 +193,8 @@ run_threads() {
 	check "Threads = $n: ping B -> A" ping_ok "$NS_B" "$T4_A"
 	one_way "$n" A B "$NS_A" "$NS_B" "$T4_B"
 	one_way "$n" B A "$NS_B" "$NS_A" "$T4_A"
+	check "Threads = $n: the workers shared the crypto" \
+		shared_crypto "$a" "$b"
 	check "Threads = $n: SIGTERM: both exit 0, interfaces removed" \
 		stop_both "$a" "$b"
 	unset "RV_NS[$a]" "RV_NS[$b]"
