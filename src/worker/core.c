@@ -147,7 +147,8 @@ void intake_share(struct worker *w, struct intake *in, unsigned int area,
 	in->areas[area].pending = 1;
 	/* Room for every area: an area is in `sharing` at most once. */
 	bid_fifo_push(&in->sharing, area, held_bid);
-	share_run(w->dp->crew, w->id, in->slot_base + area, chunks, bytes);
+	share_run(w->dp->crew, w->id, in->slot_base + area, chunks, bytes,
+		  share_clock());
 }
 
 void intake_poll(struct worker *w, struct intake *in)

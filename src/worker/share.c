@@ -120,8 +120,16 @@ static void post(struct share_job *job, unsigned int chunks)
 			      memory_order_release);
 }
 
+uint64_t share_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
-	       unsigned int chunks, size_t bytes)
+	       unsigned int chunks, size_t bytes, uint64_t now)
 {
 	struct share_board *b = &crew->boards[self];
 	struct share_job *job = b->slot[slot];
@@ -131,6 +139,7 @@ void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
 		chunks = SHARE_MAX_CHUNKS;
 	post(job, chunks);
 	if (crew->enabled && chunks > 1 && bytes >= SHARE_MIN_BYTES) {
+		job->posted = now;
 		atomic_fetch_or(&b->open, 1u << slot);
 		wake_helpers(crew, self, chunks - 1);
 		return;
@@ -141,10 +150,10 @@ void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
 	}
 }
 
-/* Claims and runs chunks of board b's jobs; returns how many. */
-static unsigned int help_board(struct share_board *b, unsigned int self)
+/* Claims and runs chunks of board b's jobs in `open`; returns how many. */
+static unsigned int help_board(struct share_board *b, uint32_t open,
+			       unsigned int self)
 {
-	uint32_t open = atomic_load(&b->open);
 	unsigned int ran = 0;
 
 	while (open) {
@@ -163,26 +172,61 @@ static unsigned int help_board(struct share_board *b, unsigned int self)
 	return ran;
 }
 
-bool share_help(struct share_crew *crew, unsigned int self,
+/* The owner's open jobs whose grace ended by now. */
+static uint32_t own_due(const struct share_board *b, uint64_t now)
+{
+	uint32_t open = atomic_load_explicit(&b->open, memory_order_relaxed);
+	uint32_t due = 0;
+
+	for (uint32_t o = open; o; o &= o - 1) {
+		unsigned int slot = (unsigned int)__builtin_ctz(o);
+
+		if (now - b->slot[slot]->posted >= SHARE_GRACE_NS)
+			due |= 1u << slot;
+	}
+	return due;
+}
+
+bool share_help(struct share_crew *crew, unsigned int self, uint64_t now,
 		unsigned int *helped)
 {
-	unsigned int own, others = 0;
+	struct share_board *own = &crew->boards[self];
+	unsigned int mine, others = 0;
 
 	if (!crew->enabled)
 		return false;
-	own = help_board(&crew->boards[self], self);
-	for (unsigned int k = 1; k < crew->n; k++)
-		others += help_board(&crew->boards[(self + k) % crew->n],
-				     self);
+	for (unsigned int k = 1; k < crew->n; k++) {
+		struct share_board *b = &crew->boards[(self + k) % crew->n];
+
+		others += help_board(b, atomic_load(&b->open), self);
+	}
+	mine = help_board(own, own_due(own, now), self);
 	if (helped)
 		*helped += others;
-	return own || others;
+	return mine || others;
 }
 
-static bool open_anywhere(struct share_crew *crew)
+uint64_t share_own_wait(const struct share_crew *crew, unsigned int self,
+			uint64_t now)
+{
+	const struct share_board *b = &crew->boards[self];
+	uint32_t open = atomic_load_explicit(&b->open, memory_order_relaxed);
+	uint64_t wait = UINT64_MAX;
+
+	for (; open; open &= open - 1) {
+		uint64_t age = now - b->slot[__builtin_ctz(open)]->posted;
+		uint64_t left = age >= SHARE_GRACE_NS ? 0 :
+							SHARE_GRACE_NS - age;
+
+		wait = left < wait ? left : wait;
+	}
+	return wait;
+}
+
+static bool open_elsewhere(struct share_crew *crew, unsigned int self)
 {
 	for (unsigned int i = 0; i < crew->n; i++)
-		if (atomic_load(&crew->boards[i].open))
+		if (i != self && atomic_load(&crew->boards[i].open))
 			return true;
 	return false;
 }
@@ -196,7 +240,7 @@ bool share_may_sleep(struct share_crew *crew, unsigned int self,
 	/* finished() may read with acquire only: the fence keeps its loads
 	 * after the store, as the argument at the top needs. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if ((crew->enabled && open_anywhere(crew)) ||
+	if ((crew->enabled && open_elsewhere(crew, self)) ||
 	    (finished && finished(arg))) {
 		atomic_store(&b->sleeping, false);
 		return false;

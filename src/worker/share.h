@@ -6,15 +6,19 @@
  * owner, the worker that read the batch, has done the ordered part
  * already (nonces, headers, session lookups). It posts the job on its
  * board, wakes workers that sleep, and goes on with its own work (the
- * next buffer's ordered part, its sends and writes); when that is done
- * it claims what is left of its jobs (share_help, own board first). Any
- * worker that wakes or passes by claims chunks too. Whoever finishes the last chunk of a job wakes its owner
+ * next buffer's ordered part, its sends and writes, and other workers'
+ * jobs): the crypto is left to the others for a grace period, as the
+ * kernel module leaves it to its per-CPU workers, and only then does the
+ * owner claim what is left of its own jobs. A woken worker needs ~10 us
+ * to start here (a VM); without the grace the owner, already running,
+ * would take most chunks and stay the busiest thread by far. Any worker
+ * that wakes or passes by claims chunks too. Whoever finishes the last chunk of a job wakes its owner
  * if that one sleeps. Only the owner reads a job's results, and it sends
  * or writes the batches in the order they came: claiming spreads the
  * crypto, never the order.
  *
- * Nothing waits for anybody: a helper that is slow to wake finds no chunk
- * left, because the owner did them before it would sleep. A claim is one compare-and-swap per
+ * Nothing waits for long: a helper that is slow to wake or busy finds no
+ * chunk left, because the owner did them once the grace ended. A claim is one compare-and-swap per
  * chunk; no lock, allocation or system call per packet. A wake-up is one
  * eventfd write per posted job and sleeping worker.
  *
@@ -29,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Jobs one board holds: one per output area of its worker. */
 #define SHARE_SLOTS 32
@@ -40,6 +45,9 @@
 /* A job smaller than this runs inline: waking a worker costs more than
  * it would save (a GRO receive of 64 TCP ACKs is 6 KiB). */
 #define SHARE_MIN_BYTES (16 * 1024)
+/* How long an owner leaves a posted job to the others: a little more
+ * than a super-packet's crypto takes one worker (12 chunks, ~50 us). */
+#define SHARE_GRACE_NS 60000
 
 struct share_job;
 
@@ -56,6 +64,7 @@ struct share_job {
 	_Atomic uint64_t claim;
 	_Atomic uint32_t done; /* chunks finished */
 	uint32_t chunks;       /* the owner's copy */
+	uint64_t posted;       /* the owner's: when, in share_clock ns */
 	share_run_fn *run;     /* set once, at set-up */
 };
 
@@ -89,7 +98,11 @@ void share_board_set(struct share_board *b, unsigned int slot,
  * and now. share_job_done tells when it is done. self is the owner's
  * board index. */
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
-	       unsigned int chunks, size_t bytes);
+	       unsigned int chunks, size_t bytes, uint64_t now);
+
+/* The clock of `now` and `posted`: monotonic nanoseconds, never the test
+ * clock's faster time (the grace is about real wake-up latency). */
+uint64_t share_clock(void);
 
 /* Owner: every chunk of the job finished (their writes are visible). */
 static inline bool share_job_done(const struct share_job *job)
@@ -98,14 +111,20 @@ static inline bool share_job_done(const struct share_job *job)
 	       job->chunks;
 }
 
-/* Any worker: claims and runs chunks of posted jobs, its own board's
- * first, until none is open; returns whether it ran any, and adds those
- * of other workers' jobs to *helped (if not NULL). */
-bool share_help(struct share_crew *crew, unsigned int self,
+/* Any worker: claims and runs chunks of other workers' posted jobs, and
+ * of its own whose grace ended by now, until none is open; returns
+ * whether it ran any, and adds those of other workers' jobs to *helped
+ * (if not NULL). */
+bool share_help(struct share_crew *crew, unsigned int self, uint64_t now,
 		unsigned int *helped);
 
+/* Owner: how long until the grace of its oldest open job ends (0: it
+ * has), or UINT64_MAX when it has none open: how long it may sleep. */
+uint64_t share_own_wait(const struct share_crew *crew, unsigned int self,
+			uint64_t now);
+
 /* Worker self is about to wait in the kernel. Returns false, and stays
- * awake, when there is a chunk to claim on any board or when
+ * awake, when there is a chunk to claim on another worker's board or when
  * `finished` (the caller's own check for jobs that completed, read after
  * the flag is set, so no completion's wake-up is missed). */
 bool share_may_sleep(struct share_crew *crew, unsigned int self,

@@ -139,13 +139,13 @@ static int enable_ring(struct io_uring *ring)
  * valgrind the worker therefore sleeps in poll(2) on the ring (which
  * valgrind knows), for at most 1 ms, then collects without waiting;
  * elsewhere it is a plain wait for one completion. */
-static int wait_for_work(struct worker *w)
+static int wait_for_work(struct worker *w, uint64_t timeout_ns)
 {
+	struct io_uring_cqe *cqe;
 #ifdef HAVE_VALGRIND_MEMCHECK_H
 	if (RUNNING_ON_VALGRIND) {
 		struct __kernel_timespec now = { 0 };
 		struct pollfd p = { .fd = w->ring.ring_fd, .events = POLLIN };
-		struct io_uring_cqe *cqe;
 		int ret = io_uring_submit(&w->ring);
 
 		if (ret < 0)
@@ -156,6 +156,16 @@ static int wait_for_work(struct worker *w)
 		return ret == -ETIME ? 0 : ret;
 	}
 #endif
+	if (timeout_ns != UINT64_MAX) {
+		struct __kernel_timespec ts = {
+			.tv_sec = (long long)(timeout_ns / 1000000000u),
+			.tv_nsec = (long long)(timeout_ns % 1000000000u),
+		};
+		int ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1,
+							   &ts, NULL);
+
+		return ret == -ETIME ? 0 : ret;
+	}
 	return io_uring_submit_and_wait(&w->ring, 1);
 }
 
@@ -169,20 +179,23 @@ static bool sharing_done(void *arg)
 }
 
 /* Waits for work when there is none: not while another worker's chunks
- * are open or ours are done. While our crypto runs on another worker we
- * stay online in the epoch: the keypairs its chunks use must live. */
+ * are open or ours are done, and only until the grace of our oldest
+ * open job ends (then we claim it). While our crypto runs on another
+ * worker we stay online in the epoch: the keypairs its chunks use must
+ * live. */
 static int wait_unless_work(struct worker *w)
 {
 	struct share_crew *crew = w->dp->crew;
 	bool sharing = intake_sharing(&w->tx_in) ||
 		       intake_sharing(&w->rx_in);
+	uint64_t timeout = share_own_wait(crew, w->id, share_clock());
 	int ret;
 
-	if (!share_may_sleep(crew, w->id, sharing_done, w))
+	if (!timeout || !share_may_sleep(crew, w->id, sharing_done, w))
 		return io_uring_submit(&w->ring);
 	if (!sharing)
 		epoch_offline(w->reader);
-	ret = wait_for_work(w);
+	ret = wait_for_work(w, timeout);
 	share_awake(crew, w->id);
 	epoch_online(w->dp->epoch, w->reader);
 	return ret;
@@ -194,7 +207,7 @@ static void help_all(struct worker *w)
 {
 	unsigned int helped = 0;
 
-	while (share_help(w->dp->crew, w->id, &helped))
+	while (share_help(w->dp->crew, w->id, share_clock(), &helped))
 		;
 	stat_add(&w->stats.helped, helped);
 }

@@ -17,6 +17,8 @@
 
 #define MAX_MSGS (64 * SHARE_CHUNK_MSGS)
 #define BIG (SHARE_MIN_BYTES) /* worth sharing */
+/* A time at which the grace of jobs posted at 0 is over. */
+#define LATE SHARE_GRACE_NS
 
 /* A job whose messages are numbers: a chunk writes out[i] from in[i]
  * and counts its runs with plain (non-atomic) writes, so that two
@@ -80,12 +82,12 @@ START_TEST(test_disabled_runs_inline)
 	ck_assert(!crew.enabled);
 	share_board_set(&crew.boards[0], 3, &t.job, run_chunk);
 	fill(&t, 40, 7);
-	share_run(&crew, 0, 3, chunks_of(40), 1 << 20);
+	share_run(&crew, 0, 3, chunks_of(40), 1 << 20, 0);
 	ck_assert(share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[0].open), 0);
 	check_job(&t);
 	ck_assert_uint_eq(t.lane[39], 0);
-	ck_assert(!share_help(&crew, 1, NULL));
+	ck_assert(!share_help(&crew, 1, LATE, NULL));
 	share_crew_destroy(&crew);
 }
 END_TEST
@@ -109,11 +111,11 @@ START_TEST(test_small_jobs_run_inline)
 	ck_assert_int_eq(share_crew_init(&crew, 2, true), 0);
 	share_board_set(&crew.boards[0], 0, &t.job, run_chunk);
 	fill(&t, SHARE_CHUNK_MSGS, 1);
-	share_run(&crew, 0, 0, 1, BIG);
+	share_run(&crew, 0, 0, 1, BIG, 0);
 	ck_assert(share_job_done(&t.job));
 	check_job(&t);
 	fill(&t, 64, 2);
-	share_run(&crew, 0, 0, chunks_of(64), BIG - 1);
+	share_run(&crew, 0, 0, chunks_of(64), BIG - 1, 0);
 	ck_assert(share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[0].open), 0);
 	check_job(&t);
@@ -133,20 +135,27 @@ START_TEST(test_posted_job_is_claimed_once)
 	ck_assert_int_eq(share_crew_init(&crew, 3, true), 0);
 	share_board_set(&crew.boards[1], 5, &t.job, run_chunk);
 	fill(&t, 45, 100);
-	share_run(&crew, 1, 5, chunks_of(45), BIG);
+	share_run(&crew, 1, 5, chunks_of(45), BIG, 0);
 	ck_assert(!share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 1u << 5);
-	ck_assert(share_help(&crew, 2, &helped));
+	ck_assert(share_help(&crew, 2, 0, &helped));
 	ck_assert_uint_eq(helped, chunks_of(45));
 	ck_assert(share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 0);
 	check_job(&t);
 	ck_assert_uint_eq(t.lane[0], 2);
-	ck_assert(!share_help(&crew, 0, NULL)); /* nothing left */
+	ck_assert(!share_help(&crew, 0, LATE, NULL)); /* nothing left */
 
+	/* The owner leaves its job to the others for the grace period,
+	 * then claims it itself. */
 	fill(&t, 9, 200);
-	share_run(&crew, 1, 5, chunks_of(9), BIG);
-	ck_assert(share_help(&crew, 1, &helped)); /* the owner itself */
+	share_run(&crew, 1, 5, chunks_of(9), BIG, 0);
+	ck_assert_uint_eq(share_own_wait(&crew, 1, 1000),
+			  SHARE_GRACE_NS - 1000);
+	ck_assert(!share_help(&crew, 1, LATE - 1, &helped));
+	ck_assert_uint_eq(share_own_wait(&crew, 1, LATE), 0);
+	ck_assert(share_help(&crew, 1, LATE, &helped)); /* the owner itself */
+	ck_assert_uint_eq(share_own_wait(&crew, 1, LATE), UINT64_MAX);
 	ck_assert_uint_eq(helped, chunks_of(45)); /* not counted as help */
 	ck_assert(share_job_done(&t.job));
 	check_job(&t);
@@ -179,13 +188,13 @@ START_TEST(test_sleeping_worker_is_woken)
 	ck_assert(!share_may_sleep(&crew, 0, yes, NULL));
 	ck_assert(!atomic_load(&crew.boards[0].sleeping));
 	fill(&t, 64, 3);
-	share_run(&crew, 0, 0, chunks_of(64), BIG);
+	share_run(&crew, 0, 0, chunks_of(64), BIG, 0);
 	ck_assert(!atomic_load(&crew.boards[1].sleeping));
 	ck_assert_int_eq(read(fd, &v, sizeof(v)), (ssize_t)sizeof(v));
 	ck_assert_uint_eq(v, 1);
 	/* A job is open: nobody sleeps. */
 	ck_assert(!share_may_sleep(&crew, 1, NULL, NULL));
-	ck_assert(share_help(&crew, 1, NULL));
+	ck_assert(share_help(&crew, 1, LATE, NULL));
 	check_job(&t);
 	share_awake(&crew, 1);
 	share_crew_destroy(&crew);
@@ -195,8 +204,10 @@ END_TEST
 
 /* Threads: every thread owns SLOTS jobs and posts ROUNDS postings of
  * varying size over them, in turn, helping the others and sleeping on
- * its eventfd (with no timeout: a lost wake-up hangs the test, and
- * Check's timeout fails it) whenever it has nothing to do but wait. */
+ * its eventfd whenever it has nothing to do but wait: until the grace
+ * of its oldest job ends, or with no timeout when all its jobs are
+ * claimed (then a lost wake-up hangs the test, and Check's timeout
+ * fails it). */
 #define SLOTS 4
 #define ROUNDS 3000
 
@@ -225,13 +236,17 @@ static void wait_job(struct crew_thread *t, struct test_job *job)
 
 	while (!share_job_done(&job->job)) {
 		struct pollfd p = { .fd = t->fd, .events = POLLIN };
-		uint64_t v;
+		uint64_t v, wait;
 
-		if (share_help(t->crew, t->id, NULL))
+		if (share_help(t->crew, t->id, share_clock(), NULL))
 			continue;
-		if (share_may_sleep(t->crew, t->id, job_done, &arg)) {
-			poll(&p, 1, -1);
-			(void)!read(t->fd, &v, sizeof(v));
+		wait = share_own_wait(t->crew, t->id, share_clock());
+		if (wait && share_may_sleep(t->crew, t->id, job_done, &arg)) {
+			struct timespec ts = { 0, (long)wait };
+
+			if (ppoll(&p, 1, wait == UINT64_MAX ? NULL : &ts,
+				  NULL) > 0)
+				(void)!read(t->fd, &v, sizeof(v));
 		}
 		share_awake(t->crew, t->id);
 	}
@@ -258,7 +273,8 @@ static void *crew_main(void *arg)
 			count_shared(t, job);
 		}
 		fill(job, n, r * 1000 + t->id);
-		share_run(t->crew, t->id, slot, chunks_of(n), BIG);
+		share_run(t->crew, t->id, slot, chunks_of(n), BIG,
+			  share_clock());
 		t->posted[slot]++;
 	}
 	for (unsigned int slot = 0; slot < SLOTS; slot++) {
