@@ -1,14 +1,18 @@
 /* A data-path worker: one thread, one io_uring, one TUN queue, one UDP
  * socket (all owned here, touched by nothing else).
  *
- *   TUN read -> split (TSO/USO) -> AllowedIPs -> encrypt in place
- *            -> one UDP_SEGMENT sendmsg per run            (tx.c)
- *   UDP recv (GRO) -> decrypt in place -> source check
- *            -> coalesce (GRO rules) -> TUN write          (rx.c)
+ *   TUN read -> split (TSO/USO) -> AllowedIPs -> nonces, headers
+ *            -> seal in place (shared) -> one UDP_SEGMENT sendmsg per run
+ *                                                          (tx.c)
+ *   UDP recv (GRO) -> session lookup -> open in place (shared)
+ *            -> replay window, source check -> coalesce (GRO rules)
+ *            -> TUN write                                  (rx.c)
  *
  * Packets of one flow are read from one TUN queue (the kernel steers by
  * flow hash) and arrive on one socket of the SO_REUSEPORT group (hash of
- * the 4-tuple), so they stay on one worker and leave in order.
+ * the 4-tuple), so they stay on one worker, the batch's owner; only the
+ * seal and open steps are shared with the other workers (share.c), and
+ * the owner sends and writes the batches in the order it read them.
  *
  * Handshake messages and packets that wait for a session go to the
  * control thread through `out`; the control thread's datagrams arrive
@@ -18,10 +22,10 @@
  * (src/worker/datapath.h): device, epoch, clock, MTU, wake-up and stop flag.
  *
  * The files, from the top: worker.c (the thread: its ring, the event
- * loop, start and stop), tx.c and rx.c (the two
- * directions), core.c (what both directions use: the intake,
- * messages to the control thread). struct worker is in worker_core.h;
- * what the worker's files share is in worker_core_internal.h. */
+ * loop, start and stop), tx.c and rx.c (the two directions), core.c
+ * (what both directions use: the intake, messages to the control
+ * thread), share.c (the crypto shared between workers). struct worker is
+ * in core.h; what the worker's files share is in core_internal.h. */
 #ifndef RINGVPN_SRC_WORKER_H
 #define RINGVPN_SRC_WORKER_H
 
