@@ -1,7 +1,9 @@
 #!/bin/bash
 # One ringvpn daemon under valgrind's memcheck, the other plain, in two
 # namespaces: a handshake, pings and 4 MiB each way (sha256 compared),
-# a UAPI get and set, then SIGTERM. The memcheck'd daemon must exit 0
+# a UAPI get and set, then SIGTERM. Two workers on both ends, so that
+# the workers' shared crypto (one reading and writing what another
+# prepared) runs under memcheck too. The memcheck'd daemon must exit 0
 # with no errors and no definite leaks (--error-exitcode makes either
 # one a non-zero status). io_uring completions are marked defined for
 # memcheck by the workers (valgrind/memcheck.h), so what the kernel wrote
@@ -21,7 +23,7 @@ fi
 make_pair "rv-mc-a-$$" "rv-mc-b-$$"
 A=rvm$$a
 B=rvm$$b
-rv_pair "$A" "$B" "10.91.0.1/24" "10.91.0.2/24"
+rv_pair "$A" "$B" "10.91.0.1/24" "10.91.0.2/24" "Threads = 2"
 
 # The memcheck'd binary: valgrind runs it in the same process, so the PID
 # start_ringvpn records is the daemon's.
