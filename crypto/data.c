@@ -69,14 +69,21 @@ static uint64_t header_counter(const uint8_t *msg)
 int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len)
 {
+	uint64_t nonce;
+	int ret = keypair_take_nonce(kp, &nonce);
+
+	if (!ret)
+		data_prepare_nonce(kp, buf, plain_len, mtu, nonce, msg_len);
+	return ret;
+}
+
+void data_prepare_nonce(const struct keypair *kp, uint8_t *buf,
+			size_t plain_len, size_t mtu, uint64_t nonce,
+			size_t *msg_len)
+{
 	struct message_data hdr;
 	size_t padded = data_padded_len(plain_len, mtu);
-	uint64_t nonce;
-	int ret;
 
-	ret = keypair_take_nonce(kp, &nonce);
-	if (ret)
-		return ret;
 	memset(buf + MESSAGE_DATA_HEADER_LEN + plain_len, 0,
 	       padded - plain_len);
 	/* Messages sit at any offset of a GSO run or GRO receive: the
@@ -86,8 +93,13 @@ int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
 	hdr.key_idx = htole32(kp->remote_index);
 	hdr.counter = htole64(nonce);
 	memcpy(buf, &hdr, sizeof(hdr));
-	*msg_len = MESSAGE_DATA_HEADER_LEN + padded + NOISE_AUTHTAG_LEN;
-	return 0;
+	*msg_len = data_message_len(plain_len, mtu);
+}
+
+size_t data_message_len(size_t plain_len, size_t mtu)
+{
+	return MESSAGE_DATA_HEADER_LEN + data_padded_len(plain_len, mtu) +
+	       NOISE_AUTHTAG_LEN;
 }
 
 /* An EVP failure (OpenSSL refusing, which it does not short of a bug)

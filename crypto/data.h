@@ -36,6 +36,14 @@ int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
  * the payload zeroed. */
 int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len);
+/* data_prepare with a nonce the caller took (keypair_take_nonces), so
+ * that any worker may prepare a message of a batch whose nonces its owner
+ * took in order. */
+void data_prepare_nonce(const struct keypair *kp, uint8_t *buf,
+			size_t plain_len, size_t mtu, uint64_t nonce,
+			size_t *msg_len);
+/* The length of the message a plain_len-byte packet becomes. */
+size_t data_message_len(size_t plain_len, size_t mtu);
 int data_seal(struct keypair *kp, uint8_t *msg, size_t msg_len,
 	      unsigned int lane);
 

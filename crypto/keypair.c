@@ -99,16 +99,23 @@ void keypairs_clear(struct keypairs *kps, struct keypairs_dropped *d)
 	retire(d, slot_swap(&kps->next, NULL));
 }
 
-int keypair_take_nonce(struct keypair *kp, uint64_t *nonce)
+int keypair_take_nonces(struct keypair *kp, unsigned int count,
+			uint64_t *first)
 {
-	uint64_t n = atomic_fetch_add_explicit(&kp->send_counter, 1,
+	uint64_t n = atomic_fetch_add_explicit(&kp->send_counter, count,
 					       memory_order_relaxed);
 
 	/* The protocol's limit. Reaching it takes ~2^64 sends, far beyond
 	 * what a keypair can do in REJECT_AFTER_TIME, so the counter cannot
 	 * run on past it and wrap in practice. */
-	if (n >= REJECT_AFTER_MESSAGES)
+	if (n >= REJECT_AFTER_MESSAGES ||
+	    REJECT_AFTER_MESSAGES - n < count)
 		return -EKEYEXPIRED;
-	*nonce = n;
+	*first = n;
 	return 0;
+}
+
+int keypair_take_nonce(struct keypair *kp, uint64_t *nonce)
+{
+	return keypair_take_nonces(kp, 1, nonce);
 }

@@ -91,5 +91,9 @@ static inline struct keypair *keypairs_current(struct keypairs *kps)
 /* Takes the next send nonce, or returns -EKEYEXPIRED once the counter has
  * reached REJECT_AFTER_MESSAGES (the nonce is then never used). */
 int keypair_take_nonce(struct keypair *kp, uint64_t *nonce);
+/* count consecutive nonces from *first, all or none (-EKEYEXPIRED: the
+ * ones taken are never used). */
+int keypair_take_nonces(struct keypair *kp, unsigned int count,
+			uint64_t *first);
 
 #endif

@@ -76,6 +76,14 @@ int offload_split_begin(struct offload_split *s, const uint8_t *frame,
 size_t offload_split_next(struct offload_split *s, uint8_t *out,
 			  size_t cap);
 
+/* Segment k as offload_split_next() gives it after k calls, without
+ * moving s: the segments may be cut in any order, by several threads at
+ * once (s and the frame are only read). */
+size_t offload_split_at(const struct offload_split *s, unsigned int k,
+			uint8_t *out, size_t cap);
+/* The length segment k will have; 0 past the last. */
+size_t offload_split_len(const struct offload_split *s, unsigned int k);
+
 /* The largest segment offload_split_next() will produce for s. */
 size_t offload_split_max_segment(const struct offload_split *s);
 

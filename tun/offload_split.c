@@ -180,6 +180,30 @@ int offload_split_begin(struct offload_split *s, const uint8_t *frame,
 	return err;
 }
 
+size_t offload_split_at(const struct offload_split *s, unsigned int k,
+			uint8_t *out, size_t cap)
+{
+	struct offload_split at = *s;
+
+	/* What the k calls before it would have left. */
+	at.next = k;
+	at.payload_off = (size_t)k * s->gso_size;
+	return offload_split_next(&at, out, cap);
+}
+
+size_t offload_split_len(const struct offload_split *s, unsigned int k)
+{
+	size_t payload = s->len - s->hdr_len, off;
+
+	if (k >= s->count)
+		return 0;
+	if (!s->gso_size)
+		return s->len;
+	off = (size_t)k * s->gso_size;
+	return s->hdr_len + (payload - off < s->gso_size ? payload - off :
+							     s->gso_size);
+}
+
 size_t offload_split_max_segment(const struct offload_split *s)
 {
 	size_t payload = s->len - s->hdr_len;

@@ -29,12 +29,20 @@ struct tx_send {
 	} control;
 };
 
-/* One frame's messages, prepared by the owner, sealed by the crew. */
+/* One frame's messages, laid out and numbered by the owner, cut from the
+ * frame (when `cut`) and sealed by the crew. */
 struct tx_area {
 	struct share_job job;	/* sealing: first member (container) */
 	uint8_t *data;		/* the intake area's bytes */
 	struct keypair *kp;	/* the session all n are sealed under */
 	unsigned int n;
+	/* Segment i is cut from split's frame (kept until the area is
+	 * finished) into message i, under nonce first_nonce + i. Else the
+	 * owner cut and prepared them already. */
+	bool cut;
+	struct offload_split split;
+	uint64_t first_nonce;
+	size_t mtu;
 	_Atomic uint32_t seal_failed;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -97,16 +105,16 @@ static void stage(struct worker *w, struct peer *peer, const uint8_t *pkt,
 }
 
 /* Gives the source's packets, one after another, their nonce and
- * header in tx area `area` (data_prepare): the ordered part, done here.
- * Packets without a session go to the control thread. Returns how many
+ * header in tx area `area` (data_prepare) under kp: the owner's way,
+ * for what the crew does not cut (plan_segments). Packets without a
+ * session (kp NULL or out of nonces) go to the control thread. Returns how many
  * messages the area holds; where and how long they are is in a. */
 static unsigned int prepare_segments(struct worker *w, unsigned int area,
-				     struct tx_source *src,
-				     struct peer *peer, uint64_t now)
+				     struct tx_source *src, struct peer *peer,
+				     struct keypair *kp)
 {
 	const size_t reserve = MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM;
 	struct tx_area *a = &w->tx[area];
-	struct keypair *kp = protocol_send_keypair(peer, now);
 	size_t pos = 0;
 	unsigned int n = 0;
 
@@ -130,18 +138,78 @@ static unsigned int prepare_segments(struct worker *w, unsigned int area,
 		stat_inc(&w->stats.drops); /* more segments than an area */
 	if (!n)
 		return 0;
-	if (protocol_send_wants_rekey(kp, now))
+	a->kp = kp;
+	a->n = n;
+	a->cut = false;
+	return n;
+}
+
+/* What sending n messages tells the peer's timers and counters. */
+static void sent_facts(struct worker *w, struct peer *peer,
+		       const struct tx_area *a, uint64_t now)
+{
+	if (protocol_send_wants_rekey(a->kp, now))
 		worker_want_handshake(w, peer, CTL_WANT_HANDSHAKE);
 	peer_fact(peer, FACT_DATA_SENT, now);
 	peer_fact(peer, FACT_AUTH_SENT, now);
-	atomic_fetch_add_explicit(&peer->tx_bytes, pos, memory_order_relaxed);
+	atomic_fetch_add_explicit(&peer->tx_bytes,
+				  a->msg_off[a->n - 1] + a->msg_len[a->n - 1],
+				  memory_order_relaxed);
+}
+
+/* The frame's segments laid out in tx area a, each with its nonce,
+ * taken in order here, so that the crew may cut, checksum and seal them
+ * in any order (seal_chunk). Returns how many, or 0 when this cannot
+ * be (no nonces left: prepare_segments stages the packets). */
+static unsigned int plan_segments(struct worker *w, struct tx_area *a,
+				  const struct offload_split *split,
+				  struct keypair *kp)
+{
+	size_t pos = 0;
+	unsigned int n = 0;
+
+	while (n < split->count && n < TX_MAX_SEGMENTS) {
+		size_t len = data_message_len(offload_split_len(split, n),
+					      w->dp->mtu);
+
+		if (len > TX_AREA_SIZE - pos)
+			break;
+		a->msg_off[n] = (uint32_t)pos;
+		a->msg_len[n++] = (uint16_t)len;
+		pos += len;
+	}
+	if (!n || keypair_take_nonces(kp, n, &a->first_nonce))
+		return 0;
+	if (n < split->count)
+		stat_inc(&w->stats.drops); /* more segments than an area */
+	a->split = *split;
+	a->mtu = w->dp->mtu;
 	a->kp = kp;
 	a->n = n;
 	return n;
 }
 
-/* share_run_fn: seals chunk `chunk` of a tx area's messages, on any
- * worker. */
+/* Message i of area a cut from its frame and prepared; false if the
+ * splitter refused (it does not for a frame it accepted). */
+static bool cut_segment(struct tx_area *a, unsigned int i)
+{
+	uint8_t *msg = a->data + a->msg_off[i];
+	size_t room = a->msg_len[i] - MESSAGE_DATA_HEADER_LEN -
+		      NOISE_AUTHTAG_LEN;
+	size_t len = offload_split_at(&a->split, i,
+				      msg + MESSAGE_DATA_HEADER_LEN, room);
+	size_t msg_len;
+
+	if (!len)
+		return false;
+	data_prepare_nonce(a->kp, msg, len, a->mtu, a->first_nonce + i,
+			   &msg_len);
+	return msg_len == a->msg_len[i];
+}
+
+/* share_run_fn: cuts (when the area says so) and seals chunk `chunk` of
+ * a tx area's messages, on any worker. A message that cannot be made is
+ * zeroed: it leaves as garbage its nonce's receiver drops. */
 static void seal_chunk(struct share_job *job, unsigned int chunk,
 		       unsigned int lane)
 {
@@ -150,11 +218,19 @@ static void seal_chunk(struct share_job *job, unsigned int chunk,
 	unsigned int end = first + SHARE_CHUNK_MSGS < a->n ?
 				   first + SHARE_CHUNK_MSGS : a->n;
 
-	for (unsigned int i = first; i < end; i++)
-		if (data_seal(a->kp, a->data + a->msg_off[i], a->msg_len[i],
-			      lane))
+	for (unsigned int i = first; i < end; i++) {
+		uint8_t *msg = a->data + a->msg_off[i];
+
+		if (a->cut && !cut_segment(a, i)) {
+			memset(msg, 0, a->msg_len[i]);
 			atomic_fetch_add_explicit(&a->seal_failed, 1,
 						  memory_order_relaxed);
+			continue;
+		}
+		if (data_seal(a->kp, msg, a->msg_len[i], lane))
+			atomic_fetch_add_explicit(&a->seal_failed, 1,
+						  memory_order_relaxed);
+	}
 }
 
 static void submit_send(struct worker *w, unsigned int area, unsigned int k,
@@ -229,16 +305,21 @@ static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
 	return peer;
 }
 
-/* One frame from the TUN queue, in buffer bid; a tx area is free. The
- * buffer is done with once the frame is split into the area. */
+/* One frame from the TUN queue, in buffer bid; a tx area is free. A
+ * super-packet under a live session is cut by the crew, so its buffer is
+ * kept until the area is finished; anything else the owner splits and
+ * prepares itself, one packet after another, and the buffer is done. */
 static bool tx_frame(struct worker *w, unsigned int bid, int res)
 {
 	const uint8_t *buf = buf_pool_buf(&w->tx_in.bufs, bid);
+	uint64_t now = datapath_now(w->dp);
 	struct sockaddr_storage ep;
 	struct tx_source src;
+	struct keypair *kp;
 	struct peer *peer;
 	struct tx_area *a;
 	unsigned int area, n;
+	bool cut;
 
 	if (source_begin(w, &src, buf, (size_t)res) ||
 	    !(peer = route(w, src.split.pkt, src.split.len, &ep))) {
@@ -253,12 +334,17 @@ static bool tx_frame(struct worker *w, unsigned int bid, int res)
 		stat_inc(&w->stats.drops);
 		return false;
 	}
-	n = prepare_segments(w, area, &src, peer, datapath_now(w->dp));
-	if (n)
-		intake_share(w, &w->tx_in, area,
-			     (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS,
-			     a->msg_off[n - 1] + a->msg_len[n - 1], -1);
-	return false;
+	kp = protocol_send_keypair(peer, now);
+	cut = !src.whole && kp && plan_segments(w, a, &src.split, kp);
+	n = cut ? a->n : prepare_segments(w, area, &src, peer, kp);
+	if (!n)
+		return false;
+	a->cut = cut;
+	sent_facts(w, peer, a, now);
+	intake_share(w, &w->tx_in, area,
+		     (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS,
+		     a->msg_off[n - 1] + a->msg_len[n - 1], cut ? (int)bid : -1);
+	return cut;
 }
 
 /* The area's messages are sealed: they leave, in runs. */

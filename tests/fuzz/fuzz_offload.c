@@ -397,8 +397,17 @@ static void fuzz_split(const uint8_t *frame, size_t size,
 	     "a segment taken into too small a buffer");
 	while (work < SPLIT_WORK_MAX &&
 	       (len = offload_split_next(&s, seg, max))) {
+		size_t at_len;
+
 		need(len <= max && ip_len(seg, len) == len,
 		     "a segment is not an IP packet");
+		/* Random access (the workers cut segments in any order)
+		 * gives the same segment, and says its length first. */
+		need(offload_split_len(&s, k) == len,
+		     "offload_split_len disagrees with the segment");
+		at_len = offload_split_at(&s, k, exp, max);
+		need(at_len == len && !memcmp(exp, seg, len),
+		     "offload_split_at differs from offload_split_next");
 		if (s.gso_size) {
 			check_segment(seg, len, s.pkt, h.csum_start,
 				      s.hdr_len, off, k, s.count, udp, exp);

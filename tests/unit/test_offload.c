@@ -316,6 +316,19 @@ static void check_split(const uint8_t *f, size_t flen, size_t plen)
 	ck_assert_uint_eq(s.count, count);
 	ck_assert_uint_eq(offload_split_max_segment(&s),
 			  hdr + (plen < gso ? plen : gso));
+	/* In any order, without moving s (offload_split_at): last first. */
+	ck_assert_uint_eq(offload_split_len(&s, count), 0);
+	for (unsigned int k = count; k-- > 0;) {
+		size_t at = (size_t)k * gso;
+		size_t chunk = plen - at < gso ? plen - at : gso;
+		size_t len = offload_split_at(&s, k, seg, FRAME_MAX);
+
+		need(offload_split_len(&s, k) == hdr + chunk);
+		need(len == hdr + chunk);
+		expect_segment(exp, ip, hdr, at, chunk, k, count, seg);
+		need(!memcmp(seg, exp, len));
+	}
+	ck_assert_uint_eq(s.next, 0);
 	for (unsigned int k = 0; k < count; k++) {
 		size_t chunk = plen - off < gso ? plen - off : gso;
 		size_t len = offload_split_next(&s, seg, FRAME_MAX);
