@@ -10,7 +10,7 @@
 #     script or of one it sources) has a package in contrib/need.sh;
 #  2. each entry script's `need` names every command of the scripts it
 #     runs: contrib/demo.sh its own, tests/run.sh those of the suite, the
-#     benchmarks their own;
+#     benchmarks their own and those of the lib.sh they source;
 #  3. every script is run by one of those entries.
 # A command named only in a variable ($cc) is not seen; the entry names
 # it by hand.
@@ -31,9 +31,10 @@ declare -A ENTRY=(
 	[contrib/demo.sh]="contrib/demo.sh"
 	[tests/run.sh]="tests/run.sh .ci/run tests/*.sh tests/integration/*.sh
 		tests/fuzz/run.sh"
-	[contrib/bench/bench.sh]="contrib/bench/bench.sh"
+	[contrib/bench/bench.sh]="contrib/bench/bench.sh contrib/bench/lib.sh"
 	[contrib/bench/peers.sh]="contrib/bench/peers.sh"
-	[contrib/bench/rx_capacity.sh]="contrib/bench/rx_capacity.sh"
+	[contrib/bench/rx_capacity.sh]="contrib/bench/rx_capacity.sh
+		contrib/bench/lib.sh"
 )
 # need.sh runs only apt's and dpkg's commands, and only where they are.
 NO_ENTRY=contrib/need.sh
@@ -104,11 +105,14 @@ for f in "${SCRIPTS[@]}"; do
 done
 
 # calls FILE: "LINE COMMAND" for each command FILE runs; builtins and
-# functions (its own and those of the files it sources) left out.
+# functions (its own and those of the files it sources) left out. A
+# sourced name is the file beside FILE first: two folders have a lib.sh.
 calls() {
-	local f=$1 funcs=${FUNCS[$1]:-} s line w
+	local f=$1 funcs=${FUNCS[$1]:-} s lib line w
 	for s in ${SOURCES[$f]:-}; do
-		[ -z "${BY_NAME[$s]:-}" ] || funcs+=${FUNCS[${BY_NAME[$s]}]:-}
+		lib=${f%/*}/$s
+		[ -f "$lib" ] || lib=${BY_NAME[$s]:-}
+		[ -z "$lib" ] || funcs+=${FUNCS[$lib]:-}
 	done
 	while read -r line w; do
 		[ -n "$w" ] && [ -z "${BUILTIN[$w]:-}" ] &&

@@ -58,11 +58,10 @@ done
 cd "$(dirname "$0")/../.."
 TOP=$PWD
 
-log() { echo "$*" >&2; }
-die() {
-	log "bench.sh: $*"
-	exit 1
-}
+# log, die, the cleanup, the underlay, ringvpn's start and per-thread
+# ticks, as rx_capacity.sh has them.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. contrib/bench/lib.sh
 
 # ---------------------------------------------------------------------------
 # Packages and the binary
@@ -124,75 +123,15 @@ has_kind() { [[ ,$KINDS, == *,$1,* ]]; }
 # Cleanup: only what we started and created
 
 TMP=$(mktemp -d /tmp/ringvpn-bench.XXXXXX)
-NS_A=rvbench-a-$$
-NS_B=rvbench-b-$$
-PIDS=()
-NETNS=()
-WG_IFNAMES=()
-
-# shellcheck disable=SC2317 # invoked by the traps
-cleanup() {
-	local i pid
-	trap - EXIT INT TERM
-	# Newest first: the iperf3 client, then the server, then the daemons.
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		pid=${PIDS[i]}
-		kill "$pid" 2>/dev/null || continue
-		# ringvpn removes its interface on SIGTERM; give it a moment.
-		for _ in $(seq 30); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	for i in "${NETNS[@]}"; do ip netns del "$i" 2>/dev/null || true; done
-	for i in "${WG_IFNAMES[@]}"; do rm -f "/var/run/wireguard/$i.sock"; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-# The EXIT trap alone does not run when a signal kills the shell.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-track() { PIDS+=("$1"); }
-# A reaped PID may be reused by a stranger's process: forget it.
-untrack() {
-	local i
-	for i in "${!PIDS[@]}"; do [ "${PIDS[i]}" != "$1" ] || unset "PIDS[i]"; done
-	PIDS=("${PIDS[@]}")
-}
-
-wait_for() { # TENTHS CMD...: CMD every 0.1 s until it succeeds
-	local i
-	for ((i = 0; i < $1; i++)); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-alive() { kill -0 "$1" 2>/dev/null; }
+cleanup_on_exit
 
 # ---------------------------------------------------------------------------
 # The underlay: two namespaces and a veth pair
 
+NS_A=rvbench-a-$$
+NS_B=rvbench-b-$$
 UL_A=198.18.0.1
 UL_B=198.18.0.2
-
-make_underlay() {
-	local va=rvb$$va vb=rvb$$vb ns
-	for ns in "$NS_A" "$NS_B"; do
-		ip netns add "$ns"
-		NETNS+=("$ns")
-		ip -n "$ns" link set lo up
-	done
-	ip link add "$va" netns "$NS_A" type veth peer name "$vb" netns "$NS_B"
-	ip -n "$NS_A" addr add "$UL_A/24" dev "$va"
-	ip -n "$NS_B" addr add "$UL_B/24" dev "$vb"
-	ip -n "$NS_A" link set "$va" up
-	ip -n "$NS_B" link set "$vb" up
-}
 
 # ---------------------------------------------------------------------------
 # The tunnels. For each kind: the address iperf3 and ping go to (in B) and
@@ -213,47 +152,25 @@ ping_through() {
 	return 1
 }
 
-# rv_ready NS NAME ADDR: the interface is up with its address.
-rv_ready() {
-	[ -n "$(ip -n "$1" -o link show dev "$2" up 2>/dev/null)" ] &&
-		ip -n "$1" -o addr show dev "$2" 2>/dev/null | grep -F " $3/" >/dev/null
-}
-
-# start_ringvpn BIN NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: `BIN up
-# -f NAME.conf` in NS (the interface is named after the file) with a private
-# run directory, so it collides with no other instance. Sets STARTED (not
-# printed: a $(...) subshell would lose the PID bookkeeping).
+# start_ringvpn BIN NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: BIN
+# (a ringvpn) as NAME in NS (ringvpn_up), the peer at PEER_ADDR. Sets
+# STARTED.
+# shellcheck disable=SC2317 # called through setup_pair
 start_ringvpn() {
-	local bin=$1 ns=$2 name=$3 addr=$4 port=$5 peer=$6 peer_addr=$7 ep=${8:-} pid
-	{
-		echo "[Interface]"
-		echo "PrivateKey = $(cat "$TMP/$name.key")"
-		echo "ListenPort = $port"
-		echo "Address = $addr/24"
-		echo "MTU = $MTU"
-		echo "Threads = $THREADS"
-		echo
-		echo "[Peer]"
-		echo "PublicKey = $peer"
-		echo "AllowedIPs = $peer_addr/32"
-		[ -z "$ep" ] || echo "Endpoint = $ep"
-	} >"$TMP/$name.conf"
-	mkdir -p "$TMP/run-$name"
+	local bin=$1 ns=$2 name=$3 addr=$4 port=$5 peer=$6 peer_addr=$7 ep=${8:-}
+	ringvpn_config "$TMP/$name.key" "$port" "$addr/24" "$MTU" "$THREADS" \
+		"$peer" "$peer_addr/32" "$ep" >"$TMP/$name.conf"
 	LOGS[$name]=$TMP/$name.log
-	# ip netns exec and env exec: $! is ringvpn itself.
-	ip netns exec "$ns" env RINGVPN_RUNDIR="$TMP/run-$name" \
-		"$bin" up -f "$TMP/$name.conf" >"${LOGS[$name]}" 2>&1 &
-	pid=$!
-	track "$pid"
-	STARTED=$pid
+	ringvpn_up "$bin" "$ns" "$name"
 	wait_for 100 rv_ready "$ns" "$name" "$addr" || true
-	alive "$pid" && rv_ready "$ns" "$name" "$addr"
+	alive "$STARTED" && rv_ready "$ns" "$name" "$addr"
 }
 
 # start_wggo BIN NS NAME ADDR PORT PEER_PUB PEER_ADDR [ENDPOINT]: BIN (a
 # wireguard-go) in the foreground (-f: $! is the daemon), configured with
 # wg setconf once its UAPI socket exists, then addressed and brought up by
 # hand. Sets STARTED.
+# shellcheck disable=SC2317 # called through setup_pair
 start_wggo() {
 	local bin=$1 ns=$2 name=$3 addr=$4 port=$5 peer=$6 peer_addr=$7 ep=${8:-} pid
 	{
@@ -356,17 +273,10 @@ THREAD_TSV=$TMP/threads.tsv # kind test run daemon thread ticks daemon_ticks byt
 is_ringvpn() { [[ $1 == ringvpn || $1 == ringvpn-base ]]; }
 
 # thread_ticks PID: the process's ticks on a first line "total TICKS",
-# then "TID TICKS COMM" per thread, by thread ID (builtins only: no fork
-# per thread while iperf3 runs).
+# then "TID TICKS COMM" per thread (task_ticks), by thread ID.
 thread_ticks() {
-	local task stat comm f
 	echo "total $(cpu_ticks "$1")"
-	for task in /proc/"$1"/task/*; do
-		{ read -r stat <"$task/stat" && read -r comm <"$task/comm"; } \
-			2>/dev/null || continue
-		read -r -a f <<<"${stat##*) }"
-		printf '%s\t%s\t%s\n' "${task##*/}" $((f[11] + f[12])) "$comm"
-	done | sort -n
+	task_ticks "$1" | sort -n
 }
 
 # snap_threads KIND WHEN: thread_ticks of KIND's daemons (A, then B)
@@ -659,7 +569,7 @@ echo "method: two network namespaces over a veth pair; $RUNS runs of" \
 	"$SECONDS_PER_TEST s per test, kinds interleaved within each run"
 
 log "== namespaces $NS_A and $NS_B"
-make_underlay
+make_underlay "$NS_A" rvb$$va "$UL_A/24" "$NS_B" rvb$$vb "$UL_B/24"
 has_kind ringvpn &&
 	setup_pair ringvpn start_ringvpn "$RINGVPN" 10.201.0 51820
 has_kind ringvpn-base &&

@@ -63,11 +63,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-log() { echo "$*" >&2; }
-die() {
-	log "rx_capacity.sh: $*"
-	exit 1
-}
+# log, die, the cleanup, the underlay, ringvpn's start and per-thread
+# ticks, as bench.sh has them.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 is_num() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]]; }
@@ -108,74 +107,18 @@ RX_LOAD=$(realpath "$RX_LOAD")
 # Cleanup: only what this script started and created
 
 TMP=$(mktemp -d /tmp/ringvpn-rxcap.XXXXXX)
-NS_G=rxcap-g-$$
-NS_D=rxcap-d-$$
-PIDS=()
-NETNS=()
-
-# stop PID: SIGTERM (ringvpn then removes its interface), SIGKILL if it
-# lingers, and reaped.
-stop() {
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 30); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317 # invoked by the traps
-cleanup() {
-	local i
-	trap - EXIT INT TERM
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop "${PIDS[i]}"; done
-	for i in "${NETNS[@]}"; do ip netns del "$i" 2>/dev/null || true; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-# The EXIT trap alone does not run when a signal kills the shell.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A reaped PID may be reused by a stranger's process: forget it.
-untrack() {
-	local i
-	for i in "${!PIDS[@]}"; do [ "${PIDS[i]}" != "$1" ] || unset "PIDS[i]"; done
-	PIDS=("${PIDS[@]}")
-}
-
-wait_for() { # TENTHS CMD...: CMD every 0.1 s until it succeeds
-	local i
-	for ((i = 0; i < $1; i++)); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+cleanup_on_exit
 
 # ---------------------------------------------------------------------------
 # The namespaces, the daemon and the sink
 
+NS_G=rxcap-g-$$
+NS_D=rxcap-d-$$
 UL_G=198.18.0.1
 UL_D=198.18.0.2
 TUN_D=10.211.0.1 # the daemon's tunnel address: the inner destination
 TUN_G=10.211.0.2 # the generator's AllowedIPs: the inner source
 PORT=51820
-
-make_underlay() {
-	local vg=rxc$$g vd=rxc$$d ns
-	for ns in "$NS_G" "$NS_D"; do
-		ip netns add "$ns"
-		NETNS+=("$ns")
-		ip -n "$ns" link set lo up
-	done
-	ip link add "$vg" netns "$NS_G" type veth peer name "$vd" netns "$NS_D"
-	ip -n "$NS_G" addr add "$UL_G/24" dev "$vg"
-	ip -n "$NS_D" addr add "$UL_D/24" dev "$vd"
-	ip -n "$NS_G" link set "$vg" up
-	ip -n "$NS_D" link set "$vd" up
-}
 
 # The sink: in D, before conntrack and routing (prerouting at priority
 # raw), the generator's inner packets are counted and dropped. Cheapest
@@ -212,39 +155,18 @@ rcvbuf_errors() {
 		$1 == "Udp:" && hdr && !done { print $col["RcvbufErrors"]; done = 1 }'
 }
 
-# shellcheck disable=SC2317 # called through wait_for
-rv_ready() { # NAME: the interface is up with its address
-	[ -n "$(ip -n "$NS_D" -o link show dev "$1" up 2>/dev/null)" ] &&
-		ip -n "$NS_D" -o addr show dev "$1" 2>/dev/null |
-		grep -F " $TUN_D/" >/dev/null
-}
-
 DAEMON=
 DAEMON_LOG=
 # start_daemon THREADS: ringvpn in D with one peer, the generator (no
 # Endpoint: it learns it from the handshake). Sets DAEMON to its PID.
 start_daemon() {
 	local threads=$1 name=rxc$$t$1
-	{
-		echo "[Interface]"
-		echo "PrivateKey = $(<"$TMP/d.key")"
-		echo "ListenPort = $PORT"
-		echo "Address = $TUN_D/24"
-		echo "MTU = $MTU"
-		echo "Threads = $threads"
-		echo
-		echo "[Peer]"
-		echo "PublicKey = $PUB_G"
-		echo "AllowedIPs = $TUN_G/32"
-	} >"$TMP/$name.conf"
-	mkdir -p "$TMP/run-$name"
+	ringvpn_config "$TMP/d.key" "$PORT" "$TUN_D/24" "$MTU" "$threads" \
+		"$PUB_G" "$TUN_G/32" >"$TMP/$name.conf"
 	DAEMON_LOG=$TMP/$name.log
-	# ip netns exec and env exec: $! is ringvpn itself.
-	ip netns exec "$NS_D" env RINGVPN_RUNDIR="$TMP/run-$name" \
-		"$RINGVPN" up -f "$TMP/$name.conf" >"$DAEMON_LOG" 2>&1 &
-	DAEMON=$!
-	PIDS+=("$DAEMON")
-	if ! wait_for 100 rv_ready "$name" || ! kill -0 "$DAEMON" 2>/dev/null; then
+	ringvpn_up "$RINGVPN" "$NS_D" "$name"
+	DAEMON=$STARTED
+	if ! wait_for 100 rv_ready "$NS_D" "$name" "$TUN_D" || ! alive "$DAEMON"; then
 		fail_setup "ringvpn with Threads = $threads did not come up"
 	fi
 }
@@ -268,19 +190,15 @@ fail_setup() {
 
 CLK_TCK=$(getconf CLK_TCK)
 
-# thread_ticks PID: "TID NAME TICKS" (utime + stime) per thread, NAME
-# its comm and, as threads may share one, "(main)" for the main thread
-# or "(TID)".
+# thread_ticks PID: "TID NAME TICKS" per thread (task_ticks), NAME its
+# comm and, as threads may share one, "(main)" for the main thread or
+# "(TID)".
 thread_ticks() {
-	local t tid stat comm f
-	for t in /proc/"$1"/task/*; do
-		tid=${t##*/}
-		read -r stat 2>/dev/null <"$t/stat" || continue
-		read -r comm 2>/dev/null <"$t/comm" || continue
-		# Fields after "(comm)": state is field 3, utime 14, stime 15.
-		read -r -a f <<<"${stat##*) }"
-		[ "$tid" != "$1" ] || tid=main
-		echo "${t##*/} ${comm// /_}($tid) $((f[11] + f[12]))"
+	local tid ticks comm who
+	task_ticks "$1" | while IFS=$'\t' read -r tid ticks comm; do
+		who=$tid
+		[ "$tid" != "$1" ] || who=main
+		echo "$tid ${comm// /_}($who) $ticks"
 	done
 }
 
@@ -525,7 +443,7 @@ load_average() {
 
 LOAD_START=$(load_average)
 log "== namespaces $NS_G and $NS_D (load average $LOAD_START)"
-make_underlay
+make_underlay "$NS_G" rxc$$g "$UL_G/24" "$NS_D" rxc$$d "$UL_D/24"
 make_sink
 "$RINGVPN" genkey >"$TMP/d.key"
 "$RINGVPN" genkey >"$TMP/g.key"
