@@ -102,15 +102,19 @@ void keypairs_clear(struct keypairs *kps, struct keypairs_dropped *d)
 int keypair_take_nonces(struct keypair *kp, unsigned int count,
 			uint64_t *first)
 {
-	uint64_t n = atomic_fetch_add_explicit(&kp->send_counter, count,
-					       memory_order_relaxed);
+	uint64_t n = atomic_load_explicit(&kp->send_counter,
+					  memory_order_relaxed);
 
-	/* The protocol's limit. Reaching it takes ~2^64 sends, far beyond
-	 * what a keypair can do in REJECT_AFTER_TIME, so the counter cannot
-	 * run on past it and wrap in practice. */
-	if (n >= REJECT_AFTER_MESSAGES ||
-	    REJECT_AFTER_MESSAGES - n < count)
-		return -EKEYEXPIRED;
+	/* The protocol's limit, checked before the counter moves, so that
+	 * refused calls never push it on towards a wrap (reaching it takes
+	 * ~2^64 sends, far beyond what REJECT_AFTER_TIME allows). */
+	do {
+		if (n >= REJECT_AFTER_MESSAGES ||
+		    REJECT_AFTER_MESSAGES - n < count)
+			return -EKEYEXPIRED;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&kp->send_counter, &n, n + count, memory_order_relaxed,
+		memory_order_relaxed));
 	*first = n;
 	return 0;
 }

@@ -64,6 +64,22 @@ static inline void epoch_quiescent(struct epoch *e, struct epoch_reader *r)
 	atomic_store(&r->seen, atomic_load(&e->now));
 }
 
+/* epoch_quiescent for a reader that still holds pointers it read while
+ * its seen was `held` (work it handed to other threads and that is not
+ * done yet): it may not announce more than that. */
+static inline void epoch_quiescent_held(struct epoch *e,
+					struct epoch_reader *r, uint64_t held)
+{
+	uint64_t now = atomic_load(&e->now);
+
+	atomic_store(&r->seen, held < now ? held : now);
+}
+
+static inline uint64_t epoch_seen(const struct epoch_reader *r)
+{
+	return atomic_load_explicit(&r->seen, memory_order_relaxed);
+}
+
 static inline void epoch_offline(struct epoch_reader *r)
 {
 	atomic_store(&r->seen, EPOCH_OFFLINE);

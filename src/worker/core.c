@@ -4,8 +4,10 @@
 #include "src/worker/core_internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
+#include "src/epoch.h"
 #include "src/peer.h"
 #include "src/worker/datapath.h"
 #include "src/worker/share.h"
@@ -79,6 +81,13 @@ void intake_destroy(struct intake *in)
 	index_stack_destroy(&in->free_areas);
 }
 
+/* Every area's job has a board slot, and a tx area's chunks fit the
+ * claim word. */
+_Static_assert(SLOT_RX + TW_AREAS <= SHARE_SLOTS && SHARE_SLOTS <= 32,
+	       "a board slot per area, in a 32-bit mask");
+_Static_assert(TX_MAX_SEGMENTS / SHARE_CHUNK_MSGS < SHARE_MAX_CHUNKS,
+	       "a frame's chunks fit the claim word");
+
 static struct share_job *area_job(const struct worker *w,
 				  const struct intake *in, unsigned int area)
 {
@@ -145,6 +154,7 @@ void intake_share(struct worker *w, struct intake *in, unsigned int area,
 {
 	index_stack_pop(&in->free_areas);
 	in->areas[area].pending = 1;
+	in->areas[area].held_epoch = epoch_seen(w->reader);
 	/* Room for every area: an area is in `sharing` at most once. */
 	bid_fifo_push(&in->sharing, area, held_bid);
 	share_run(w->dp->crew, w->id, in->slot_base + area, chunks, bytes,
@@ -154,6 +164,24 @@ void intake_share(struct worker *w, struct intake *in, unsigned int area,
 void intake_poll(struct worker *w, struct intake *in)
 {
 	drain(w, in);
+}
+
+uint64_t intake_held_epoch(const struct intake *in)
+{
+	if (!intake_sharing(in))
+		return UINT64_MAX;
+	/* Areas are finished in order: the head is the oldest. */
+	return in->areas[in->sharing.bid[in->sharing.head %
+					 in->sharing.cap]].held_epoch;
+}
+
+void intake_wait_shared(const struct worker *w, const struct intake *in)
+{
+	for (unsigned int i = in->sharing.head; i != in->sharing.tail; i++)
+		while (!share_job_done(area_job(w, in,
+						in->sharing.bid[i %
+								in->sharing.cap])))
+			sched_yield();
 }
 
 void intake_read_done(struct worker *w, struct intake *in,

@@ -56,6 +56,9 @@ struct bid_fifo {
 struct intake_area {
 	uint8_t *data;
 	unsigned int pending;	/* its crypto, sends or writes in flight */
+	/* While its crypto runs: the epoch its worker had announced when it
+	 * read the pointers (keypairs) the crypto uses. */
+	uint64_t held_epoch;
 };
 
 /* A worker's intake, one for TUN reads and one for UDP receives:

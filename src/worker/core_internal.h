@@ -55,7 +55,7 @@ struct peer;
  * most a 10-byte vnet header, so one area always holds one receive. */
 #define TW_AREAS 8
 #define TW_AREA_SIZE (66 * 1024)
-#define TW_MAX_FRAMES 80 /* a GRO receive carries at most 64 datagrams */
+#define TW_MAX_FRAMES 128 /* a receive carries at most 128 datagrams */
 
 /* Buffers for the control thread's datagrams. */
 #define SPARE_BUFS 16
@@ -158,6 +158,16 @@ static inline bool intake_sharing(const struct intake *in)
 
 /* Whether the oldest such area's crypto is done (finish it now). */
 bool intake_shared_done(const struct worker *w, const struct intake *in);
+
+/* The epoch the oldest area whose crypto runs was read under, or
+ * UINT64_MAX when none runs: the most its worker may announce
+ * (epoch_quiescent_held), since other workers may still use what that
+ * area's crypto points to. */
+uint64_t intake_held_epoch(const struct intake *in);
+
+/* Waits (yielding) until no crypto of in's areas runs on any worker:
+ * for a worker that leaves its loop while the others go on. */
+void intake_wait_shared(const struct worker *w, const struct intake *in);
 
 /* One of area's sends or writes completed. */
 void intake_output_done(struct worker *w, struct intake *in, unsigned int area);

@@ -29,9 +29,10 @@ struct rx_view {
 	socklen_t src_len;
 };
 
-/* A GRO receive carries at most 64 datagrams (the kernel's
- * UDP_GRO_CNT_MAX); more are dropped. */
-#define RX_MAX_DATA 64
+/* A receive the kernel's GRO built carries at most 64 datagrams
+ * (UDP_GRO_CNT_MAX), but a UDP_SEGMENT send from this host reaches a
+ * UDP_GRO socket whole: up to 128 (UDP_MAX_SEGMENTS). More are dropped. */
+#define RX_MAX_DATA 128
 
 /* One data message of a receive, on its way. */
 struct rx_data {

@@ -42,6 +42,9 @@ void share_board_set(struct share_board *b, unsigned int slot,
 	atomic_init(&job->claim, 0);
 	atomic_init(&job->done, 0);
 	b->slot[slot] = job;
+	/* A board outlives its workers (a port change restarts them): no
+	 * bit of a job that is gone may stay open. */
+	atomic_fetch_and(&b->open, ~(1u << slot));
 }
 
 /* A chunk of the job's current posting, or false when none is left. The
@@ -135,15 +138,17 @@ void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
 	struct share_job *job = b->slot[slot];
 	unsigned int chunk, total;
 
-	if (chunks > SHARE_MAX_CHUNKS)
-		chunks = SHARE_MAX_CHUNKS;
-	post(job, chunks);
 	if (crew->enabled && chunks > 1 && bytes >= SHARE_MIN_BYTES) {
+		/* Open before posted: whoever claims the posting's last
+		 * chunk closes it, and must find it open. A helper that sees
+		 * it open early finds nothing yet and looks again. */
 		job->posted = now;
 		atomic_fetch_or(&b->open, 1u << slot);
+		post(job, chunks);
 		wake_helpers(crew, self, chunks - 1);
 		return;
 	}
+	post(job, chunks);
 	while (claim(b, slot, job, &chunk, &total)) {
 		job->run(job, chunk, self);
 		finish(job, total);

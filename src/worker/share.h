@@ -24,8 +24,11 @@
  *
  * Lifetime: a job's memory and what its chunks point to (buffers,
  * keypairs) are the owner's, and stay valid until the job is done: the
- * owner keeps its output area, and stays online in the epoch (so no
- * keypair it read can be freed) while any of its jobs is unfinished. */
+ * owner keeps its output area, and while a job is unfinished it never
+ * announces, at its quiescent points, an epoch later than the one it had
+ * when it read the job's keypairs (intake_held_epoch,
+ * epoch_quiescent_held), nor goes offline: no keypair a chunk uses can
+ * be freed. A worker that leaves its loop finishes its jobs first. */
 #ifndef RINGVPN_SRC_WORKER_SHARE_H
 #define RINGVPN_SRC_WORKER_SHARE_H
 
@@ -41,7 +44,7 @@
  * messages ~4 us; small enough that two workers finish a 45-segment
  * super-packet within a chunk of each other. */
 #define SHARE_CHUNK_MSGS 4
-#define SHARE_MAX_CHUNKS 0xffffu
+#define SHARE_MAX_CHUNKS 0xffffu /* the claim word's fields */
 /* A job smaller than this runs inline: waking a worker costs more than
  * it would save (a GRO receive of 64 TCP ACKs is 6 KiB). */
 #define SHARE_MIN_BYTES (16 * 1024)

@@ -178,38 +178,66 @@ static bool sharing_done(void *arg)
 	       intake_shared_done(w, &w->rx_in);
 }
 
+/* A quiescent point (src/epoch.h), between batches: we hold no shared
+ * pointer of our own, but crypto we handed to other workers may still
+ * use the keypairs we read for it, so we announce no later epoch than
+ * the one we had when we read them. */
+static void quiescent(struct worker *w)
+{
+	uint64_t tx = intake_held_epoch(&w->tx_in);
+	uint64_t rx = intake_held_epoch(&w->rx_in);
+
+	epoch_quiescent_held(w->dp->epoch, w->reader, tx < rx ? tx : rx);
+}
+
+static bool sharing(const struct worker *w)
+{
+	return intake_sharing(&w->tx_in) || intake_sharing(&w->rx_in);
+}
+
 /* Waits for work when there is none: not while another worker's chunks
  * are open or ours are done, and only until the grace of our oldest
- * open job ends (then we claim it). While our crypto runs on another
- * worker we stay online in the epoch: the keypairs its chunks use must
- * live. */
+ * open job ends (then we claim it). Offline while we wait, unless our
+ * crypto runs elsewhere. */
 static int wait_unless_work(struct worker *w)
 {
 	struct share_crew *crew = w->dp->crew;
-	bool sharing = intake_sharing(&w->tx_in) ||
-		       intake_sharing(&w->rx_in);
 	uint64_t timeout = share_own_wait(crew, w->id, share_clock());
+	bool offline;
 	int ret;
 
+	quiescent(w);
 	if (!timeout || !share_may_sleep(crew, w->id, sharing_done, w))
 		return io_uring_submit(&w->ring);
-	if (!sharing)
+	offline = !sharing(w);
+	if (offline)
 		epoch_offline(w->reader);
 	ret = wait_for_work(w, timeout);
 	share_awake(crew, w->id);
-	epoch_online(w->dp->epoch, w->reader);
+	if (offline)
+		epoch_online(w->dp->epoch, w->reader);
 	return ret;
 }
 
-/* Runs what is left of our jobs and whatever chunks other workers
- * posted, until no job is open. */
-static void help_all(struct worker *w)
+/* One pass over the posted jobs: other workers' chunks, and ours whose
+ * grace ended. One pass, not until none is left, so that a worker whose
+ * neighbour keeps posting still serves its own ring between passes. */
+static void help(struct worker *w)
 {
 	unsigned int helped = 0;
 
-	while (share_help(w->dp->crew, w->id, share_clock(), &helped))
-		;
+	share_help(w->dp->crew, w->id, share_clock(), &helped);
 	stat_add(&w->stats.helped, helped);
+}
+
+/* Leaving the loop while the other workers may go on (an io_uring
+ * error): our jobs are finished first, by us if nobody took them, so
+ * that none is left pointing at keypairs the epoch would then free. */
+static void finish_own_jobs(struct worker *w)
+{
+	share_help(w->dp->crew, w->id, UINT64_MAX, NULL);
+	intake_wait_shared(w, &w->tx_in);
+	intake_wait_shared(w, &w->rx_in);
 }
 
 static void *worker_main(void *arg)
@@ -243,14 +271,13 @@ static void *worker_main(void *arg)
 		    ret != -EBUSY)
 			break;
 		reap(w, cqes);
-		help_all(w);
+		help(w);
 		intake_poll(w, &w->tx_in);
 		intake_poll(w, &w->rx_in);
 		if (w->out_pushed)
 			wake_control(w);
 	}
-	/* Chunks of ours that other workers still run finish before they
-	 * stop, and the tunnel frees nothing before every worker stopped. */
+	finish_own_jobs(w);
 	epoch_offline(w->reader);
 	return NULL;
 }
@@ -347,6 +374,7 @@ int worker_init(struct worker *w, const struct datapath *dp, unsigned int id,
 		w->features &= ~DP_PARALLEL;
 	w->event_fd = eventfd(0, EFD_CLOEXEC);
 	dp->crew->boards[id].wake_fd = w->event_fd;
+	atomic_store(&dp->crew->boards[id].sleeping, false);
 	w->in = calloc(1, sizeof(*w->in));
 	w->out = calloc(1, sizeof(*w->out));
 	if (w->event_fd < 0 || !w->in || !w->out)

@@ -156,6 +156,13 @@ START_TEST(test_posted_job_is_claimed_once)
 	ck_assert_uint_eq(share_own_wait(&crew, 1, LATE), 0);
 	ck_assert(share_help(&crew, 1, LATE, &helped)); /* the owner itself */
 	ck_assert_uint_eq(share_own_wait(&crew, 1, LATE), UINT64_MAX);
+	/* A worker restarted (a port change) sets its jobs up again: a job
+	 * it left posted does not stay open. */
+	share_run(&crew, 1, 5, chunks_of(9), BIG, 0);
+	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 1u << 5);
+	share_board_set(&crew.boards[1], 5, &t.job, run_chunk);
+	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 0);
+	ck_assert(!share_help(&crew, 0, LATE, NULL));
 	ck_assert_uint_eq(helped, chunks_of(45)); /* not counted as help */
 	ck_assert(share_job_done(&t.job));
 	check_job(&t);
