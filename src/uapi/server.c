@@ -118,6 +118,15 @@ bool uapi_server_gone(const struct uapi_server *s)
 	       st.st_ino != s->ino;
 }
 
+bool uapi_socket_present(const char *ifname)
+{
+	struct uapi_server s;
+	struct stat st;
+
+	return !set_path(&s, ifname) && !stat(s.path, &st) &&
+	       S_ISSOCK(st.st_mode);
+}
+
 void uapi_server_close(struct uapi_server *s)
 {
 	for (int i = 0; i < UAPI_MAX_CONNS; i++)

@@ -67,6 +67,17 @@ static void drain_inbound(struct worker *w)
 	}
 }
 
+/* The kernel detaches every queue of a TUN device that is deleted, and
+ * reads then fail with EBADFD at once (a move to another namespace does
+ * not detach them). Nothing is left to do here: the worker stops asking
+ * (reads would fail as fast as they are submitted) and wakes the control
+ * thread, which ends the tunnel. */
+static void tun_deleted(struct worker *w)
+{
+	atomic_store(&w->tun_gone, true);
+	w->out_pushed = true;
+}
+
 static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	enum op op = (enum op)(cqe->user_data >> 32);
@@ -74,6 +85,8 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 
 	switch (op) {
 	case OP_TUN_READ:
+		if (cqe->res == -EBADFD)
+			tun_deleted(w);
 		intake_read_done(w, &w->tx_in, cqe);
 		return;
 	case OP_UDP_SEND:
@@ -181,7 +194,8 @@ static void *worker_main(void *arg)
 	intake_start(&w->rx_in);
 	arm_event_read(w);
 
-	while (!atomic_load(&dp->stopping)) {
+	while (!atomic_load(&dp->stopping) &&
+	       !atomic_load_explicit(&w->tun_gone, memory_order_relaxed)) {
 		/* Blocked in the kernel we hold no shared pointers. */
 		epoch_offline(w->reader);
 		ret = wait_for_work(w);
