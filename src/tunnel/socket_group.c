@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "src/log.h"
+#include "src/source_addr.h"
 #include "src/tunnel/workers.h"
 #include "src/worker/worker.h"
 
@@ -42,6 +43,9 @@ static int open_socket(struct tunnel *tn, uint16_t port, bool reuse)
 	if (tn->fwmark &&
 	    setsockopt(fd, SOL_SOCKET, SO_MARK, &tn->fwmark,
 		       sizeof(tn->fwmark)))
+		goto fail;
+	/* Each datagram's destination: replies leave from it. */
+	if (source_addr_enable(fd, tn->dp.sock_family))
 		goto fail;
 	/* Root may exceed rmem_max/wmem_max; fall back to what we may. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))

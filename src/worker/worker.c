@@ -60,6 +60,11 @@ static void drain_inbound(struct worker *w)
 		b->msg.msg_namelen = alen;
 		b->msg.msg_iov = &b->iov;
 		b->msg.msg_iovlen = 1;
+		b->source = m->source;
+		b->msg.msg_controllen = source_addr_put_cmsg(
+			&b->source, b->control.buf, sizeof(b->control.buf));
+		if (b->msg.msg_controllen)
+			b->msg.msg_control = b->control.buf;
 		sqe = uring_sqe(&w->ring);
 		io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
@@ -76,6 +81,22 @@ static void tun_deleted(struct worker *w)
 {
 	atomic_store(&w->tun_gone, true);
 	w->out_pushed = true;
+}
+
+/* A control datagram refused because its source address is gone goes
+ * again from the routing table's choice, as the data path's do (tx.c). */
+static bool spare_resent(struct worker *w, unsigned int i, int res)
+{
+	struct spare_buf *b = &w->spare[i];
+	struct io_uring_sqe *sqe;
+
+	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&b->msg))
+		return false;
+	worker_source_gone(w, &b->source);
+	sqe = uring_sqe(&w->ring);
+	io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
+	io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
+	return true;
 }
 
 static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
@@ -100,6 +121,8 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	case OP_SPARE_SEND:
 		stat_inc(&w->stats.sends);
+		if (spare_resent(w, i, cqe->res))
+			return;
 		stat_inc(cqe->res >= 0 ? &w->stats.udp_tx : &w->stats.drops);
 		index_stack_push(&w->spare_free, i);
 		drain_inbound(w);
