@@ -235,9 +235,10 @@ int tunnel_run(struct tunnel *tn)
 {
 	int ret = run_loop(tn);
 
-	/* Nobody is served any longer: the socket goes before the hooks and
-	 * the tear-down, so that a daemon started to succeed us (ip link
-	 * del, then ringvpn NAME) waits only for the name's lock. */
+	/* Nobody is served any longer: the socket goes now, not after the
+	 * hooks and the tear-down, so that no client waits on a socket
+	 * nobody answers, and a daemon started to succeed us (ip link del,
+	 * then ringvpn NAME) sees at once that the name is not served. */
 	uapi_server_close(&tn->uapi);
 	return ret;
 }
