@@ -31,6 +31,8 @@ int log_level_parse(const char *name, enum log_level *level)
 		{ "error", LOG_LEVEL_ERROR }, { "warn", LOG_LEVEL_WARN },
 		{ "warning", LOG_LEVEL_WARN }, { "info", LOG_LEVEL_INFO },
 		{ "debug", LOG_LEVEL_DEBUG },
+		/* wireguard-go's, so that one environment serves both. */
+		{ "verbose", LOG_LEVEL_DEBUG }, { "silent", LOG_LEVEL_SILENT },
 	};
 
 	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
@@ -48,8 +50,8 @@ enum log_level log_level_choose(int verbose)
 	enum log_level level = LOG_LEVEL_INFO;
 
 	if (env && *env && log_level_parse(env, &level))
-		fprintf(stderr, "ringvpn: LOG_LEVEL `%s' is not error, warn, "
-			"info or debug: using info\n", env);
+		fprintf(stderr, "ringvpn: LOG_LEVEL `%s' is not silent, error, "
+			"warn, info, debug or verbose: using info\n", env);
 	if (verbose > 0)
 		level = LOG_LEVEL_DEBUG;
 	else if (verbose < 0)
@@ -62,7 +64,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	va_list ap;
 
-	if (level > max_level)
+	if (level > max_level || level < LOG_LEVEL_ERROR)
 		return;
 	va_start(ap, fmt);
 	if (use_syslog) {

@@ -9,7 +9,8 @@
  *          a reload or a UAPI change;
  *   debug  packet-level trouble (bad MACs, failed decryption, unknown
  *          messages), rate-limited: the counters in `ringvpn show` have
- *          the totals. */
+ *          the totals.
+ * silent (wireguard-go's LOG_LEVEL=silent) lets nothing through. */
 #ifndef RINGVPN_SRC_LOG_H
 #define RINGVPN_SRC_LOG_H
 
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 enum log_level {
+	LOG_LEVEL_SILENT = -1, /* only as the level in force, never a line's */
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_INFO,
@@ -26,7 +28,8 @@ enum log_level {
 void log_setup(enum log_level level, bool to_syslog, const char *ident);
 /* The level in force (log_setup's, LOG_LEVEL_INFO before). */
 enum log_level log_level(void);
-/* "error", "warn", "info" or "debug" (also "warning"); -EINVAL else. */
+/* "error", "warn", "info" or "debug" (also "warning"), and
+ * wireguard-go's names: "verbose" (debug) and "silent"; -EINVAL else. */
 int log_level_parse(const char *name, enum log_level *level);
 /* The level a command runs at: LOG_LEVEL from the environment if it is
  * valid, else info; then -v (verbose > 0: debug) or -q (verbose < 0:

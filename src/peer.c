@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-socklen_t peer_get_endpoint(struct peer *p, struct sockaddr_storage *out)
+socklen_t peer_get_path(struct peer *p, struct sockaddr_storage *out,
+			struct source_addr *src)
 {
 	uint32_t s1, s2;
 	socklen_t len;
@@ -17,6 +18,8 @@ socklen_t peer_get_endpoint(struct peer *p, struct sockaddr_storage *out)
 		if (len > sizeof(p->endpoint))
 			len = 0;
 		memcpy(out, &p->endpoint, len);
+		if (src)
+			*src = p->source;
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&p->endpoint_seq,
 					  memory_order_relaxed);
@@ -24,33 +27,71 @@ socklen_t peer_get_endpoint(struct peer *p, struct sockaddr_storage *out)
 	return len;
 }
 
-static bool same_endpoint(struct peer *p, const struct sockaddr *sa,
-			  socklen_t len)
-{
-	struct sockaddr_storage cur;
-
-	return peer_get_endpoint(p, &cur) == len && !memcmp(&cur, sa, len);
-}
-
-bool peer_set_endpoint(struct peer *p, const struct sockaddr *sa,
-		       socklen_t len)
+/* Writers are rare (a peer roamed) and may be several workers. */
+static void write_lock(struct peer *p)
 {
 	uint32_t s;
 
-	if (len > sizeof(p->endpoint) || same_endpoint(p, sa, len))
-		return false;
-	/* Writers are rare (a peer roamed) and may be several workers. */
 	while (atomic_flag_test_and_set_explicit(&p->endpoint_lock,
 						 memory_order_acquire))
 		;
 	s = atomic_load_explicit(&p->endpoint_seq, memory_order_relaxed);
 	atomic_store_explicit(&p->endpoint_seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
+}
+
+static void write_unlock(struct peer *p)
+{
+	uint32_t s = atomic_load_explicit(&p->endpoint_seq,
+					  memory_order_relaxed);
+
+	atomic_store_explicit(&p->endpoint_seq, s + 1, memory_order_release);
+	atomic_flag_clear_explicit(&p->endpoint_lock, memory_order_release);
+}
+
+bool peer_set_path(struct peer *p, const struct sockaddr *sa, socklen_t len,
+		   const struct source_addr *src)
+{
+	struct source_addr none = { .family = 0 }, cur_src;
+	struct sockaddr_storage cur;
+	bool moved;
+
+	if (len > sizeof(p->endpoint))
+		return false;
+	if (!src || (len && src->family != sa->sa_family))
+		src = &none;
+	moved = peer_get_path(p, &cur, &cur_src) != len ||
+		memcmp(&cur, sa, len);
+	if (!moved && source_addr_equal(&cur_src, src))
+		return false;
+	write_lock(p);
 	memcpy(&p->endpoint, sa, len);
 	p->endpoint_len = len;
-	atomic_store_explicit(&p->endpoint_seq, s + 2, memory_order_release);
-	atomic_flag_clear_explicit(&p->endpoint_lock, memory_order_release);
+	p->source = *src;
+	if (moved)
+		atomic_fetch_add_explicit(&p->endpoint_moves, 1,
+					  memory_order_relaxed);
+	write_unlock(p);
 	return true;
+}
+
+bool peer_forget_source(struct peer *p, const struct source_addr *gone)
+{
+	struct source_addr cur;
+	struct sockaddr_storage ep;
+	bool same;
+
+	peer_get_path(p, &ep, &cur);
+	if (!gone->family || !source_addr_equal(&cur, gone))
+		return false;
+	write_lock(p);
+	/* Checked again under the lock: a worker may have just learned a
+	 * new one, which must stay. */
+	same = source_addr_equal(&p->source, gone);
+	if (same)
+		memset(&p->source, 0, sizeof(p->source));
+	write_unlock(p);
+	return same;
 }
 
 int peer_stage(struct peer *p, const uint8_t *pkt, uint16_t len)

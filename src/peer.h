@@ -11,7 +11,7 @@
  * only a busy peer needs lives outside the struct and exists only while
  * needed: keypairs (about 4 KiB each, mostly the replay window) while a
  * session lives, staged packets while they wait. An idle peer is the
- * struct (under 700 bytes, mostly the handshake and cookie keys) plus its
+ * struct (about 700 bytes, mostly the handshake and cookie keys) plus its
  * AllowedIPs nodes; tests/unit/test_many_peers measures it. */
 #ifndef RINGVPN_SRC_PEER_H
 #define RINGVPN_SRC_PEER_H
@@ -25,6 +25,7 @@
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
 #include "crypto/keypair.h"
+#include "src/source_addr.h"
 #include "src/timers.h"
 
 struct device;
@@ -63,11 +64,17 @@ struct peer {
 	struct keypairs keypairs;
 	struct peer_timers timers;
 
-	/* Seqlock: workers roam it, everyone reads it (peer.c). */
+	/* Seqlock: workers roam it, everyone reads it (peer.c). The
+	 * endpoint and the local address it reached us at (source_addr.h)
+	 * are one record: read and written together. */
 	_Atomic uint32_t endpoint_seq;
 	atomic_flag endpoint_lock;
 	union peer_endpoint endpoint;
 	socklen_t endpoint_len; /* 0: no endpoint known */
+	struct source_addr source;
+	/* Counts changes of the endpoint itself (not of the local address),
+	 * for the control thread's "endpoint changed" lines. */
+	_Atomic uint32_t endpoint_moves;
 
 	_Atomic uint64_t fact[FACT_COUNT];
 	uint64_t folded[FACT_COUNT]; /* control thread's copy */
@@ -82,7 +89,7 @@ struct peer {
 	 * for the workers to pass an epoch, and messages about it that are
 	 * still queued are ignored. */
 	bool removed;
-	uint32_t endpoint_seq_logged; /* for "endpoint changed" lines */
+	uint32_t endpoint_moves_logged; /* for "endpoint changed" lines */
 	uint16_t persistent_keepalive;
 	struct staged_packet *staged_first, *staged_last; /* oldest first */
 	unsigned staged_count; /* at most PEER_MAX_STAGED */
@@ -95,12 +102,31 @@ static inline const uint8_t *peer_public_key(const struct peer *p)
 	return p->handshake.remote_static;
 }
 
-/* Copies the endpoint out; returns its length (0 when none). */
-socklen_t peer_get_endpoint(struct peer *p, struct sockaddr_storage *out);
-/* Sets it if it differs; true when it changed. Only AF_INET and AF_INET6
- * addresses fit (a longer len is refused). */
-bool peer_set_endpoint(struct peer *p, const struct sockaddr *sa,
-		       socklen_t len);
+/* Copies the endpoint out, and into *src (when not NULL) the local
+ * address to send to it from; returns the endpoint's length (0 when
+ * none). */
+socklen_t peer_get_path(struct peer *p, struct sockaddr_storage *out,
+			struct source_addr *src);
+static inline socklen_t peer_get_endpoint(struct peer *p,
+					  struct sockaddr_storage *out)
+{
+	return peer_get_path(p, out, NULL);
+}
+/* Sets the endpoint and the local address it reached us at (src NULL,
+ * none, or not of the endpoint's family: none, the routing table
+ * chooses) if either differs; true when something changed. Only AF_INET
+ * and AF_INET6 addresses fit (a longer len is refused). */
+bool peer_set_path(struct peer *p, const struct sockaddr *sa, socklen_t len,
+		   const struct source_addr *src);
+/* An endpoint set by configuration: the local address is forgotten. */
+static inline bool peer_set_endpoint(struct peer *p, const struct sockaddr *sa,
+				     socklen_t len)
+{
+	return peer_set_path(p, sa, len, NULL);
+}
+/* Forgets the local address if it is still gone (the kernel refused to
+ * send from it), keeping the endpoint; true when it did. */
+bool peer_forget_source(struct peer *p, const struct source_addr *gone);
 
 /* Records a fact at time now (relaxed: only its value matters, and the
  * control thread polls). */

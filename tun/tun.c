@@ -190,6 +190,22 @@ void tun_close(struct tun_device *tun)
 	tun_reset(tun);
 }
 
+int tun_name_now(const struct tun_device *tun, char name[IFNAMSIZ])
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!tun || !tun->fds || tun->fds[0] < 0)
+		return -EBADF;
+	/* Asks the queue, not the namespace: by name or index the device
+	 * could be looked up only where it was born. */
+	if (ioctl(tun->fds[0], TUNGETIFF, &ifr) < 0)
+		return -errno;
+	memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	return 0;
+}
+
 const char *tun_features_string(unsigned int features, char *buf,
 				size_t len)
 {

@@ -75,6 +75,12 @@ int tun_create(struct tun_device *tun, const char *ifname,
  * an empty or already closed tun_device. */
 void tun_close(struct tun_device *tun);
 
+/* The device's name now, wherever it lives: it may have been renamed,
+ * or moved to another network namespace, where its queues keep working.
+ * 0, or -EBADFD once the device is deleted (the kernel then detaches
+ * every queue), or another -errno. */
+int tun_name_now(const struct tun_device *tun, char name[IFNAMSIZ]);
+
 /* Writes e.g. "vnet_hdr tso uso", or "none", into buf and returns buf.
  * A buf too short keeps only the words that fit whole. */
 const char *tun_features_string(unsigned int features, char *buf,

@@ -2,8 +2,11 @@
  * WireGuard userspace implementation (wireguard.com/xplatform), so that
  * WG_QUICK_USERSPACE_IMPLEMENTATION=ringvpn wg-quick up wg0 works: create
  * the interface with no keys, no peers and no addresses, serve the UAPI
- * socket, and let wg(8) and wg-quick do the rest. */
+ * socket, and let wg(8) and wg-quick do the rest. wireguard-go's
+ * environment is honoured as well as its flags: WG_PROCESS_FOREGROUND=1
+ * is -f, LOG_LEVEL takes its names (src/log.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/cli/commands.h"
@@ -21,6 +24,11 @@ int userspace_main(int argc, char **argv)
 		return command_usage(ret == 2 ? stdout : stderr,
 				     DAEMON_OPTIONS_USAGE " INTERFACE",
 				     ret == 2 ? 0 : 1);
+	/* What wireguard-go sets for the copy of itself that stays; a
+	 * supervisor may set it to keep the daemon as its child. */
+	if (getenv("WG_PROCESS_FOREGROUND") &&
+	    !strcmp(getenv("WG_PROCESS_FOREGROUND"), "1"))
+		o.foreground = true;
 	if (!ifname_valid(o.operand)) {
 		fprintf(stderr, "ringvpn: `%s' is not a valid interface name\n",
 			o.operand);

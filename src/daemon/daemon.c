@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/daemon/hooks.h"
@@ -17,6 +19,42 @@
 #include "src/rundir.h"
 #include "src/tunnel/control_loop.h"
 #include "src/tunnel/tunnel.h"
+#include "src/uapi/server.h"
+
+/* How long a new daemon waits for the last one of its name to leave. */
+#define SUCCESSOR_WAIT_MS 2000
+#define SUCCESSOR_STEP_MS 5
+
+/* Whether NAME's holder is serving it: its socket is there and so is
+ * an interface of that name. */
+static bool name_served(const char *ifname)
+{
+	return uapi_socket_present(ifname) && if_nametoindex(ifname);
+}
+
+/* NAME's lock, waiting a while for a holder on its way out. A daemon
+ * whose interface was deleted notices at once, removes its UAPI socket
+ * and drops the lock a few milliseconds later: a successor started
+ * right after the deletion (`ip link del wg0; ringvpn wg0`, as wg-quick
+ * down and up do) waits for it rather than fail. A holder that serves
+ * the name refuses us at once; one still coming up lacks its socket or
+ * its interface for a moment, and the wait ends as soon as it has both.
+ * (One whose interface moved to another namespace keeps us waiting the
+ * whole time before we are refused.) */
+static int take_name(struct name_lock *lock, const char *ifname,
+		     pid_t *holder)
+{
+	const struct timespec step = { 0, SUCCESSOR_STEP_MS * 1000000L };
+	int ret;
+
+	for (int ms = 0;; ms += SUCCESSOR_STEP_MS) {
+		ret = name_lock_take(lock, ifname, holder, NULL);
+		if (ret != -EEXIST || ms >= SUCCESSOR_WAIT_MS ||
+		    name_served(ifname))
+			return ret;
+		nanosleep(&step, NULL);
+	}
+}
 
 /* The first step of every daemon: NAME is ours before anything is
  * touched, so a second `up` of a live NAME changes nothing. */
@@ -29,7 +67,7 @@ static int own_name(struct name_lock *lock, const char *ifname, char *err,
 	lock->fd = -1;
 	if (ret)
 		return ret;
-	ret = name_lock_take(lock, ifname, &holder, NULL);
+	ret = take_name(lock, ifname, &holder);
 	if (!ret)
 		ret = name_lock_write_pid(lock);
 	if (ret == -EEXIST && holder > 0)

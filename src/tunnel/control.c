@@ -39,9 +39,11 @@ static void short_key(char out[9], const struct peer *peer)
 }
 
 /* Hands a datagram to a worker (round robin: any worker's socket sends
- * from the same port). Dropped if that worker's queue is full. */
+ * from the same port), to leave from the local address from. Dropped if
+ * that worker's queue is full. */
 static void send_datagram(struct tunnel *tn, const struct sockaddr_storage *to,
-			  socklen_t to_len, const void *data, size_t len)
+			  socklen_t to_len, const struct source_addr *from,
+			  const void *data, size_t len)
 {
 	struct worker *w = &tn->workers[tn->next_sender++ % tn->n_workers];
 	struct msg *m = msg_ring_reserve(w->in);
@@ -52,6 +54,7 @@ static void send_datagram(struct tunnel *tn, const struct sockaddr_storage *to,
 	m->len = (uint16_t)len;
 	m->addr = *to;
 	m->addr_len = to_len;
+	m->source = *from;
 	memcpy(m->data, data, len);
 	msg_ring_push(w->in);
 	worker_wake(w);
@@ -68,13 +71,14 @@ static void send_initiation(struct tunnel *tn, struct peer *peer,
 {
 	struct message_handshake_initiation msg;
 	struct sockaddr_storage ep;
-	socklen_t ep_len = peer_get_endpoint(peer, &ep);
+	struct source_addr from;
+	socklen_t ep_len = peer_get_path(peer, &ep, &from);
 
 	if (!ep_len || !timers_may_send_initiation(&peer->timers, now))
 		return;
 	if (protocol_create_initiation(&tn->dev, peer, now, &msg))
 		return;
-	send_datagram(tn, &ep, ep_len, &msg, sizeof(msg));
+	send_datagram(tn, &ep, ep_len, &from, &msg, sizeof(msg));
 	timers_handshake_initiated(&peer->timers, now, jitter_ms());
 	sent_authenticated(peer, now);
 }
@@ -86,7 +90,8 @@ static int send_data(struct tunnel *tn, struct peer *peer, const uint8_t *pkt,
 {
 	uint8_t buf[MSG_DATA_MAX];
 	struct sockaddr_storage ep;
-	socklen_t ep_len = peer_get_endpoint(peer, &ep);
+	struct source_addr from;
+	socklen_t ep_len = peer_get_path(peer, &ep, &from);
 	size_t msg_len;
 	bool rekey;
 	int ret;
@@ -101,7 +106,7 @@ static int send_data(struct tunnel *tn, struct peer *peer, const uint8_t *pkt,
 			       &rekey);
 	if (ret)
 		return ret;
-	send_datagram(tn, &ep, ep_len, buf, msg_len);
+	send_datagram(tn, &ep, ep_len, &from, buf, msg_len);
 	sent_authenticated(peer, now);
 	if (len)
 		timers_data_sent(&peer->timers, now, jitter_ms());
@@ -171,13 +176,16 @@ static void on_handshake(struct tunnel *tn, struct msg *m, bool under_load,
 				      tn->ifname, strerror(-ret));
 		return;
 	}
+	/* A reply (response or cookie) leaves from the address the message
+	 * came to, as the kernel's reply_to_skb does. */
 	if (out.reply_len)
-		send_datagram(tn, &m->addr, m->addr_len, out.reply,
+		send_datagram(tn, &m->addr, m->addr_len, &m->source, out.reply,
 			      out.reply_len);
 	peer = out.peer;
 	if (!peer || !out.session_derived)
 		return;
-	peer_set_endpoint(peer, (struct sockaddr *)&m->addr, m->addr_len);
+	peer_set_path(peer, (struct sockaddr *)&m->addr, m->addr_len,
+		      &m->source);
 	timers_any_authenticated_packet_received(&peer->timers, now);
 	timers_any_authenticated_packet_traversal(&peer->timers, now);
 	timers_session_derived(&peer->timers, now);
@@ -185,6 +193,36 @@ static void on_handshake(struct tunnel *tn, struct msg *m, bool under_load,
 		sent_authenticated(peer, now);
 	if (out.handshake_complete)
 		handshake_complete(tn, peer, now, true);
+}
+
+struct gone_ctx {
+	const struct source_addr *gone;
+	unsigned forgotten;
+};
+
+static void forget_if_gone(struct peer *peer, void *arg)
+{
+	struct gone_ctx *ctx = arg;
+
+	ctx->forgotten += peer_forget_source(peer, ctx->gone);
+}
+
+/* A worker's send from a peer's local address was refused: the address
+ * is gone. Every peer that still has it falls back to the routing
+ * table's choice until its next packet tells a new one. (Peers are few
+ * next to packets, and this happens when an address is removed.) */
+static void forget_source(struct tunnel *tn, const struct source_addr *gone)
+{
+	struct gone_ctx ctx = { gone, 0 };
+	char text[INET6_ADDRSTRLEN] = "?";
+
+	peer_table_each(&tn->dev.peers, forget_if_gone, &ctx);
+	if (!ctx.forgotten)
+		return;
+	inet_ntop(gone->family, &gone->addr, text, sizeof(text));
+	log_debug("%s: local address %s is gone: %u peer(s) reached from "
+		  "the routing table's choice now", tn->ifname, text,
+		  ctx.forgotten);
 }
 
 static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
@@ -218,6 +256,9 @@ static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
 		atomic_store(&peer->want_handshake, false);
 		if (timers_claim_lastminute_handshake(&peer->timers))
 			send_initiation(tn, peer, now);
+		break;
+	case CTL_SOURCE_GONE:
+		forget_source(tn, &m->source);
 		break;
 	case CTL_SEND:
 		break;
@@ -323,22 +364,22 @@ struct tick_ctx {
 };
 
 /* Workers roam endpoints without logging (they never do); the control
- * thread notices the seqlock moved and says where the peer went. The
- * first look only records: the configured endpoint is no news, but the
- * first one learned later (a road warrior's) is. endpoint_seq_logged
- * holds the sequence seen plus one: stable sequences are even, so it is
- * odd once looked at and 0 only before the first look. */
+ * thread notices the endpoint's move count changed and says where the
+ * peer went (a new local address alone is no roaming). The first look
+ * only records: the configured endpoint is no news, but the first one
+ * learned later (a road warrior's) is. endpoint_moves_logged holds the
+ * count seen plus one: 0 only before the first look. */
 static void log_roaming(struct tunnel *tn, struct peer *peer)
 {
-	uint32_t seq = atomic_load_explicit(&peer->endpoint_seq,
-					    memory_order_acquire);
+	uint32_t moves = atomic_load_explicit(&peer->endpoint_moves,
+					      memory_order_relaxed);
 	char who[9], where[SOCKADDR_TEXT_MAX];
 	struct sockaddr_storage ep;
-	bool first = !peer->endpoint_seq_logged;
+	bool first = !peer->endpoint_moves_logged;
 
-	if (seq + 1 == peer->endpoint_seq_logged || (seq & 1))
-		return; /* unchanged, or a write in progress */
-	peer->endpoint_seq_logged = seq + 1;
+	if (moves + 1 == peer->endpoint_moves_logged)
+		return;
+	peer->endpoint_moves_logged = moves + 1;
 	if (first || !peer_get_endpoint(peer, &ep))
 		return;
 	short_key(who, peer);

@@ -20,6 +20,7 @@
 #include "src/tunnel/stats_file.h"
 #include "src/tunnel/apply.h"
 #include "src/uapi/uapi.h"
+#include "src/worker/worker.h"
 
 #define NS_PER_MS 1000000ULL
 
@@ -150,9 +151,24 @@ static int poll_timeout(const struct tunnel *tn, uint64_t next, uint64_t now)
 	return (int)ms;
 }
 
+/* Whether a worker found the TUN device deleted (its reads fail at
+ * once): checked every round, so the tunnel ends within a round trip
+ * of the deletion. */
+static bool workers_lost_tun(const struct tunnel *tn)
+{
+	for (unsigned i = 0; i < tn->n_workers; i++)
+		if (worker_tun_gone(&tn->workers[i]))
+			return true;
+	return false;
+}
+
 /* As a userspace implementation should: we go when our TUN interface
- * is deleted (wg-quick down does `ip link delete`) or our UAPI socket
- * file is removed. */
+ * is deleted (wg-quick down does `ip link delete`), wherever it lives
+ * then, or our UAPI socket file is removed. The device is asked through
+ * its queue, never looked up by name or index here: it may have moved
+ * to another namespace (a container's) and keeps working there. The
+ * workers notice a deletion first (workers_lost_tun); this, once a
+ * second, is for a worker that had no read in flight. */
 static bool lost_interface(struct tunnel *tn)
 {
 	char name[IF_NAMESIZE];
@@ -161,8 +177,7 @@ static bool lost_interface(struct tunnel *tn)
 		log_info("%s: the UAPI socket was removed", tn->ifname);
 		return true;
 	}
-	if (!if_indextoname((unsigned)tn->tun.ifindex, name) ||
-	    strcmp(name, tn->ifname)) {
+	if (workers_lost_tun(tn) || tun_name_now(&tn->tun, name) == -EBADFD) {
 		log_info("%s: the interface was deleted", tn->ifname);
 		return true;
 	}
@@ -172,7 +187,7 @@ static bool lost_interface(struct tunnel *tn)
 enum { PFD_SIGNAL, PFD_EVENT, PFD_UAPI, PFD_MAX = PFD_UAPI + 1 +
 					      UAPI_MAX_CONNS };
 
-int tunnel_run(struct tunnel *tn)
+static int run_loop(struct tunnel *tn)
 {
 	struct pollfd pfd[PFD_MAX] = {
 		[PFD_SIGNAL] = { .fd = tn->signal_fd, .events = POLLIN },
@@ -202,6 +217,8 @@ int tunnel_run(struct tunnel *tn)
 				  monotonic_usec() / 1000, uapi_handle, tn);
 		if (atomic_load(&tn->dp.stopping))
 			return -EIO; /* workers could not restart */
+		if (workers_lost_tun(tn) && lost_interface(tn))
+			return 0;
 		now = tunnel_now(tn);
 		control_drain(tn, now);
 		next = control_tick(tn, now);
@@ -212,4 +229,16 @@ int tunnel_run(struct tunnel *tn)
 				return 0;
 		}
 	}
+}
+
+int tunnel_run(struct tunnel *tn)
+{
+	int ret = run_loop(tn);
+
+	/* Nobody is served any longer: the socket goes now, not after the
+	 * hooks and the tear-down, so that no client waits on a socket
+	 * nobody answers, and a daemon started to succeed us (ip link del,
+	 * then ringvpn NAME) sees at once that the name is not served. */
+	uapi_server_close(&tn->uapi);
+	return ret;
 }

@@ -5,7 +5,8 @@
 #include "src/tunnel/state.h"
 
 /* Runs until SIGINT/SIGTERM (0), the interface or the UAPI socket goes
- * (0), or a fatal error (-errno). */
+ * (0), or a fatal error (-errno); the UAPI socket is closed and its file
+ * removed when it returns. */
 int tunnel_run(struct tunnel *tn);
 /* Tells systemd text (notify_send); a failure is a debug line, since
  * systemd not listening is not the tunnel's failure. */

@@ -6,15 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/log.h"
+#include "src/source_addr.h"
 #include "src/tunnel/workers.h"
 #include "src/worker/worker.h"
 
 #define SOCKET_BUFFER (4 << 20)
 #define PORT_RETRIES 40
 #define PORT_RETRY_MS 50
+/* Closed sockets outlive close(2) by a moment: the io_uring requests
+ * that hold them are cancelled by a kernel worker once the ring is
+ * closed. */
+#define CLOSE_WAIT_MS 2000
+#define CLOSE_STEP_MS 2
 
 /* One socket per worker in a SO_REUSEPORT group, so the kernel spreads
  * incoming flows over the workers. Dual stack when the host has IPv6. */
@@ -36,6 +43,9 @@ static int open_socket(struct tunnel *tn, uint16_t port, bool reuse)
 	if (tn->fwmark &&
 	    setsockopt(fd, SOL_SOCKET, SO_MARK, &tn->fwmark,
 		       sizeof(tn->fwmark)))
+		goto fail;
+	/* Each datagram's destination: replies leave from it. */
+	if (source_addr_enable(fd, tn->dp.sock_family))
 		goto fail;
 	/* Root may exceed rmem_max/wmem_max; fall back to what we may. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
@@ -137,6 +147,21 @@ int socket_group_open(struct tunnel *tn, int *fds, char *err,
 	}
 	tn->listen_port = port;
 	return 0;
+}
+
+void socket_group_wait_closed(struct tunnel *tn)
+{
+	const struct timespec step = { 0, CLOSE_STEP_MS * 1000000L };
+
+	for (int i = 0; tn->listen_port && i < CLOSE_WAIT_MS / CLOSE_STEP_MS;
+	     i++) {
+		if (check_port_free(tn, tn->listen_port) != -EADDRINUSE)
+			return;
+		nanosleep(&step, NULL);
+	}
+	if (tn->listen_port)
+		log_debug("%s: UDP port %u still in use %d ms after close",
+			  tn->ifname, tn->listen_port, CLOSE_WAIT_MS);
 }
 
 /* Workers own their sockets, so a new port means new workers on new

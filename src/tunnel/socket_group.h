@@ -16,6 +16,10 @@
  * On failure err says why. */
 int socket_group_open(struct tunnel *tn, int *fds, char *err,
 		      size_t err_len);
+/* After the workers (and their sockets and rings) are gone: waits, a
+ * bounded time, until the port is free again, so that whoever waits for
+ * us to exit (wg-quick down, then up) may bind it at once. */
+void socket_group_wait_closed(struct tunnel *tn);
 /* Live changes through the UAPI. A new port gets fresh sockets and
  * restarted workers (peers and sessions stay); -EADDRINUSE and the like
  * leave the old ones. Port 0 picks a free one. */

@@ -19,13 +19,17 @@ static void write_peer(struct peer *peer, void *arg)
 {
 	FILE *f = arg;
 	char b64[WG_KEY_B64_LEN + 1], host[SOCKADDR_TEXT_MAX] = "(none)";
+	char local[INET6_ADDRSTRLEN] = "(none)";
 	struct sockaddr_storage ep;
+	struct source_addr src;
 
 	key_to_base64(b64, peer_public_key(peer));
-	if (peer_get_endpoint(peer, &ep))
+	if (peer_get_path(peer, &ep, &src))
 		sockaddr_to_text(&ep, host);
-	fprintf(f, "peer %s: endpoint %s rx_bytes %lu tx_bytes %lu "
-		   "handshakes %lu latest_handshake %lu\n", b64, host,
+	if (src.family)
+		inet_ntop(src.family, &src.addr, local, sizeof(local));
+	fprintf(f, "peer %s: endpoint %s local %s rx_bytes %lu tx_bytes %lu "
+		   "handshakes %lu latest_handshake %lu\n", b64, host, local,
 		(unsigned long)atomic_load(&peer->rx_bytes),
 		(unsigned long)atomic_load(&peer->tx_bytes),
 		(unsigned long)peer->handshakes,

@@ -248,7 +248,9 @@ fail:
  * goes, and the io_uring rings we just closed drop theirs from a kernel
  * worker, a moment after close returns. Whoever waits for us to exit
  * (down, systemd, wg-quick, a test) may then reuse the name at once, so
- * we leave only when it is free, or after a bounded wait. */
+ * we leave only when it is free, or after a bounded wait. Only a device
+ * of our name counts: one that moved to another namespace cannot be
+ * seen from here, and its index here may be someone else's by now. */
 static void wait_interface_gone(const char *ifname, int ifindex)
 {
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
@@ -257,7 +259,8 @@ static void wait_interface_gone(const char *ifname, int ifindex)
 	if (ifindex <= 0)
 		return;
 	for (int i = 0; i < TUN_GONE_WAIT_MS / 5; i++) {
-		if (!if_indextoname((unsigned)ifindex, name))
+		if (!if_indextoname((unsigned)ifindex, name) ||
+		    strcmp(name, ifname))
 			return;
 		nanosleep(&tick, NULL);
 	}
@@ -271,8 +274,10 @@ void tunnel_down(struct tunnel *tn)
 	char err[256];
 
 	uapi_server_close(&tn->uapi);
-	if (tn->workers)
+	if (tn->workers) {
 		tunnel_workers_stop(tn);
+		socket_group_wait_closed(tn);
+	}
 	if (tn->netconf_done &&
 	    netconf_down(&tn->nl, tn->journal, err, sizeof(err)))
 		log_warn("%s", err);

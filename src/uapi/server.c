@@ -33,21 +33,49 @@ static bool someone_listens(const struct sockaddr_un *sun)
 	return yes;
 }
 
-static int bind_socket(struct uapi_server *s, const struct sockaddr_un *sun)
+/* sun with the temporary name the socket listens under before it is
+ * renamed into place: hidden, and not ending in .sock, so that wg(8)
+ * lists no interface by it. */
+static int temp_name(const char *ifname, struct sockaddr_un *tmp)
 {
-	mode_t old = umask(077); /* the socket file is born 0600 */
-	int ret = bind(s->listen_fd, (const struct sockaddr *)sun,
-		       sizeof(*sun));
+	int n = snprintf(tmp->sun_path, sizeof(tmp->sun_path),
+			 "%s/.%s.sock.%ld", UAPI_DIR, ifname, (long)getpid());
 
+	tmp->sun_family = AF_UNIX;
+	return n < 0 || (size_t)n >= sizeof(tmp->sun_path) ? -ENAMETOOLONG : 0;
+}
+
+/* Listening under a temporary name first, and only then renamed into
+ * place: a client that finds the file can connect. (wg(8) removes a
+ * socket file that refuses it, taking it for a crashed daemon's: one
+ * that looked between bind and listen would remove ours.) A file there
+ * that nobody answers on is a crashed daemon's, and is replaced. */
+static int bind_socket(struct uapi_server *s, const char *ifname,
+		       const struct sockaddr_un *sun)
+{
+	struct sockaddr_un tmp;
+	mode_t old;
+	int ret = temp_name(ifname, &tmp);
+
+	if (ret)
+		return ret;
+	if (someone_listens(sun))
+		return -EADDRINUSE;
+	unlink(tmp.sun_path); /* a run of ours with this pid that crashed */
+	old = umask(077); /* the socket file is born 0600 */
+	ret = bind(s->listen_fd, (const struct sockaddr *)&tmp, sizeof(tmp));
 	ret = ret ? -errno : 0;
 	umask(old);
-	if (ret == -EADDRINUSE && !someone_listens(sun)) {
-		unlink(s->path); /* left behind by a crash */
-		old = umask(077);
-		ret = bind(s->listen_fd, (const struct sockaddr *)sun,
-			   sizeof(*sun)) ? -errno : 0;
-		umask(old);
-	}
+	/* 0600 as the protocol's users expect (bind gives 0700 under our
+	 * umask: x means nothing on a socket). */
+	if (!ret && chmod(tmp.sun_path, 0600))
+		ret = -errno;
+	if (!ret && listen(s->listen_fd, UAPI_MAX_CONNS))
+		ret = -errno;
+	if (!ret && rename(tmp.sun_path, s->path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp.sun_path);
 	return ret;
 }
 
@@ -76,13 +104,7 @@ int uapi_server_open(struct uapi_server *s, const char *ifname)
 				       SOCK_NONBLOCK, 0);
 	if (s->listen_fd < 0)
 		return -errno;
-	ret = bind_socket(s, &sun);
-	/* 0600 as the protocol's users expect (bind gives 0700 under our
-	 * umask: x means nothing on a socket). */
-	if (!ret && chmod(s->path, 0600))
-		ret = -errno;
-	if (!ret && listen(s->listen_fd, UAPI_MAX_CONNS))
-		ret = -errno;
+	ret = bind_socket(s, ifname, &sun);
 	if (!ret && stat(s->path, &st))
 		ret = -errno;
 	if (ret) {
@@ -116,6 +138,15 @@ bool uapi_server_gone(const struct uapi_server *s)
 		return false;
 	return stat(s->path, &st) || st.st_dev != s->dev ||
 	       st.st_ino != s->ino;
+}
+
+bool uapi_socket_present(const char *ifname)
+{
+	struct uapi_server s;
+	struct stat st;
+
+	return !set_path(&s, ifname) && !stat(s.path, &st) &&
+	       S_ISSOCK(st.st_mode);
 }
 
 void uapi_server_close(struct uapi_server *s)

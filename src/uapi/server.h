@@ -76,6 +76,9 @@ void uapi_server_init(struct uapi_server *s);
  * socket file that nobody answers on (left by a crash) is replaced; one
  * that answers is -EADDRINUSE (another daemon serves that name). */
 int uapi_server_open(struct uapi_server *s, const char *ifname);
+/* Whether IFNAME's socket file is there (a daemon serves the name, or
+ * one that crashed left it). */
+bool uapi_socket_present(const char *ifname);
 /* Closes everything and removes the socket file if it is still ours. */
 void uapi_server_close(struct uapi_server *s);
 /* True when our socket file was deleted or replaced: the cross-platform

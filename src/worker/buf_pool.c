@@ -20,9 +20,11 @@
 
 /* Room for a receive's source address, rounded up so that the control
  * messages after it in a ring buffer stay 8-byte aligned, and for its
- * control messages (UDP_GRO's segment size). */
+ * control messages (UDP_GRO's segment size, 24 bytes, and the
+ * destination, IPV6_PKTINFO's 40 or IP_PKTINFO's 32), with room to
+ * spare. */
 #define NAME_LEN ((socklen_t)((sizeof(struct sockaddr_in6) + 7) & ~7ul))
-#define CONTROL_LEN 64
+#define CONTROL_LEN 128
 
 /* A plain-mode recvmsg's own header, address and control room. */
 struct buf_pool_msg {

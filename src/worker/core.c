@@ -230,8 +230,19 @@ struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 	m->keypair = NULL;
 	m->len = 0;
 	m->addr_len = 0;
+	m->source.family = 0;
 	w->out_pushed = true;
 	return m;
+}
+
+void worker_source_gone(struct worker *w, const struct source_addr *src)
+{
+	struct msg *m = worker_to_control(w, CTL_SOURCE_GONE, NULL);
+
+	if (!m)
+		return;
+	m->source = *src;
+	msg_ring_push(w->out);
 }
 
 void worker_want_handshake(struct worker *w, struct peer *peer,

@@ -4,8 +4,8 @@
  * worker is in worker_core_internal.h, which nothing outside it reads.
  *
  * Ownership: everything in struct worker is its thread's, but for the
- * counters (one writer, read by the control thread) and the two message
- * rings (one producer, one consumer each). */
+ * counters and tun_gone (one writer, read by the control thread) and the
+ * two message rings (one producer, one consumer each). */
 #ifndef RINGVPN_SRC_WORKER_CORE_H
 #define RINGVPN_SRC_WORKER_CORE_H
 
@@ -111,6 +111,12 @@ struct worker {
 	/* control -> network */
 	struct spare_buf *spare;
 	struct index_stack spare_free;
+
+	/* Set by the worker when its TUN reads fail with EBADFD: the device
+	 * was deleted (wherever it lives now: a move to another namespace
+	 * leaves the queues working). The worker leaves its loop then; the
+	 * control thread reads this and tears the tunnel down. */
+	_Atomic bool tun_gone;
 
 	struct msg_ring *in;	/* control -> worker */
 	struct msg_ring *out;	/* worker -> control */

@@ -12,6 +12,7 @@
 
 #include "crypto/data.h"
 #include "crypto/messages.h"
+#include "src/source_addr.h"
 #include "src/worker/uring.h"
 #include "src/worker/core.h"
 #include "tun/offload.h"
@@ -62,7 +63,7 @@ struct peer;
 
 enum op {
 	OP_TUN_READ = 1,
-	OP_UDP_SEND,	 /* index: tx area */
+	OP_UDP_SEND,	 /* index: TX_SEND_ID(tx area, send) */
 	OP_UDP_RECV,
 	OP_TUN_WRITE,	 /* index: tw area */
 	OP_SPARE_SEND,	 /* index: spare buffer */
@@ -73,6 +74,11 @@ struct spare_buf {
 	struct msghdr msg;
 	struct iovec iov;
 	struct sockaddr_storage addr;
+	struct source_addr source;
+	union {
+		char buf[SOURCE_ADDR_CMSG_SPACE];
+		struct cmsghdr align;
+	} control;
 	uint8_t data[MSG_DATA_MAX];
 };
 
@@ -80,6 +86,13 @@ static inline uint64_t user_data(enum op op, unsigned int index)
 {
 	return (uint64_t)op << 32 | index;
 }
+
+/* An OP_UDP_SEND's index: its tx area and which of the area's sends it
+ * is (a refused one is sent again: tx.c). */
+#define TX_SEND_ID(area, k) ((unsigned int)(k) << 8 | (area))
+#define TX_SEND_AREA(id) ((id) & 0xffu)
+#define TX_SEND_NUMBER(id) ((id) >> 8)
+_Static_assert(TX_AREAS <= 256, "TX_SEND_ID keeps an area in 8 bits");
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 {
@@ -99,6 +112,9 @@ struct msg *worker_to_control(struct worker *w, enum msg_kind kind,
 /* kind: CTL_WANT_HANDSHAKE or CTL_REKEY_RECEIVED. */
 void worker_want_handshake(struct worker *w, struct peer *peer,
 			   enum msg_kind kind);
+/* The kernel refused a send from src (source_addr_refused): the control
+ * thread makes the peers that have it forget it. */
+void worker_source_gone(struct worker *w, const struct source_addr *src);
 
 /* The intake (core.c): bufs buffers filled as reads says, and
  * n_areas output areas of area_size bytes, whose jobs are the worker's
@@ -174,7 +190,8 @@ void intake_output_done(struct worker *w, struct intake *in, unsigned int area);
 
 /* tx.c */
 int worker_tx_init(struct worker *w);
-void worker_tx_send_done(struct worker *w, unsigned int area, int res);
+/* id: the completed OP_UDP_SEND's TX_SEND_ID. */
+void worker_tx_send_done(struct worker *w, unsigned int id, int res);
 void worker_tx_destroy(struct worker *w);
 
 /* rx.c */

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "src/source_addr.h"
+
 #define MSG_DATA_MAX 2048
 #define MSG_RING_SLOTS 256 /* a power of two */
 
@@ -22,7 +24,8 @@ enum msg_kind {
 	CTL_CONFIRM,        /* worker -> control: first data under peer's next kp */
 	CTL_WANT_HANDSHAKE, /* worker -> control: sending wants a rekey */
 	CTL_REKEY_RECEIVED, /* worker -> control: an old session's data came in */
-	CTL_SEND,           /* control -> worker: send data to addr */
+	CTL_SOURCE_GONE,    /* worker -> control: a send from source was refused */
+	CTL_SEND,           /* control -> worker: send data to addr from source */
 };
 
 struct msg {
@@ -32,6 +35,9 @@ struct msg {
 	struct peer *peer;
 	struct keypair *keypair;
 	struct sockaddr_storage addr;
+	/* The local address: a handshake message's destination, or where a
+	 * CTL_SEND leaves from (family 0: the routing table's choice). */
+	struct source_addr source;
 	uint8_t data[MSG_DATA_MAX];
 };
 

@@ -27,6 +27,7 @@ struct rx_view {
 	size_t segment;	/* datagram size with GRO, else len */
 	struct sockaddr_storage src;
 	socklen_t src_len;
+	struct source_addr dst; /* where it came to: our address */
 };
 
 /* A receive the kernel's GRO built carries at most 64 datagrams
@@ -63,6 +64,7 @@ static void forward_handshake(struct worker *w, const uint8_t *data,
 	m->len = (uint16_t)len;
 	m->addr = v->src;
 	m->addr_len = v->src_len;
+	m->source = v->dst;
 	msg_ring_push(w->out);
 }
 
@@ -86,9 +88,10 @@ static void session_facts(struct worker *w, const struct rx_view *v,
 {
 	struct peer *peer = out->peer;
 
-	/* Roaming: the endpoint follows the newest authenticated packet. */
-	peer_set_endpoint(peer, (const struct sockaddr *)&v->src,
-			  v->src_len);
+	/* Roaming: the endpoint, and the local address we answer from,
+	 * follow the newest authenticated packet. */
+	peer_set_path(peer, (const struct sockaddr *)&v->src, v->src_len,
+		      &v->dst);
 	peer_fact(peer, FACT_AUTH_RECEIVED, now);
 	if (out->plain_len)
 		peer_fact(peer, FACT_DATA_RECEIVED, now);
@@ -286,8 +289,9 @@ static void set_source(struct rx_view *v, const void *name, size_t len)
 	v->src_len = sockaddr_normalize(&v->src, (socklen_t)len);
 }
 
-/* What one receive holds: its datagrams, their size with GRO, and
- * where they came from; false when it holds nothing we can read. */
+/* What one receive holds: its datagrams, their size with GRO, where
+ * they came from and which of our addresses they came to; false when it
+ * holds nothing we can read. */
 static bool view(struct worker *w, unsigned int bid, int res,
 		 struct rx_view *v)
 {
@@ -299,9 +303,12 @@ static bool view(struct worker *w, unsigned int bid, int res,
 	v->payload = r.payload;
 	v->len = r.len;
 	v->segment = 0;
+	memset(&v->dst, 0, sizeof(v->dst));
 	for (cm = CMSG_FIRSTHDR(&r.control); cm;
-	     cm = CMSG_NXTHDR(&r.control, cm))
+	     cm = CMSG_NXTHDR(&r.control, cm)) {
 		v->segment = v->segment ? v->segment : gro_segment(cm);
+		source_addr_from_cmsg(&r.control, cm, &v->dst);
+	}
 	set_source(v, r.name, r.name_len);
 	return true;
 }

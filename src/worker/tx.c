@@ -20,11 +20,13 @@
 #include "src/sockaddr.h"
 #include "src/worker/share.h"
 
+/* A send's control data: UDP_SEGMENT, then the source (source_addr.h). */
 struct tx_send {
 	struct msghdr msg;
 	struct iovec iov;
 	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		char buf[CMSG_SPACE(sizeof(uint16_t)) +
+			 SOURCE_ADDR_CMSG_SPACE];
 		struct cmsghdr align;
 	} control;
 };
@@ -46,6 +48,7 @@ struct tx_area {
 	_Atomic uint32_t seal_failed;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	struct source_addr source; /* family 0 once refused (reported) */
 	uint16_t msg_len[TX_MAX_SEGMENTS];
 	uint32_t msg_off[TX_MAX_SEGMENTS];
 	struct tx_send send[TX_MAX_SEGMENTS];
@@ -239,6 +242,7 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 	struct tx_area *a = &w->tx[area];
 	struct tx_send *s = &a->send[k];
 	struct io_uring_sqe *sqe;
+	size_t control = 0;
 
 	memset(&s->msg, 0, sizeof(s->msg));
 	s->iov.iov_base = intake_area_data(&w->tx_in, area) + off;
@@ -248,19 +252,25 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 	s->msg.msg_iov = &s->iov;
 	s->msg.msg_iovlen = 1;
 	if (segment) {
-		struct cmsghdr *cm;
+		struct cmsghdr *cm = &s->control.align;
 
-		s->msg.msg_control = s->control.buf;
-		s->msg.msg_controllen = sizeof(s->control.buf);
-		cm = CMSG_FIRSTHDR(&s->msg);
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(segment));
 		memcpy(CMSG_DATA(cm), &segment, sizeof(segment));
+		control = CMSG_SPACE(sizeof(segment));
+	}
+	/* Last, so that a resend can drop it (worker_tx_send_done). */
+	control += source_addr_put_cmsg(&a->source, s->control.buf + control,
+					sizeof(s->control.buf) - control);
+	if (control) {
+		s->msg.msg_control = s->control.buf;
+		s->msg.msg_controllen = control;
 	}
 	sqe = uring_sqe(&w->ring);
 	io_uring_prep_sendmsg(sqe, w->udp_fd, &s->msg, 0);
-	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND, area));
+	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND,
+					       TX_SEND_ID(area, k)));
 }
 
 /* Sends a's n messages: with GSO, each run of equal-sized messages (the
@@ -293,14 +303,14 @@ static unsigned int send_runs(struct worker *w, unsigned int area,
 }
 
 static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
-			  struct sockaddr_storage *ep)
+			  struct sockaddr_storage *ep, struct source_addr *src)
 {
 	int family = ip_family(pkt, len);
 	struct peer *peer;
 
 	peer = family ? allowedips_lookup(w->dp->dev->allowedips, family,
 					  ip_dst(pkt, family)) : NULL;
-	if (!peer || !peer_get_endpoint(peer, ep))
+	if (!peer || !peer_get_path(peer, ep, src))
 		return NULL;
 	return peer;
 }
@@ -314,6 +324,7 @@ static bool tx_frame(struct worker *w, unsigned int bid, int res)
 	const uint8_t *buf = buf_pool_buf(&w->tx_in.bufs, bid);
 	uint64_t now = datapath_now(w->dp);
 	struct sockaddr_storage ep;
+	struct source_addr from;
 	struct tx_source src;
 	struct keypair *kp;
 	struct peer *peer;
@@ -322,12 +333,13 @@ static bool tx_frame(struct worker *w, unsigned int bid, int res)
 	bool cut;
 
 	if (source_begin(w, &src, buf, (size_t)res) ||
-	    !(peer = route(w, src.split.pkt, src.split.len, &ep))) {
+	    !(peer = route(w, src.split.pkt, src.split.len, &ep, &from))) {
 		stat_inc(&w->stats.drops);
 		return false;
 	}
 	area = intake_free_area(&w->tx_in);
 	a = &w->tx[area];
+	a->source = from;
 	a->addr_len = sockaddr_for_socket(w->dp->sock_family, &ep, &a->addr);
 	if (!a->addr_len) {
 		/* An IPv6 endpoint on an IPv4-only host. */
@@ -362,8 +374,38 @@ static void tx_finish(struct worker *w, unsigned int area)
 	stat_add(&w->stats.sends, sends);
 }
 
-void worker_tx_send_done(struct worker *w, unsigned int area, int res)
+/* A send refused because its source address is gone goes again, the
+ * same bytes (the area stays busy until its last send completes) from
+ * the routing table's choice; the first such refusal of an area tells
+ * the control thread, which makes the peers forget that address. */
+static bool resent_without_source(struct worker *w, unsigned int area,
+				  unsigned int k, int res)
 {
+	struct tx_area *a = &w->tx[area];
+	struct tx_send *s = &a->send[k];
+	struct io_uring_sqe *sqe;
+
+	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&s->msg))
+		return false;
+	if (a->source.family) {
+		worker_source_gone(w, &a->source);
+		a->source.family = 0;
+	}
+	sqe = uring_sqe(&w->ring);
+	io_uring_prep_sendmsg(sqe, w->udp_fd, &s->msg, 0);
+	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND,
+					       TX_SEND_ID(area, k)));
+	stat_inc(&w->stats.sends);
+	return true;
+}
+
+void worker_tx_send_done(struct worker *w, unsigned int id, int res)
+{
+	unsigned int area = TX_SEND_AREA(id);
+
+	if (res < 0 && resent_without_source(w, area, TX_SEND_NUMBER(id),
+					     res))
+		return;
 	if (res < 0) {
 		stat_inc(&w->stats.drops);
 		/* A device without checksum offload refuses GSO: EIO. */

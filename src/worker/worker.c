@@ -63,11 +63,43 @@ static void drain_inbound(struct worker *w)
 		b->msg.msg_namelen = alen;
 		b->msg.msg_iov = &b->iov;
 		b->msg.msg_iovlen = 1;
+		b->source = m->source;
+		b->msg.msg_controllen = source_addr_put_cmsg(
+			&b->source, b->control.buf, sizeof(b->control.buf));
+		if (b->msg.msg_controllen)
+			b->msg.msg_control = b->control.buf;
 		sqe = uring_sqe(&w->ring);
 		io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
 		io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
 		msg_ring_pop(w->in);
 	}
+}
+
+/* The kernel detaches every queue of a TUN device that is deleted, and
+ * reads then fail with EBADFD at once (a move to another namespace does
+ * not detach them). Nothing is left to do here: the worker stops asking
+ * (reads would fail as fast as they are submitted) and wakes the control
+ * thread, which ends the tunnel. */
+static void tun_deleted(struct worker *w)
+{
+	atomic_store(&w->tun_gone, true);
+	w->out_pushed = true;
+}
+
+/* A control datagram refused because its source address is gone goes
+ * again from the routing table's choice, as the data path's do (tx.c). */
+static bool spare_resent(struct worker *w, unsigned int i, int res)
+{
+	struct spare_buf *b = &w->spare[i];
+	struct io_uring_sqe *sqe;
+
+	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&b->msg))
+		return false;
+	worker_source_gone(w, &b->source);
+	sqe = uring_sqe(&w->ring);
+	io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
+	io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
+	return true;
 }
 
 static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
@@ -77,6 +109,8 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 
 	switch (op) {
 	case OP_TUN_READ:
+		if (cqe->res == -EBADFD)
+			tun_deleted(w);
 		intake_read_done(w, &w->tx_in, cqe);
 		return;
 	case OP_UDP_SEND:
@@ -90,6 +124,8 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	case OP_SPARE_SEND:
 		stat_inc(&w->stats.sends);
+		if (spare_resent(w, i, cqe->res))
+			return;
 		stat_inc(cqe->res >= 0 ? &w->stats.udp_tx : &w->stats.drops);
 		index_stack_push(&w->spare_free, i);
 		drain_inbound(w);
@@ -265,7 +301,8 @@ static void *worker_main(void *arg)
 	intake_start(&w->rx_in);
 	arm_event_read(w);
 
-	while (!atomic_load(&dp->stopping)) {
+	while (!atomic_load(&dp->stopping) &&
+	       !atomic_load_explicit(&w->tun_gone, memory_order_relaxed)) {
 		ret = wait_unless_work(w);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY)

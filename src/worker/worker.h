@@ -43,6 +43,11 @@ int worker_start(struct worker *w);
 /* Wakes the worker (after dp->stopping was set or a message was queued). */
 void worker_wake(struct worker *w);
 void worker_join(struct worker *w);
+/* Whether the worker found its TUN device deleted (control thread). */
+static inline bool worker_tun_gone(const struct worker *w)
+{
+	return atomic_load(&w->tun_gone);
+}
 void worker_destroy(struct worker *w);
 
 #endif

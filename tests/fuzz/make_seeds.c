@@ -4,11 +4,15 @@
  *   DIR/data/       mode byte + data message, or replay sequences
  *   DIR/keys/       key texts, canonical and not
  *   DIR/offload/    mode byte + TUN frame (TSO, USO), or its segments
+ *   DIR/cmsg/       recvmsg control data: UDP_GRO and a destination
  * Usage: make_seeds DIR */
 #include "tests/fuzz/fuzz_common.h"
 
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +281,49 @@ static void offload_seeds(void)
 	seed("offload", "csum4", 0, f, len);
 }
 
+/* Control data as a receive leaves it (fuzz_cmsg.c): UDP_GRO's segment
+ * size, then the destination, as IPV6_PKTINFO or IP_PKTINFO. */
+static void cmsg_seed(const char *name, int level, int type,
+		      const void *info, size_t len)
+{
+	union {
+		uint8_t buf[256];
+		struct cmsghdr align;
+	} c;
+	struct cmsghdr *cm = &c.align;
+	int gro = 1380;
+
+	memset(&c, 0, sizeof(c));
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_GRO;
+	cm->cmsg_len = CMSG_LEN(sizeof(gro));
+	memcpy(CMSG_DATA(cm), &gro, sizeof(gro));
+	cm = (struct cmsghdr *)(c.buf + CMSG_SPACE(sizeof(gro)));
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), info, len);
+	seed("cmsg", name, -1, c.buf, CMSG_SPACE(sizeof(gro)) +
+	     CMSG_SPACE(len));
+}
+
+static void cmsg_seeds(void)
+{
+	struct in6_pktinfo p6 = { .ipi6_ifindex = 2 };
+	struct in_pktinfo p4 = { .ipi_ifindex = 2 };
+
+	inet_pton(AF_INET6, "2001:db8:18::11", &p6.ipi6_addr);
+	cmsg_seed("in6", IPPROTO_IPV6, IPV6_PKTINFO, &p6, sizeof(p6));
+	inet_pton(AF_INET6, "::ffff:198.18.0.11", &p6.ipi6_addr);
+	cmsg_seed("in6-mapped", IPPROTO_IPV6, IPV6_PKTINFO, &p6, sizeof(p6));
+	inet_pton(AF_INET6, "fe80::1", &p6.ipi6_addr);
+	cmsg_seed("in6-linklocal", IPPROTO_IPV6, IPV6_PKTINFO, &p6,
+		  sizeof(p6));
+	inet_pton(AF_INET, "198.18.0.11", &p4.ipi_addr);
+	inet_pton(AF_INET, "198.18.0.1", &p4.ipi_spec_dst);
+	cmsg_seed("in4", IPPROTO_IP, IP_PKTINFO, &p4, sizeof(p4));
+}
+
 int main(int argc, char **argv)
 {
 	struct fuzz_node local, remote;
@@ -298,6 +345,7 @@ int main(int argc, char **argv)
 	sequence_seeds();
 	key_seeds(&local);
 	offload_seeds();
+	cmsg_seeds();
 	device_destroy(&local.dev);
 	device_destroy(&remote.dev);
 	return EXIT_SUCCESS;

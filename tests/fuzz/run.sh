@@ -10,7 +10,7 @@ out=${2:-$(mktemp -d "${TMPDIR:-/tmp}/ringvpn-fuzz.XXXXXX")}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cc=${CLANG:-clang}
-targets="handshake data keys config journal offload uapi"
+targets="handshake data keys config journal offload uapi cmsg"
 
 mkdir -p "$out" || exit 1
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \

@@ -10,6 +10,8 @@
 #include "src/log.h"
 #include "tests/unit/check_main.h"
 
+#define UNSET 99 /* no level: log_level_parse left it alone */
+
 START_TEST(parse_names)
 {
 	static const struct { const char *name; int ret, level; } t[] = {
@@ -18,14 +20,18 @@ START_TEST(parse_names)
 		/* 3 */ { "warning", 0, LOG_LEVEL_WARN },
 		/* 4 */ { "info", 0, LOG_LEVEL_INFO },
 		/* 5 */ { "debug", 0, LOG_LEVEL_DEBUG },
-		/* 6 */ { "DEBUG", -EINVAL, -1 },
-		/* 7 */ { "", -EINVAL, -1 },
-		/* 8 */ { "debugx", -EINVAL, -1 },
-		/* 9 */ { "3", -EINVAL, -1 },
+		/* 6 */ { "DEBUG", -EINVAL, UNSET },
+		/* 7 */ { "", -EINVAL, UNSET },
+		/* 8 */ { "debugx", -EINVAL, UNSET },
+		/* 9 */ { "3", -EINVAL, UNSET },
+		/* wireguard-go's names */
+		/* 10 */ { "verbose", 0, LOG_LEVEL_DEBUG },
+		/* 11 */ { "silent", 0, LOG_LEVEL_SILENT },
+		/* 12 */ { "Verbose", -EINVAL, UNSET },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		enum log_level level = (enum log_level)-1;
+		enum log_level level = (enum log_level)UNSET;
 
 		ck_assert_msg(log_level_parse(t[i].name, &level) == t[i].ret,
 			      "line %zu", i + 1);
@@ -48,6 +54,9 @@ START_TEST(choose_level)
 		/* 8 */ { "error", 1, LOG_LEVEL_DEBUG },
 		/* 9 */ { "loud", 0, LOG_LEVEL_INFO },
 		/* 10 */ { "", 0, LOG_LEVEL_INFO },
+		/* 11 */ { "verbose", 0, LOG_LEVEL_DEBUG },
+		/* 12 */ { "silent", 0, LOG_LEVEL_SILENT },
+		/* 13 */ { "silent", 1, LOG_LEVEL_DEBUG },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -62,37 +71,82 @@ START_TEST(choose_level)
 }
 END_TEST
 
+/* stderr into a file until captured_text() gives back what was written. */
+struct capture {
+	FILE *f;
+	int saved;
+};
+
+static void capture_stderr(struct capture *c)
+{
+	c->f = tmpfile();
+	c->saved = dup(STDERR_FILENO);
+	ck_assert_ptr_nonnull(c->f);
+	ck_assert_int_ge(c->saved, 0);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(fileno(c->f), STDERR_FILENO), 0);
+}
+
+static char *captured_text(struct capture *c, char *out, size_t len)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(c->saved, STDERR_FILENO);
+	close(c->saved);
+	rewind(c->f);
+	n = fread(out, 1, len - 1, c->f);
+	out[n] = '\0';
+	fclose(c->f);
+	return out;
+}
+
 /* Runs one line at each level with stderr in a file; returns the text. */
 static char *log_all_levels(enum log_level level, char *out, size_t len)
 {
-	FILE *f = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	size_t n;
+	struct capture c;
 
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_ge(saved, 0);
-	fflush(stderr);
-	ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
+	capture_stderr(&c);
 	log_setup(level, false, "ringvpn");
 	log_error("E%d", 1);
 	log_warn("W%d", 2);
 	log_info("I%d", 3);
 	log_debug("D%d", 4);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	fclose(f);
+	captured_text(&c, out, len);
 	log_setup(LOG_LEVEL_INFO, false, "ringvpn");
 	return out;
 }
+
+/* wireguard-go's LOG_LEVEL values are no mistake: no warning for them,
+ * while a value neither program knows still gets one. */
+START_TEST(wggo_names_not_warned)
+{
+	static const char *quiet[] = { "verbose", "error", "silent", "debug" };
+	struct capture c;
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+		setenv("LOG_LEVEL", quiet[i], 1);
+		capture_stderr(&c);
+		log_level_choose(0);
+		ck_assert_msg(!strcmp(captured_text(&c, buf, sizeof(buf)), ""),
+			      "LOG_LEVEL=%s: %s", quiet[i], buf);
+	}
+	setenv("LOG_LEVEL", "loud", 1);
+	capture_stderr(&c);
+	log_level_choose(0);
+	ck_assert_ptr_nonnull(strstr(captured_text(&c, buf, sizeof(buf)),
+				     "LOG_LEVEL `loud' is not"));
+	unsetenv("LOG_LEVEL");
+}
+END_TEST
 
 START_TEST(levels_filter)
 {
 	char buf[256];
 
+	ck_assert_str_eq(log_all_levels(LOG_LEVEL_SILENT, buf, sizeof(buf)),
+			 "");
 	ck_assert_str_eq(log_all_levels(LOG_LEVEL_ERROR, buf, sizeof(buf)),
 			 "ringvpn: E1\n");
 	ck_assert_str_eq(log_all_levels(LOG_LEVEL_WARN, buf, sizeof(buf)),
@@ -146,6 +200,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, parse_names);
 	tcase_add_test(tc, choose_level);
 	tcase_add_test(tc, levels_filter);
+	tcase_add_test(tc, wggo_names_not_warned);
 	tcase_add_test(tc, ratelimit_burst);
 	tcase_add_test(tc, ratelimit_only_at_debug);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
  * back through ethtool, independently of what tun_create() reports.
  * Needs root and /dev/net/tun; exits 77 (skipped) otherwise. */
 #include "tun/tun.h"
+#include "netlink/rtnl.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/netns_test.h"
 
@@ -392,6 +393,37 @@ START_TEST(vnet_hdr_read)
 }
 END_TEST
 
+/* tun_name_now asks a queue, not the namespace: a renamed device gives
+ * its new name; a deleted one -EBADFD, as its queues' reads do, while
+ * the fds stay open (the kernel detached them). */
+START_TEST(name_now_follows_the_device)
+{
+	struct ifreq ifr = { .ifr_name = "rvnow0", .ifr_newname = "rvnew0" };
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct tun_device tun;
+	char name[IFNAMSIZ], buf[64];
+	struct netlink nl;
+
+	ck_assert_int_ge(sock, 0);
+	ck_assert_int_eq(tun_create(&tun, "rvnow0", 2, 0), 0);
+	ck_assert_int_eq(tun_name_now(&tun, name), 0);
+	ck_assert_str_eq(name, "rvnow0");
+	ck_assert_int_eq(ioctl(sock, SIOCSIFNAME, &ifr), 0);
+	ck_assert_int_eq(tun_name_now(&tun, name), 0);
+	ck_assert_str_eq(name, "rvnew0");
+	ck_assert_int_eq(read(tun.fds[1], buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, EAGAIN); /* attached, nothing to read */
+	ck_assert_int_eq(netlink_open(&nl), 0);
+	ck_assert_int_eq(netlink_link_delete(&nl, tun.ifindex), 0);
+	netlink_close(&nl);
+	ck_assert_int_eq(tun_name_now(&tun, name), -EBADFD);
+	ck_assert_int_eq(read(tun.fds[1], buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, EBADFD);
+	tun_close(&tun);
+	close(sock);
+}
+END_TEST
+
 static Suite *tun_suite(void)
 {
 	Suite *s = suite_create("tun");
@@ -412,6 +444,7 @@ static Suite *tun_suite(void)
 	tcase_add_test(tc, features_string);
 	tcase_add_test(tc, plain_read);
 	tcase_add_test(tc, vnet_hdr_read);
+	tcase_add_test(tc, name_now_follows_the_device);
 	suite_add_tcase(s, tc);
 	return s;
 }
