@@ -157,8 +157,8 @@ void intake_share(struct worker *w, struct intake *in, unsigned int area,
 	in->areas[area].held_epoch = epoch_seen(w->reader);
 	/* Room for every area: an area is in `sharing` at most once. */
 	bid_fifo_push(&in->sharing, area, held_bid);
-	share_run(w->dp->crew, w->id, in->slot_base + area, chunks, bytes,
-		  share_clock());
+	share_run(w->dp->crew, w->id, in->slot_base + area, chunks,
+		  bytes >= SHARE_MIN_BYTES, share_clock());
 }
 
 void intake_poll(struct worker *w, struct intake *in)

@@ -147,7 +147,11 @@ static inline uint8_t *intake_area_data(const struct intake *in,
 }
 
 /* For process(): area (intake_free_area's) has chunks chunks of crypto
- * (bytes in all) to run, as its job on the worker's board. The area is taken; its crypto
+ * (bytes in all) to run, as its job on the worker's board: shared when
+ * it is SHARE_MIN_BYTES or more, else run now. (Sharing only when work
+ * waits behind the batch was tried: a TUN queue hands over one frame at
+ * a time, so a sending owner almost never has a backlog and kept 98% of
+ * the work.) The area is taken; its crypto
  * is shared with the crew (src/worker/share.h), and finish() is called
  * once it is done and every earlier area has been finished: outputs
  * leave in the order the buffers came. A buffer that process() keeps

@@ -132,13 +132,13 @@ uint64_t share_clock(void)
 }
 
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
-	       unsigned int chunks, size_t bytes, uint64_t now)
+	       unsigned int chunks, bool worth, uint64_t now)
 {
 	struct share_board *b = &crew->boards[self];
 	struct share_job *job = b->slot[slot];
 	unsigned int chunk, total;
 
-	if (crew->enabled && chunks > 1 && bytes >= SHARE_MIN_BYTES) {
+	if (crew->enabled && chunks > 1 && worth) {
 		/* Open before posted: whoever claims the posting's last
 		 * chunk closes it, and must find it open. A helper that sees
 		 * it open early finds nothing yet and looks again. */

@@ -46,7 +46,8 @@
 #define SHARE_CHUNK_MSGS 4
 #define SHARE_MAX_CHUNKS 0xffffu /* the claim word's fields */
 /* A job smaller than this runs inline: waking a worker costs more than
- * it would save (a GRO receive of 64 TCP ACKs is 6 KiB). */
+ * it would save (a GRO receive of 64 TCP ACKs is 6 KiB). The caller
+ * decides (core.c's intake_share), with this and its backlog. */
 #define SHARE_MIN_BYTES (16 * 1024)
 /* How long an owner leaves a posted job to the others: a little more
  * than a super-packet's crypto takes one worker (12 chunks, ~50 us). */
@@ -94,14 +95,14 @@ void share_crew_destroy(struct share_crew *crew);
 void share_board_set(struct share_board *b, unsigned int slot,
 		     struct share_job *job, share_run_fn *run);
 
-/* Owner: slot's job has chunks chunks, bytes long in all. When sharing
- * is on and the job is worth it (two chunks and SHARE_MIN_BYTES at
- * least) it is posted for the crew and sleeping workers are woken: the
- * owner's share_help finishes what nobody took. Otherwise it runs here
- * and now. share_job_done tells when it is done. self is the owner's
- * board index. */
+/* Owner: slot's job has chunks chunks. When sharing is on, the job has
+ * two chunks or more and the owner finds it `worth` a hand-off, it is
+ * posted for the crew and sleeping workers are woken: the owner's
+ * share_help finishes what nobody took. Otherwise it runs here and now.
+ * share_job_done tells when it is done. self is the owner's board
+ * index; now is share_clock's. */
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
-	       unsigned int chunks, size_t bytes, uint64_t now);
+	       unsigned int chunks, bool worth, uint64_t now);
 
 /* The clock of `now` and `posted`: monotonic nanoseconds, never the test
  * clock's faster time (the grace is about real wake-up latency). */

@@ -16,7 +16,6 @@
 #include "tests/unit/check_main.h"
 
 #define MAX_MSGS (64 * SHARE_CHUNK_MSGS)
-#define BIG (SHARE_MIN_BYTES) /* worth sharing */
 /* A time at which the grace of jobs posted at 0 is over. */
 #define LATE SHARE_GRACE_NS
 
@@ -82,7 +81,7 @@ START_TEST(test_disabled_runs_inline)
 	ck_assert(!crew.enabled);
 	share_board_set(&crew.boards[0], 3, &t.job, run_chunk);
 	fill(&t, 40, 7);
-	share_run(&crew, 0, 3, chunks_of(40), 1 << 20, 0);
+	share_run(&crew, 0, 3, chunks_of(40), true, 0);
 	ck_assert(share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[0].open), 0);
 	check_job(&t);
@@ -102,7 +101,7 @@ START_TEST(test_one_worker_never_shares)
 }
 END_TEST
 
-/* One chunk, or too few bytes, is not worth a wake-up. */
+/* One chunk, or a job its owner finds not worth it, runs inline. */
 START_TEST(test_small_jobs_run_inline)
 {
 	static struct test_job t;
@@ -111,11 +110,11 @@ START_TEST(test_small_jobs_run_inline)
 	ck_assert_int_eq(share_crew_init(&crew, 2, true), 0);
 	share_board_set(&crew.boards[0], 0, &t.job, run_chunk);
 	fill(&t, SHARE_CHUNK_MSGS, 1);
-	share_run(&crew, 0, 0, 1, BIG, 0);
+	share_run(&crew, 0, 0, 1, true, 0);
 	ck_assert(share_job_done(&t.job));
 	check_job(&t);
 	fill(&t, 64, 2);
-	share_run(&crew, 0, 0, chunks_of(64), BIG - 1, 0);
+	share_run(&crew, 0, 0, chunks_of(64), false, 0);
 	ck_assert(share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[0].open), 0);
 	check_job(&t);
@@ -135,7 +134,7 @@ START_TEST(test_posted_job_is_claimed_once)
 	ck_assert_int_eq(share_crew_init(&crew, 3, true), 0);
 	share_board_set(&crew.boards[1], 5, &t.job, run_chunk);
 	fill(&t, 45, 100);
-	share_run(&crew, 1, 5, chunks_of(45), BIG, 0);
+	share_run(&crew, 1, 5, chunks_of(45), true, 0);
 	ck_assert(!share_job_done(&t.job));
 	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 1u << 5);
 	ck_assert(share_help(&crew, 2, 0, &helped));
@@ -149,7 +148,7 @@ START_TEST(test_posted_job_is_claimed_once)
 	/* The owner leaves its job to the others for the grace period,
 	 * then claims it itself. */
 	fill(&t, 9, 200);
-	share_run(&crew, 1, 5, chunks_of(9), BIG, 0);
+	share_run(&crew, 1, 5, chunks_of(9), true, 0);
 	ck_assert_uint_eq(share_own_wait(&crew, 1, 1000),
 			  SHARE_GRACE_NS - 1000);
 	ck_assert(!share_help(&crew, 1, LATE - 1, &helped));
@@ -158,7 +157,7 @@ START_TEST(test_posted_job_is_claimed_once)
 	ck_assert_uint_eq(share_own_wait(&crew, 1, LATE), UINT64_MAX);
 	/* A worker restarted (a port change) sets its jobs up again: a job
 	 * it left posted does not stay open. */
-	share_run(&crew, 1, 5, chunks_of(9), BIG, 0);
+	share_run(&crew, 1, 5, chunks_of(9), true, 0);
 	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 1u << 5);
 	share_board_set(&crew.boards[1], 5, &t.job, run_chunk);
 	ck_assert_uint_eq(atomic_load(&crew.boards[1].open), 0);
@@ -195,7 +194,7 @@ START_TEST(test_sleeping_worker_is_woken)
 	ck_assert(!share_may_sleep(&crew, 0, yes, NULL));
 	ck_assert(!atomic_load(&crew.boards[0].sleeping));
 	fill(&t, 64, 3);
-	share_run(&crew, 0, 0, chunks_of(64), BIG, 0);
+	share_run(&crew, 0, 0, chunks_of(64), true, 0);
 	ck_assert(!atomic_load(&crew.boards[1].sleeping));
 	ck_assert_int_eq(read(fd, &v, sizeof(v)), (ssize_t)sizeof(v));
 	ck_assert_uint_eq(v, 1);
@@ -280,7 +279,7 @@ static void *crew_main(void *arg)
 			count_shared(t, job);
 		}
 		fill(job, n, r * 1000 + t->id);
-		share_run(t->crew, t->id, slot, chunks_of(n), BIG,
+		share_run(t->crew, t->id, slot, chunks_of(n), true,
 			  share_clock());
 		t->posted[slot]++;
 	}
