@@ -87,7 +87,13 @@ bool source_addr_from_cmsg(const struct msghdr *msg,
 		ok = from_in6(msg, cm, &s);
 	else if (is_in4(cm))
 		ok = from_in4(msg, cm, &s);
-	if (!ok || (s.family == AF_INET && s.addr.v4.s_addr == INADDR_ANY))
+	/* Not ours to send from: unspecified, broadcast or multicast
+	 * destinations (the kernel refuses them as a source every time). */
+	if (!ok || (s.family == AF_INET &&
+		    (s.addr.v4.s_addr == htonl(INADDR_ANY) ||
+		     s.addr.v4.s_addr == htonl(INADDR_BROADCAST) ||
+		     IN_MULTICAST(ntohl(s.addr.v4.s_addr)))) ||
+	    (s.family == AF_INET6 && IN6_IS_ADDR_MULTICAST(&s.addr.v6)))
 		return false;
 	*out = s;
 	return true;

@@ -64,12 +64,16 @@ size_t source_addr_put_cmsg(const struct source_addr *src, void *buf,
  * choice. */
 bool source_addr_strip_cmsg(struct msghdr *msg);
 
-/* A send refused because its source address is no longer ours (deleted,
- * or not usable to reach the peer): IPv6 says EINVAL, IPv4 ENETUNREACH
- * (or EINVAL), an address not yet usable EADDRNOTAVAIL. err is -errno. */
+/* A send refused in a way a source address no longer ours (deleted, or
+ * not usable to reach the peer) would cause: IPv6 says EINVAL, IPv4
+ * ENETUNREACH (or EINVAL), an address not yet usable EADDRNOTAVAIL, a
+ * link-local one whose interface went ENODEV. Other causes give the
+ * same errors (a path MTU, no route): the resend without the source
+ * tells them apart. err is -errno. */
 static inline bool source_addr_refused(int err)
 {
-	return err == -EINVAL || err == -EADDRNOTAVAIL || err == -ENETUNREACH;
+	return err == -EINVAL || err == -EADDRNOTAVAIL ||
+	       err == -ENETUNREACH || err == -ENODEV;
 }
 
 static inline bool source_addr_equal(const struct source_addr *a,

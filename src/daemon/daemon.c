@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +42,31 @@ static bool name_served(const char *ifname)
  * its interface for a moment, and the wait ends as soon as it has both.
  * (One whose interface moved to another namespace keeps us waiting the
  * whole time before we are refused.) */
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* -EEXIST: a holder serves the name; -EBUSY: one still holds it after
+ * the whole wait, without serving it here (slow to come up or to go
+ * down, or its interface is in another namespace). The wait is by the
+ * clock, not by the sleeps, so a loaded machine does not stretch it. */
 static int take_name(struct name_lock *lock, const char *ifname,
 		     pid_t *holder)
 {
 	const struct timespec step = { 0, SUCCESSOR_STEP_MS * 1000000L };
+	uint64_t deadline = monotonic_ms() + SUCCESSOR_WAIT_MS;
 	int ret;
 
-	for (int ms = 0;; ms += SUCCESSOR_STEP_MS) {
+	for (;;) {
 		ret = name_lock_take(lock, ifname, holder, NULL);
-		if (ret != -EEXIST || ms >= SUCCESSOR_WAIT_MS ||
-		    name_served(ifname))
+		if (ret != -EEXIST || name_served(ifname))
 			return ret;
+		if (monotonic_ms() >= deadline)
+			return -EBUSY;
 		nanosleep(&step, NULL);
 	}
 }
@@ -70,7 +85,14 @@ static int own_name(struct name_lock *lock, const char *ifname, char *err,
 	ret = take_name(lock, ifname, &holder);
 	if (!ret)
 		ret = name_lock_write_pid(lock);
-	if (ret == -EEXIST && holder > 0)
+	if (ret == -EBUSY && holder > 0)
+		snprintf(err, err_len, "%s is already up (pid %ld), but does "
+			 "not serve it here: still coming up, going down, or "
+			 "moved to another namespace", ifname, (long)holder);
+	else if (ret == -EBUSY)
+		snprintf(err, err_len, "%s is already up (in another pid "
+			 "namespace), but does not serve it here", ifname);
+	else if (ret == -EEXIST && holder > 0)
 		snprintf(err, err_len, "%s is already up (pid %ld)", ifname,
 			 (long)holder);
 	else if (ret == -EEXIST)

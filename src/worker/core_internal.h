@@ -75,6 +75,7 @@ struct spare_buf {
 	struct iovec iov;
 	struct sockaddr_storage addr;
 	struct source_addr source;
+	bool stripped;	/* sent again without the refused source */
 	union {
 		char buf[SOURCE_ADDR_CMSG_SPACE];
 		struct cmsghdr align;

@@ -24,6 +24,7 @@
 struct tx_send {
 	struct msghdr msg;
 	struct iovec iov;
+	bool stripped;	/* sent again without the refused source */
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t)) +
 			 SOURCE_ADDR_CMSG_SPACE];
@@ -245,6 +246,7 @@ static void submit_send(struct worker *w, unsigned int area, unsigned int k,
 	size_t control = 0;
 
 	memset(&s->msg, 0, sizeof(s->msg));
+	s->stripped = false;
 	s->iov.iov_base = intake_area_data(&w->tx_in, area) + off;
 	s->iov.iov_len = len;
 	s->msg.msg_name = &a->addr;
@@ -374,7 +376,7 @@ static void tx_finish(struct worker *w, unsigned int area)
 	stat_add(&w->stats.sends, sends);
 }
 
-/* A send refused because its source address is gone goes again, the
+/* A send refused because its source address may be gone goes again, the
  * same bytes (the area stays busy until its last send completes) from
  * the routing table's choice; the first such refusal of an area tells
  * the control thread, which makes the peers forget that address. */
@@ -387,10 +389,7 @@ static bool resent_without_source(struct worker *w, unsigned int area,
 
 	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&s->msg))
 		return false;
-	if (a->source.family) {
-		worker_source_gone(w, &a->source);
-		a->source.family = 0;
-	}
+	s->stripped = true;
 	sqe = uring_sqe(&w->ring);
 	io_uring_prep_sendmsg(sqe, w->udp_fd, &s->msg, 0);
 	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND,
@@ -399,12 +398,29 @@ static bool resent_without_source(struct worker *w, unsigned int area,
 	return true;
 }
 
+/* A send that went through once stripped of its source proves the
+ * source was at fault: the control thread makes the peers that have it
+ * forget it, once per area. One that failed again (a path MTU, no route
+ * at all) proves nothing, and nobody is told. */
+static void stripped_send_done(struct worker *w, struct tx_area *a,
+			       struct tx_send *s, int res)
+{
+	s->stripped = false;
+	if (res >= 0 && a->source.family) {
+		worker_source_gone(w, &a->source);
+		a->source.family = 0;
+	}
+}
+
 void worker_tx_send_done(struct worker *w, unsigned int id, int res)
 {
 	unsigned int area = TX_SEND_AREA(id);
+	struct tx_send *s = &w->tx[area].send[TX_SEND_NUMBER(id)];
 
-	if (res < 0 && resent_without_source(w, area, TX_SEND_NUMBER(id),
-					     res))
+	if (s->stripped)
+		stripped_send_done(w, &w->tx[area], s, res);
+	else if (res < 0 && resent_without_source(w, area,
+						  TX_SEND_NUMBER(id), res))
 		return;
 	if (res < 0) {
 		stat_inc(&w->stats.drops);

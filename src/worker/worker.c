@@ -86,16 +86,23 @@ static void tun_deleted(struct worker *w)
 	w->out_pushed = true;
 }
 
-/* A control datagram refused because its source address is gone goes
- * again from the routing table's choice, as the data path's do (tx.c). */
+/* A control datagram refused because its source address may be gone
+ * goes again from the routing table's choice, as the data path's do
+ * (tx.c); only if that one goes through is the source reported gone. */
 static bool spare_resent(struct worker *w, unsigned int i, int res)
 {
 	struct spare_buf *b = &w->spare[i];
 	struct io_uring_sqe *sqe;
 
+	if (b->stripped) {
+		b->stripped = false;
+		if (res >= 0)
+			worker_source_gone(w, &b->source);
+		return false;
+	}
 	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&b->msg))
 		return false;
-	worker_source_gone(w, &b->source);
+	b->stripped = true;
 	sqe = uring_sqe(&w->ring);
 	io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
 	io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));

@@ -86,6 +86,9 @@ START_TEST(parse_table)
 	const struct in6_pktinfo m0 = in6("::ffff:0.0.0.0", 2);
 	const struct in_pktinfo p4 = in4("198.51.100.9", "198.51.100.1", 4);
 	const struct in_pktinfo z4 = in4("0.0.0.0", "198.51.100.1", 4);
+	const struct in_pktinfo b4 = in4("255.255.255.255", "198.51.100.1", 4);
+	const struct in_pktinfo mc4 = in4("224.0.0.9", "198.51.100.1", 4);
+	const struct in6_pktinfo mc6 = in6("ff02::1", 3);
 	const int gro = 1400;
 	const size_t l6 = sizeof(g6), l4 = sizeof(p4);
 	static const size_t s6 = CMSG_SPACE(sizeof(struct in6_pktinfo));
@@ -122,6 +125,11 @@ START_TEST(parse_table)
 		{ IPPROTO_IP, IPV6_PKTINFO, &g6, l6, 0, 0, "-" },
 		{ IPPROTO_IPV6, IP_PKTINFO, &p4, l4, 0, 0, "-" },
 		{ SOL_SOCKET, IP_PKTINFO, &p4, l4, 0, 0, "-" },
+		/* 16-18: broadcast and multicast destinations: never a
+		 * source the kernel takes */
+		{ IPPROTO_IP, IP_PKTINFO, &b4, l4, 0, 0, "-" },
+		{ IPPROTO_IP, IP_PKTINFO, &mc4, l4, 0, 0, "-" },
+		{ IPPROTO_IPV6, IPV6_PKTINFO, &mc6, l6, 0, 0, "-" },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
