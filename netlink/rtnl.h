@@ -66,6 +66,18 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table);
 
+/* The default route of the family that refuses everything ("unreachable
+ * default table T metric M", protocol static, no device): the kill
+ * switch behind a full tunnel's default route through the interface,
+ * which a lower metric puts first and which goes with the interface.
+ * The same one already there is success with *existed set; another
+ * route at that metric is -EEXIST. */
+int netlink_unreachable_add(struct netlink *nl, int family, uint32_t table,
+			    uint32_t metric, bool *existed);
+/* -ENOENT when absent. */
+int netlink_unreachable_del(struct netlink *nl, int family, uint32_t table,
+			    uint32_t metric);
+
 /* A policy rule "[not] [fwmark M] lookup T [suppress_prefixlength N]",
  * the two shapes wg-quick's full-tunnel scheme needs:
  *   { .table = T, .fwmark = M, .has_fwmark = true, .invert = true,

@@ -13,7 +13,9 @@
  * net.ipv4.conf.all.src_valid_mark = 1.
  *
  * The rules go in before the route: until the route is there, T is empty
- * and the rules change nothing. Undone backwards, the route goes first. */
+ * and the rules change nothing. Undone backwards, the route goes first.
+ * With KillSwitch, T also gets an unreachable default route behind the
+ * device's (kill_switch.c). */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
 
@@ -158,6 +160,8 @@ static int apply_family(struct netconf_run *r, const struct netconf_plan *p,
 		ret = apply_main_first(r, family, not_prio);
 	if (!ret)
 		ret = netconf_apply_route(r, &all, p->table);
+	if (!ret && p->cfg->kill_switch)
+		ret = netconf_apply_kill_switch(r, family, p->table);
 	if (!ret && family == AF_INET)
 		ret = apply_src_valid_mark(r, p);
 	return ret;

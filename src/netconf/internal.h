@@ -53,6 +53,11 @@ void netconf_prefix_text(int family, const uint8_t *addr, uint8_t plen,
 int netconf_undo_all(struct netlink *nl, const struct netconf_entry *v,
 		     size_t n, char *err, size_t err_len);
 
+/* The journal at path, parsed: -ENOENT (no message) when there is
+ * none, other failures with their message. */
+int netconf_journal_load(const char *path, struct netconf_journal *j,
+			 char *err, size_t err_len);
+
 /* ---- sysctl.c -------------------------------------------------- */
 
 /* "net.ipv4.conf.all.src_valid_mark" */
@@ -72,6 +77,8 @@ bool netconf_ipv6_disabled(void);
 /* Whether p is a /0 that the full-tunnel scheme routes (Table = auto),
  * IPv6 included even when the plan skips it. */
 bool netconf_is_full(const struct config *cfg, const struct prefix *p);
+/* Whether some peer has such a /0 of family. */
+bool netconf_has_full(const struct config *cfg, int family);
 /* Adds a warning to the plan (dropped when there are too many). */
 void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -81,7 +88,7 @@ void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
 /* The rules, default routes and sysctl of the plan's full tunnel. */
 int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p);
 /* Most changes netconf_apply_full can make. */
-#define NETCONF_FULL_CHANGES 7
+#define NETCONF_FULL_CHANGES 9
 /* Adds the route (masked) to r's interface in table; already there is
  * not ours and not recorded. Shared with the plain AllowedIPs routes. */
 int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
@@ -89,6 +96,20 @@ int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
 /* "not fwmark 51820 lookup 51820", "lookup main suppress_prefixlength 0" */
 void netconf_rule_text(const struct netlink_rule *rule, char *buf,
 		       size_t len);
+
+/* ---- kill_switch.c -------------------------------------------- */
+
+/* The unreachable default route of family behind the device's in table. */
+int netconf_apply_kill_switch(struct netconf_run *r, int family,
+			      uint32_t table);
+/* Whether e is part of a kill switch that netconf_recover keeps for
+ * cfg in table: its unreachable route, or a full-tunnel rule, of a
+ * family cfg tunnels in full. */
+bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
+			       const struct netconf_entry *e);
+/* Takes over the journal netconf_recover left (r->path), which must
+ * exist: its entries become r's, and r's changes go on after them. */
+int netconf_resume(struct netconf_run *r);
 
 /* ---- dns.c ----------------------------------------------------- */
 

@@ -24,6 +24,7 @@ static const char *const kind_names[] = {
 	[NETCONF_RULE] = "rule",
 	[NETCONF_SYSCTL] = "sysctl",
 	[NETCONF_DNS] = "dns",
+	[NETCONF_UNREACHABLE] = "unreachable",
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -107,6 +108,8 @@ static bool entry_valid(const struct netconf_entry *e)
 		return netconf_sysctl_known(e->sysctl);
 	case NETCONF_DNS:
 		return dns_record_valid(e->record, e->ifname);
+	case NETCONF_UNREACHABLE:
+		return prefix_addr_len(e->family) && e->table;
 	}
 	return false;
 }
@@ -158,6 +161,9 @@ static int format_rest(const struct netconf_entry *e, char *buf, size_t len)
 				netconf_sysctl_name(e->sysctl), e->value);
 	case NETCONF_DNS:
 		return snprintf(buf, len, " %s", e->record);
+	case NETCONF_UNREACHABLE:
+		return snprintf(buf, len, " %s %u %u", family_name(e->family),
+				e->table, e->metric);
 	}
 	return -1;
 }
@@ -274,7 +280,7 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 	static const int want[] = {
 		[NETCONF_MTU] = 1, [NETCONF_ADDR] = 2, [NETCONF_UP] = 0,
 		[NETCONF_ROUTE] = 3, [NETCONF_RULE] = 6, [NETCONF_SYSCTL] = 2,
-		[NETCONF_DNS] = 1,
+		[NETCONF_DNS] = 1, [NETCONF_UNREACHABLE] = 3,
 	};
 
 	if (n != want[e->kind])
@@ -300,6 +306,10 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 			return false;
 		strcpy(e->record, f[0]);
 		return true;
+	case NETCONF_UNREACHABLE:
+		return parse_family(f[0], &e->family) &&
+		       parse_u32(f[1], UINT32_MAX, &e->table) &&
+		       parse_u32(f[2], UINT32_MAX, &e->metric);
 	}
 	return false;
 }

@@ -272,7 +272,8 @@ int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
 	r.done = calloc(r.cap, sizeof(*r.done));
 	if (!r.done)
 		return netconf_fail(err, err_len, -ENOMEM, "out of memory");
-	ret = journal_create(&r);
+	/* A kill switch kept from a crashed run is already ours. */
+	ret = plan->kept_table ? netconf_resume(&r) : journal_create(&r);
 	if (ret) {
 		free(r.done);
 		return ret;

@@ -20,6 +20,7 @@
  *	rule IFNAME IFINDEX FAMILY PRIORITY TABLE FWMARK|- not|- SUPPRESS|-
  *	sysctl IFNAME IFINDEX NAME OLD_VALUE
  *	dns IFNAME IFINDEX RECORD
+ *	unreachable IFNAME IFINDEX FAMILY TABLE METRIC
  *
  * FAMILY is inet or inet6. "mtu" holds the MTU to restore and "up" means
  * the link was down before; both are undone too, since `up` may have
@@ -29,7 +30,9 @@
  * suppress_prefixlength; priority 0 matches any). A "sysctl" names one
  * of the few sysctls netconf sets (net.ipv4.conf.all.src_valid_mark) and
  * the value to write back. "dns" is the resolvconf record (IFNAME, or
- * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. Numbers are
+ * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. An
+ * "unreachable" is the kill switch's default route of the family in
+ * TABLE, at METRIC, behind the one through the device. Numbers are
  * decimal, addresses in inet_ntop form, and a route's destination has no
  * host bits. Empty lines and lines starting with '#' are ignored.
  *
@@ -37,8 +40,8 @@
  * IFNAME, and only when that name still has index IFINDEX: a device that
  * went away (a crashed run's TUN) took our addresses and routes with it,
  * and one created since under the same name, with a new index, holds
- * nothing of ours. rule, sysctl and dns entries belong to the host, not
- * the device, and are undone whatever became of it.
+ * nothing of ours. rule, sysctl, dns and unreachable entries belong to
+ * the host, not the device, and are undone whatever became of it.
  *
  * A crash can at worst leave the last line torn (no '\n'): that line is
  * ignored, as is the one change made between its success and the
@@ -71,7 +74,11 @@
 /* A resolvconf record prefix ("tun."), with its NUL. */
 #define NETCONF_DNS_PREFIX_MAX 32
 #define NETCONF_DNS_RECORD_MAX (NETCONF_DNS_PREFIX_MAX + IFNAMSIZ)
-#define NETCONF_MAX_WARNINGS 2
+/* The kill switch's unreachable default routes: the worst metric there
+ * is, so that the device's default route (0 for IPv4, 1024 for IPv6)
+ * always comes first while it exists. */
+#define NETCONF_KILL_SWITCH_METRIC UINT32_MAX
+#define NETCONF_MAX_WARNINGS 3
 #define NETCONF_WARNING_MAX 256
 
 struct netconf_options {
@@ -86,6 +93,9 @@ struct netconf_plan {
 	 * full-tunnel scheme (index 0 IPv4, 1 IPv6). */
 	bool full[2];
 	uint32_t table;		/* of the full tunnel; 0 without one */
+	/* The table of the kill switch that netconf_recover kept in the
+	 * journal for netconf_up to take over; 0 for none. */
+	uint32_t kept_table;
 	uint32_t fwmark;	/* the UDP sockets': cfg->fwmark or table */
 	bool ipv6_off;		/* IPv6 disabled on the host: skip it */
 	bool src_valid_mark_ro;	/* to be set, but /proc/sys is ro */
@@ -114,6 +124,24 @@ int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
  * installed"). Changes nothing. */
 int netconf_plan(struct netlink *nl, const struct config *cfg,
 		 struct netconf_plan *plan, char *err, size_t err_len);
+/* netconf_plan after netconf_recover kept a kill switch in table
+ * kept_table (0: none): the full tunnel takes that table again, and
+ * netconf_up continues the journal that holds it instead of creating
+ * one. */
+int netconf_plan_after(struct netlink *nl, const struct config *cfg,
+		       uint32_t kept_table, struct netconf_plan *plan,
+		       char *err, size_t err_len);
+
+/* Undoes what a crashed run's journal records before cfg is brought up,
+ * as netconf_down, but for a kill switch that cfg keeps (KillSwitch on,
+ * a full tunnel of the family, and a FwMark that is unset or its
+ * table): its unreachable routes and policy rules stay, the journal is
+ * rewritten to hold only them, and *kept_table says their table, for
+ * netconf_plan_after. So traffic stays refused, not leaked, until the
+ * new tunnel is there. *kept_table is 0 when nothing was kept. */
+int netconf_recover(struct netlink *nl, const char *journal_path,
+		    const struct config *cfg, uint32_t *kept_table,
+		    char *err, size_t err_len);
 
 /* Applies plan->cfg to the interface ifname (index ifindex), in
  * wg-quick's order: every Address, the MTU (cfg->mtu, or
@@ -124,9 +152,12 @@ int netconf_plan(struct netlink *nl, const struct config *cfg,
  * rules "not fwmark M lookup T" and "lookup main suppress_prefixlength
  * 0" of its family; for IPv4, net.ipv4.conf.all.src_valid_mark is then
  * set to 1 unless it is already. IPv6 is skipped when plan->ipv6_off.
- * Everything is checked before anything changes. The journal is created
- * at journal_path, which must not exist (-EEXIST: undo the previous run
- * with netconf_down first). opt may be NULL. On failure everything done
+ * With cfg->kill_switch, each full family's table also gets an
+ * unreachable default route behind the device's. Everything is checked
+ * before anything changes. The journal is created at journal_path, which
+ * must not exist (-EEXIST: undo the previous run with netconf_down or
+ * netconf_recover first), unless plan->kept_table says that
+ * netconf_recover left it holding a kill switch: then it is continued. opt may be NULL. On failure everything done
  * is undone in reverse order and the journal removed (kept only when the
  * undoing failed too, and the message says so); returns -errno with a
  * message like "cannot add address 10.0.0.1/24 to wg0: File exists". */
@@ -167,6 +198,7 @@ enum netconf_kind {
 	NETCONF_RULE,
 	NETCONF_SYSCTL,
 	NETCONF_DNS,
+	NETCONF_UNREACHABLE,
 };
 
 /* The sysctls a "sysctl" entry may name: nothing else is ever written. */
@@ -178,10 +210,11 @@ struct netconf_entry {
 	enum netconf_kind kind;
 	char ifname[IFNAMSIZ];
 	int ifindex;		/* > 0 */
-	int family;		/* addr, route: AF_INET or AF_INET6 */
+	int family;		/* addr, route, unreachable: AF_INET(6) */
 	uint8_t addr[16];	/* addr, route; 4 or 16 bytes used */
 	uint8_t prefixlen;	/* addr, route */
-	uint32_t table;		/* route: 1 or more */
+	uint32_t table;		/* route, unreachable: 1 or more */
+	uint32_t metric;	/* unreachable */
 	uint32_t mtu;		/* mtu: the one to restore, 1 or more */
 	/* rule: as netlink_rule_del takes it (has_fwmark iff fwmark) */
 	struct netlink_rule rule;

@@ -927,6 +927,158 @@ START_TEST(test_full_tunnel_crash)
 }
 END_TEST
 
+static const char kill_switch_conf[] =
+	IFACE
+	"Address = 10.40.0.1/24, fd00:40::1/64\n"
+	"KillSwitch = on\n"
+	"[Peer]\nPublicKey = " PEER1 "\n"
+	"AllowedIPs = 0.0.0.0/0, ::/0\n";
+
+/* The kill switch's route of family in table (any device, or none). */
+static int unreachable_routes(int family, uint32_t table)
+{
+	struct nl_cache *cache;
+	struct nl_object *o;
+	int n = 0;
+
+	ck_assert_int_eq(rtnl_route_alloc_cache(fx.sk, family, 0, &cache), 0);
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+
+		n += rtnl_route_get_family(r) == family &&
+		     rtnl_route_get_table(r) == table &&
+		     rtnl_route_get_type(r) == RTN_UNREACHABLE &&
+		     rtnl_route_get_priority(r) == UINT32_MAX &&
+		     rtnl_route_get_protocol(r) == RTPROT_STATIC;
+	}
+	nl_cache_free(cache);
+	return n;
+}
+
+static void check_kill_switch(bool present)
+{
+	ck_assert_int_eq(unreachable_routes(AF_INET, FULL_TABLE), present);
+	ck_assert_int_eq(unreachable_routes(AF_INET6, FULL_TABLE), present);
+}
+
+/* The crashed run's TUN went with it; a new one comes, as the next up
+ * makes it. */
+static void new_tun(void)
+{
+	tun_close(&fx.tun);
+	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
+	fx.ifindex = fx.tun.ifindex;
+}
+
+/* up with KillSwitch: the unreachable routes behind the device's, in
+ * the journal; down removes them with the rest. */
+START_TEST(test_kill_switch)
+{
+	struct snapshot before;
+	char *text;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	up_ok(kill_switch_conf);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, true);
+	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, true);
+	check_kill_switch(true);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable " TUN_NAME " "), 2);
+	free(text);
+	down_ok();
+	check_kill_switch(false);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, false);
+	check_unchanged(&before);
+}
+END_TEST
+
+/* kill -9: the device and its routes go, the kill switch and the rules
+ * stay. The next up's recovery keeps them (and only them) in the
+ * journal, the plan takes their table, and up continues that journal:
+ * no moment without the kill switch, and down still removes it all. */
+START_TEST(test_kill_switch_crash)
+{
+	struct netconf_plan plan;
+	struct snapshot before;
+	struct config c;
+	uint32_t kept = 0;
+	char *text;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	crashed_up_text(kill_switch_conf);
+	new_tun();
+	check_kill_switch(true);
+	ck_assert_int_eq(kernel_rule(AF_INET, FULL_TABLE, FULL_TABLE, true, -1,
+				     NULL), 1);
+
+	parse_config(&c, kill_switch_conf);
+	ck_assert_msg(!netconf_recover(&fx.nl, fx.journal, &c, &kept, fx.err,
+				       sizeof(fx.err)), "%s", fx.err);
+	ck_assert_uint_eq(kept, FULL_TABLE);
+	check_kill_switch(true);
+	ck_assert_int_eq(kernel_rule(AF_INET, FULL_TABLE, FULL_TABLE, true, -1,
+				     NULL), 1);
+	ck_assert_int_eq(kernel_rule(AF_INET6, FULL_TABLE, FULL_TABLE, true,
+				     -1, NULL), 1);
+	/* src_valid_mark was undone; the journal holds the rest only. */
+	ck_assert_uint_eq(read_sysctl(SRC_VALID_MARK), 0);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable "), 2);
+	ck_assert_int_eq(count_lines(text, "rule "), 4);
+	ck_assert_int_eq(count_lines(text, "sysctl "), 0);
+	ck_assert_int_eq(count_lines(text, "addr "), 0);
+	free(text);
+
+	/* Another table is free, but the plan takes the kept one again. */
+	ck_assert_int_eq(netconf_plan_after(&fx.nl, &c, kept, &plan, fx.err,
+					    sizeof(fx.err)), 0);
+	ck_assert_uint_eq(plan.table, FULL_TABLE);
+	ck_assert_uint_eq(plan.fwmark, FULL_TABLE);
+	ck_assert_msg(!netconf_up(&fx.nl, TUN_NAME, fx.ifindex, &plan,
+				  fx.journal, &fx.opt, fx.err,
+				  sizeof(fx.err)), "%s", fx.err);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, true);
+	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, true);
+	check_kill_switch(true);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable "), 2);
+	ck_assert_int_eq(count_lines(text, "rule "), 4);
+	ck_assert_int_eq(count_lines(text, "sysctl "), 1);
+	free(text);
+	config_free(&c);
+	down_ok();
+	check_kill_switch(false);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, false);
+	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, false);
+	check_unchanged(&before);
+}
+END_TEST
+
+/* The next run without KillSwitch: recovery undoes it all, as down. */
+START_TEST(test_kill_switch_crash_not_kept)
+{
+	struct snapshot before;
+	struct config c;
+	uint32_t kept = 1;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	crashed_up_text(kill_switch_conf);
+	new_tun();
+	parse_config(&c, tunnel_conf);
+	ck_assert_msg(!netconf_recover(&fx.nl, fx.journal, &c, &kept, fx.err,
+				       sizeof(fx.err)), "%s", fx.err);
+	config_free(&c);
+	ck_assert_uint_eq(kept, 0);
+	ck_assert(!journal_exists());
+	check_kill_switch(false);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, false);
+	check_unchanged(&before);
+}
+END_TEST
+
 /* 51820 holds another device's route and 51821 is named by a rule: the
  * plan takes 51822. A suppressing rule already there, but after ours
  * would be, does not serve: ours goes before it and theirs stays. */
@@ -1547,7 +1699,8 @@ START_TEST(test_parse_lines)
 		"rule wg0 7 inet6 0 254 - - 0\n"
 		"sysctl wg0 7 net.ipv4.conf.all.src_valid_mark 0\n"
 		"dns wg0 7 tun.wg0\n"
-		"dns wg0 7 wg0\n";
+		"dns wg0 7 wg0\n"
+		"unreachable wg0 7 inet6 51820 4294967295\n";
 	static const char *const bad[] = {
 		"mtu wg0 7", "mtu wg0 7 0", "mtu wg0 7 4294967296",
 		"mtu wg0 7 15x", "mtu wg0 7 -1", "mtu wg0 7 +1",
@@ -1589,6 +1742,10 @@ START_TEST(test_parse_lines)
 		"dns wg0 7 twg0", "dns wg0 7", "dns wg0 7 tun.wg0 x",
 		"dns wg0 7 tun.wg0.", "dns wg0 7 ../../wg0",
 		"dns wg0 7 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.wg0",
+		"unreachable wg0 7 inet 0 5", "unreachable wg0 7 inet 51820",
+		"unreachable wg0 7 inet4 51820 5",
+		"unreachable wg0 7 inet 51820 4294967296",
+		"unreachable wg0 7 inet 51820 5 x",
 		"x", "route",
 		"addr wg0 7 inet 10.0.0.1/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -1598,8 +1755,12 @@ START_TEST(test_parse_lines)
 	char line[NETCONF_LINE_MAX + 2];
 	size_t off = strlen("ringvpn-journal 1\n");
 
-	ck_assert_uint_eq(j.n, 11);
+	ck_assert_uint_eq(j.n, 12);
 	ck_assert_uint_eq(j.bad_lines, 0);
+	ck_assert_int_eq(j.v[11].kind, NETCONF_UNREACHABLE);
+	ck_assert_int_eq(j.v[11].family, AF_INET6);
+	ck_assert_uint_eq(j.v[11].table, 51820);
+	ck_assert_uint_eq(j.v[11].metric, UINT32_MAX);
 	ck_assert_int_eq(j.v[6].kind, NETCONF_RULE);
 	ck_assert_int_eq(j.v[6].rule.family, AF_INET);
 	ck_assert_uint_eq(j.v[6].rule.priority, 32765);
@@ -1750,6 +1911,9 @@ static Suite *netconf_suite(void)
 	tcase_add_test(tc, test_journal_path);
 	tcase_add_test(tc, test_full_tunnel);
 	tcase_add_test(tc, test_full_tunnel_crash);
+	tcase_add_test(tc, test_kill_switch);
+	tcase_add_test(tc, test_kill_switch_crash);
+	tcase_add_test(tc, test_kill_switch_crash_not_kept);
 	tcase_add_test(tc, test_full_table_in_use);
 	tcase_add_test(tc, test_full_fwmark);
 	tcase_add_test(tc, test_ipv6_disabled);
