@@ -83,6 +83,11 @@ bool netconf_has_full(const struct config *cfg, int family);
 void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* ---- mtu.c ----------------------------------------------------- */
+
+/* plan->mtu and mtu_why; after the full tunnel's fwmark is planned. */
+void netconf_plan_mtu(struct netlink *nl, struct netconf_plan *plan);
+
 /* ---- full.c ---------------------------------------------------- */
 
 /* The rules, default routes and sysctl of the plan's full tunnel. */

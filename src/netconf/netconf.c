@@ -147,7 +147,7 @@ static int apply_routes(struct netconf_run *r, const struct netconf_plan *p)
 static int apply(struct netconf_run *r, const struct netconf_plan *p,
 		 const struct netconf_options *opt)
 {
-	unsigned int mtu = p->cfg->mtu ? p->cfg->mtu : NETCONF_DEFAULT_MTU;
+	unsigned int mtu = p->mtu ? p->mtu : NETCONF_DEFAULT_MTU;
 	unsigned int old_mtu = 0;
 	bool was_up = false;
 	int ret;

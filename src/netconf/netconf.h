@@ -59,6 +59,9 @@
 
 /* When cfg->mtu is 0, as wg-quick without an endpoint route to measure. */
 #define NETCONF_DEFAULT_MTU 1420
+/* What wg-quick takes off a path's MTU: the IPv6 header (40), UDP (8)
+ * and WireGuard's data header and tag (32). */
+#define NETCONF_MTU_OVERHEAD 80u
 #define NETCONF_RUNDIR "/run/ringvpn"
 #define NETCONF_RUNDIR_ENV "RINGVPN_RUNDIR"
 /* Largest journal netconf_down reads: a config at CONFIG_MAX_FILE with
@@ -100,6 +103,10 @@ struct netconf_plan {
 	bool ipv6_off;		/* IPv6 disabled on the host: skip it */
 	bool src_valid_mark_ro;	/* to be set, but /proc/sys is ro */
 	char dns_prefix[NETCONF_DNS_PREFIX_MAX];	/* "" or "tun." */
+	/* The interface's MTU, and for the log where it comes from ("1400
+	 * from the path to 192.0.2.1, minus 80", "set by MTU ="). */
+	unsigned int mtu;
+	char mtu_why[96];
 	/* For the caller to log, each once: IPv6 things skipped, a sysctl
 	 * that could not be set. */
 	unsigned int n_warnings;
@@ -119,7 +126,11 @@ int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
  * whether IPv6 is disabled on the host (warning when cfg has IPv6
  * addresses, routes or a ::/0), whether net.ipv4.conf.all.src_valid_mark
  * can be set where it has to be (warning when /proc/sys is read-only),
- * and the resolvconf prefix. With DNS servers in cfg, a resolvconf that
+ * and the resolvconf prefix. The MTU is cfg->mtu, or as wg-quick the
+ * largest MTU of the routes to the peers' endpoints (resolved now,
+ * asked with the plan's fwmark), else that of the main table's IPv4 (then
+ * IPv6) default route, else 1500, minus NETCONF_MTU_OVERHEAD. With DNS
+ * servers in cfg, a resolvconf that
  * is not on PATH is -ENOENT ("DNS is set but resolvconf is not
  * installed"). Changes nothing. */
 int netconf_plan(struct netlink *nl, const struct config *cfg,
@@ -144,8 +155,8 @@ int netconf_recover(struct netlink *nl, const char *journal_path,
 		    char *err, size_t err_len);
 
 /* Applies plan->cfg to the interface ifname (index ifindex), in
- * wg-quick's order: every Address, the MTU (cfg->mtu, or
- * NETCONF_DEFAULT_MTU), link up, DNS through resolvconf, then a route to
+ * wg-quick's order: every Address, the MTU (plan->mtu, or
+ * NETCONF_DEFAULT_MTU when 0), link up, DNS through resolvconf, then a route to
  * the interface for every AllowedIPs prefix (masked) of every peer: in
  * the main table for Table = auto, in table_id for a number, none for
  * off. A /0 with Table = auto goes instead into plan->table, after the

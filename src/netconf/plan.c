@@ -213,7 +213,8 @@ int netconf_plan_after(struct netlink *nl, const struct config *cfg,
 	if (plan->ipv6_off)
 		warn_ipv6_off(plan);
 	ret = plan_full(nl, plan, err, err_len);
-	if (!ret)
-		ret = netconf_plan_dns(plan, err, err_len);
-	return ret;
+	if (ret)
+		return ret;
+	netconf_plan_mtu(nl, plan);
+	return netconf_plan_dns(plan, err, err_len);
 }

@@ -108,6 +108,9 @@ static int plan_network(struct tunnel *tn, struct netconf_plan *plan,
 	for (unsigned i = 0; i < plan->n_warnings; i++)
 		log_warn("%s: %s", tn->ifname, plan->warnings[i]);
 	tn->fwmark = plan->fwmark;
+	/* The workers pad and split to the interface's MTU. */
+	tn->dp.mtu = plan->mtu;
+	log_info("%s: MTU %u (%s)", tn->ifname, plan->mtu, plan->mtu_why);
 	return 0;
 }
 
