@@ -15,7 +15,8 @@
  * The rules go in before the route: until the route is there, T is empty
  * and the rules change nothing. Undone backwards, the route goes first.
  * With KillSwitch, T also gets an unreachable default route behind the
- * device's (kill_switch.c). */
+ * device's (kill_switch.c), and wg-quick's nft rules come last
+ * (firewall.c). */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
 
@@ -175,5 +176,7 @@ int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p)
 	for (size_t i = 0; !ret && i < 2; i++)
 		if (p->full[i])
 			ret = apply_family(r, p, families[i]);
+	if (!ret)
+		ret = netconf_apply_firewall(r, p);
 	return ret;
 }

@@ -58,6 +58,15 @@ int netconf_undo_all(struct netlink *nl, const struct netconf_entry *v,
 int netconf_journal_load(const char *path, struct netconf_journal *j,
 			 char *err, size_t err_len);
 
+/* ---- program.c ------------------------------------------------- */
+
+/* Whether posix_spawnp would find name on PATH. */
+bool netconf_on_path(const char *name);
+/* Runs argv[0] with len bytes of input on its stdin, and waits. -EIO
+ * for an exit other than 0; any failure described in detail. */
+int netconf_run_program(char *const argv[], const char *input, size_t len,
+			char *detail, size_t detail_len);
+
 /* ---- sysctl.c -------------------------------------------------- */
 
 /* "net.ipv4.conf.all.src_valid_mark" */
@@ -93,7 +102,7 @@ void netconf_plan_mtu(struct netlink *nl, struct netconf_plan *plan);
 /* The rules, default routes and sysctl of the plan's full tunnel. */
 int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p);
 /* Most changes netconf_apply_full can make. */
-#define NETCONF_FULL_CHANGES 9
+#define NETCONF_FULL_CHANGES 10
 /* Adds the route (masked) to r's interface in table; already there is
  * not ours and not recorded. Shared with the plain AllowedIPs routes. */
 int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
@@ -115,6 +124,18 @@ bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
 /* Takes over the journal netconf_recover left (r->path), which must
  * exist: its entries become r's, and r's changes go on after them. */
 int netconf_resume(struct netconf_run *r);
+
+/* ---- firewall.c ------------------------------------------------ */
+
+/* plan->nft, with a warning when a full tunnel finds no nft. */
+void netconf_plan_firewall(struct netconf_plan *plan);
+/* The full tunnel's nft table, when plan->nft. */
+int netconf_apply_firewall(struct netconf_run *r,
+			   const struct netconf_plan *p);
+/* Deletes the table; -ENOENT without nft, -EIO with the status in
+ * detail when nft fails. */
+int netconf_undo_firewall(const struct netconf_entry *e, char *detail,
+			  size_t detail_len);
 
 /* ---- dns.c ----------------------------------------------------- */
 

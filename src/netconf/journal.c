@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
 	[NETCONF_SYSCTL] = "sysctl",
 	[NETCONF_DNS] = "dns",
 	[NETCONF_UNREACHABLE] = "unreachable",
+	[NETCONF_NFT] = "nft",
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -98,6 +99,7 @@ static bool entry_valid(const struct netconf_entry *e)
 	case NETCONF_MTU:
 		return e->mtu > 0;
 	case NETCONF_UP:
+	case NETCONF_NFT:
 		return true;
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -141,6 +143,7 @@ static int format_rest(const struct netconf_entry *e, char *buf, size_t len)
 	case NETCONF_MTU:
 		return snprintf(buf, len, " %u", e->mtu);
 	case NETCONF_UP:
+	case NETCONF_NFT:
 		return snprintf(buf, len, "%s", "");
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -280,7 +283,7 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 	static const int want[] = {
 		[NETCONF_MTU] = 1, [NETCONF_ADDR] = 2, [NETCONF_UP] = 0,
 		[NETCONF_ROUTE] = 3, [NETCONF_RULE] = 6, [NETCONF_SYSCTL] = 2,
-		[NETCONF_DNS] = 1, [NETCONF_UNREACHABLE] = 3,
+		[NETCONF_DNS] = 1, [NETCONF_UNREACHABLE] = 3, [NETCONF_NFT] = 0,
 	};
 
 	if (n != want[e->kind])
@@ -289,6 +292,7 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 	case NETCONF_MTU:
 		return parse_u32(f[0], UINT32_MAX, &e->mtu);
 	case NETCONF_UP:
+	case NETCONF_NFT:
 		return true;
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:

@@ -21,6 +21,7 @@
  *	sysctl IFNAME IFINDEX NAME OLD_VALUE
  *	dns IFNAME IFINDEX RECORD
  *	unreachable IFNAME IFINDEX FAMILY TABLE METRIC
+ *	nft IFNAME IFINDEX
  *
  * FAMILY is inet or inet6. "mtu" holds the MTU to restore and "up" means
  * the link was down before; both are undone too, since `up` may have
@@ -40,8 +41,8 @@
  * IFNAME, and only when that name still has index IFINDEX: a device that
  * went away (a crashed run's TUN) took our addresses and routes with it,
  * and one created since under the same name, with a new index, holds
- * nothing of ours. rule, sysctl, dns and unreachable entries belong to
- * the host, not the device, and are undone whatever became of it.
+ * nothing of ours. rule, sysctl, dns, unreachable and nft entries belong
+ * to the host, not the device, and are undone whatever became of it.
  *
  * A crash can at worst leave the last line torn (no '\n'): that line is
  * ignored, as is the one change made between its success and the
@@ -102,6 +103,7 @@ struct netconf_plan {
 	uint32_t fwmark;	/* the UDP sockets': cfg->fwmark or table */
 	bool ipv6_off;		/* IPv6 disabled on the host: skip it */
 	bool src_valid_mark_ro;	/* to be set, but /proc/sys is ro */
+	bool nft;		/* a full tunnel, and nft to add its rules */
 	char dns_prefix[NETCONF_DNS_PREFIX_MAX];	/* "" or "tun." */
 	/* The interface's MTU, and for the log where it comes from ("1400
 	 * from the path to 192.0.2.1, minus 80", "set by MTU ="). */
@@ -199,6 +201,15 @@ int netconf_journal_path(const char *ifname, char *out, size_t out_len);
  * is none or no file. -errno when the file cannot be read. */
 int netconf_resolvconf_prefix(const char *path, char *out, size_t out_len);
 
+/* The nft table of interface ifname: "ringvpn-IFNAME", with the '+'
+ * and '=' that nft does not take in a name as '_'. */
+void netconf_nft_table(const char *ifname, char *out, size_t len);
+/* The nft script (for `nft -f -`) that replaces the table of ifname
+ * with the full tunnel's rules of the plan: *out is malloc'ed, *len
+ * its length. 0 or -ENOMEM. */
+int netconf_nft_script(const char *ifname, const struct netconf_plan *p,
+		       char **out, size_t *len);
+
 /* ---- The journal's parser, on its own for the fuzz target ------------- */
 
 enum netconf_kind {
@@ -210,6 +221,7 @@ enum netconf_kind {
 	NETCONF_SYSCTL,
 	NETCONF_DNS,
 	NETCONF_UNREACHABLE,
+	NETCONF_NFT,
 };
 
 /* The sysctls a "sysctl" entry may name: nothing else is ever written. */

@@ -215,6 +215,7 @@ int netconf_plan_after(struct netlink *nl, const struct config *cfg,
 	ret = plan_full(nl, plan, err, err_len);
 	if (ret)
 		return ret;
+	netconf_plan_firewall(plan);
 	netconf_plan_mtu(nl, plan);
 	return netconf_plan_dns(plan, err, err_len);
 }

@@ -66,6 +66,9 @@ static void describe_undo(const struct netconf_entry *e, char *buf,
 			 "default route, table %u, metric %u)",
 			 e->family == AF_INET ? '4' : '6', e->table, e->metric);
 		return;
+	case NETCONF_NFT:
+		snprintf(buf, len, "delete the nft table of %s", e->ifname);
+		return;
 	case NETCONF_DNS:
 		snprintf(buf, len, "remove DNS record %s with `resolvconf -d "
 			 "%s -f'", e->record, e->record);
@@ -119,7 +122,8 @@ static int undo_on_link(struct netlink *nl, struct link_cache *c,
 	}
 }
 
-/* Rules, sysctls, DNS records and the kill switch outlive the device:
+/* Rules, sysctls, DNS records, the kill switch and the nft table
+ * outlive the device:
  * undone whatever became of it. detail gets what strerror cannot say. */
 static int undo_entry(struct netlink *nl, struct link_cache *c,
 		      const struct netconf_entry *e, char *detail,
@@ -140,6 +144,8 @@ static int undo_entry(struct netlink *nl, struct link_cache *c,
 		break;
 	case NETCONF_DNS:
 		return netconf_undo_dns(e, detail, detail_len);
+	case NETCONF_NFT:
+		return netconf_undo_firewall(e, detail, detail_len);
 	default:
 		ret = undo_on_link(nl, c, e);
 		break;

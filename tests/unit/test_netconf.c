@@ -1700,7 +1700,8 @@ START_TEST(test_parse_lines)
 		"sysctl wg0 7 net.ipv4.conf.all.src_valid_mark 0\n"
 		"dns wg0 7 tun.wg0\n"
 		"dns wg0 7 wg0\n"
-		"unreachable wg0 7 inet6 51820 4294967295\n";
+		"unreachable wg0 7 inet6 51820 4294967295\n"
+		"nft wg0 7\n";
 	static const char *const bad[] = {
 		"mtu wg0 7", "mtu wg0 7 0", "mtu wg0 7 4294967296",
 		"mtu wg0 7 15x", "mtu wg0 7 -1", "mtu wg0 7 +1",
@@ -1745,7 +1746,7 @@ START_TEST(test_parse_lines)
 		"unreachable wg0 7 inet 0 5", "unreachable wg0 7 inet 51820",
 		"unreachable wg0 7 inet4 51820 5",
 		"unreachable wg0 7 inet 51820 4294967296",
-		"unreachable wg0 7 inet 51820 5 x",
+		"unreachable wg0 7 inet 51820 5 x", "nft wg0 7 x", "nft wg0",
 		"x", "route",
 		"addr wg0 7 inet 10.0.0.1/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -1755,7 +1756,8 @@ START_TEST(test_parse_lines)
 	char line[NETCONF_LINE_MAX + 2];
 	size_t off = strlen("ringvpn-journal 1\n");
 
-	ck_assert_uint_eq(j.n, 12);
+	ck_assert_uint_eq(j.n, 13);
+	ck_assert_int_eq(j.v[12].kind, NETCONF_NFT);
 	ck_assert_uint_eq(j.bad_lines, 0);
 	ck_assert_int_eq(j.v[11].kind, NETCONF_UNREACHABLE);
 	ck_assert_int_eq(j.v[11].family, AF_INET6);
@@ -1819,6 +1821,54 @@ START_TEST(test_parse_lines)
 	ck_assert_uint_eq(j.n, 0);
 	ck_assert_uint_eq(j.bad_lines, 1);
 	netconf_journal_free(&j);
+}
+END_TEST
+
+/* wg-quick's rules, in one inet table per interface, for the full
+ * families only. */
+START_TEST(test_nft_script)
+{
+	static const char want[] =
+		"add table inet ringvpn-wg_a_b\n"
+		"delete table inet ringvpn-wg_a_b\n"
+		"table inet ringvpn-wg_a_b {\n"
+		"\tchain preraw {\n"
+		"\t\ttype filter hook prerouting priority -300;\n"
+		"\t\tiifname != \"wg+a=b\" ip daddr 10.40.0.1 fib saddr type "
+		"!= local drop\n"
+		"\t}\n"
+		"\tchain premangle {\n"
+		"\t\ttype filter hook prerouting priority -150;\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp meta mark set ct mark\n"
+		"\t}\n"
+		"\tchain postmangle {\n"
+		"\t\ttype filter hook postrouting priority -150;\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp mark 51820 ct mark set "
+		"mark\n"
+		"\t}\n"
+		"}\n";
+	struct netconf_plan plan = { .full = { true, false }, .fwmark = 51820 };
+	struct config c;
+	char *script = NULL;
+	size_t len = 0;
+
+	parse_config(&c, tunnel_conf);
+	plan.cfg = &c;
+	ck_assert_int_eq(netconf_nft_script("wg+a=b", &plan, &script, &len),
+			 0);
+	ck_assert_str_eq(script, want);
+	ck_assert_uint_eq(len, strlen(want));
+	free(script);
+	/* Both families: the IPv6 address and rules too. */
+	plan.full[1] = true;
+	ck_assert_int_eq(netconf_nft_script("wg0", &plan, &script, &len), 0);
+	ck_assert_ptr_nonnull(strstr(script, "\t\tiifname != \"wg0\" ip6 daddr "
+				     "fd00:40::1 fib saddr type != local "
+				     "drop\n"));
+	ck_assert_ptr_nonnull(strstr(script, "meta nfproto ipv6 meta l4proto "
+				     "udp mark 51820 ct mark set mark\n"));
+	free(script);
+	config_free(&c);
 }
 END_TEST
 
@@ -1928,6 +1978,7 @@ static Suite *netconf_suite(void)
 	tcase_set_timeout(tp, 60);
 	tcase_add_test(tp, test_parse_lines);
 	tcase_add_test(tp, test_parse_headers);
+	tcase_add_test(tp, test_nft_script);
 	tcase_add_test(tp, test_parse_garbage);
 	suite_add_tcase(s, tp);
 	return s;
