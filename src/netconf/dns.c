@@ -72,24 +72,41 @@ int netconf_resolvconf_prefix(const char *path, char *out, size_t out_len)
 	return ret;
 }
 
-int netconf_check_tools(const struct config *cfg, char *err, size_t err_len)
+/* resolvconf first, as wg-quick; systemd-resolved without it. */
+static enum netconf_dns_via dns_via(const struct config *cfg)
 {
 	/* As wg-quick: search domains alone are not applied. */
-	if (!cfg->dns.n || netconf_on_path(RESOLVCONF))
+	if (!cfg->dns.n)
+		return NETCONF_DNS_NONE;
+	if (netconf_on_path(RESOLVCONF))
+		return NETCONF_DNS_RESOLVCONF;
+	if (netconf_resolved_usable())
+		return NETCONF_DNS_RESOLVED;
+	return NETCONF_DNS_NONE;
+}
+
+int netconf_check_tools(const struct config *cfg, char *err, size_t err_len)
+{
+	if (!cfg->dns.n || dns_via(cfg) != NETCONF_DNS_NONE)
 		return 0;
 	return netconf_fail(err, err_len, -ENOENT,
-			    "DNS is set but resolvconf is not installed "
-			    "(no `%s' on PATH): install resolvconf or "
-			    "openresolv, or remove DNS from the config",
-			    RESOLVCONF);
+			    "DNS is set but there is no resolvconf (no `%s' "
+			    "on PATH) and no running systemd-resolved "
+			    "(resolvectl and %s): install resolvconf or "
+			    "openresolv, start systemd-resolved, or remove "
+			    "DNS from the config", RESOLVCONF,
+			    NETCONF_RESOLVED_SOCKET);
 }
 
 int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len)
 {
 	int ret = netconf_check_tools(plan->cfg, err, err_len);
 
-	if (ret || !plan->cfg->dns.n)
+	if (ret)
 		return ret;
+	plan->dns_via = dns_via(plan->cfg);
+	if (plan->dns_via != NETCONF_DNS_RESOLVCONF)
+		return 0;
 	ret = netconf_resolvconf_prefix(NETCONF_RESOLVCONF_ORDER,
 					plan->dns_prefix,
 					sizeof(plan->dns_prefix));
@@ -128,7 +145,9 @@ int netconf_apply_dns(struct netconf_run *r, const struct netconf_plan *p)
 	size_t len = 0;
 	int ret;
 
-	if (!p->cfg->dns.n)
+	if (p->dns_via == NETCONF_DNS_RESOLVED)
+		return netconf_apply_resolved(r, p);
+	if (p->dns_via != NETCONF_DNS_RESOLVCONF)
 		return 0;
 	snprintf(e.record, sizeof(e.record), "%s%s", p->dns_prefix,
 		 r->ifname);

@@ -137,9 +137,20 @@ int netconf_apply_firewall(struct netconf_run *r,
 int netconf_undo_firewall(const struct netconf_entry *e, char *detail,
 			  size_t detail_len);
 
+/* ---- resolved.c ------------------------------------------------ */
+
+/* resolvectl on PATH and systemd-resolved running. */
+bool netconf_resolved_usable(void);
+int netconf_apply_resolved(struct netconf_run *r,
+			   const struct netconf_plan *p);
+/* `resolvectl revert IFNAME`: -ENOENT without resolvectl, -EIO when it
+ * fails. */
+int netconf_undo_resolved(const struct netconf_entry *e);
+
 /* ---- dns.c ----------------------------------------------------- */
 
-/* The plan's DNS half: resolvconf on PATH, the record prefix. */
+/* The plan's DNS half: resolvconf on PATH and its record prefix, or
+ * systemd-resolved. */
 int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len);
 int netconf_apply_dns(struct netconf_run *r, const struct netconf_plan *p);
 /* `resolvconf -d RECORD -f`; -ENOENT without resolvconf, -EIO for a

@@ -26,6 +26,7 @@ static const char *const kind_names[] = {
 	[NETCONF_DNS] = "dns",
 	[NETCONF_UNREACHABLE] = "unreachable",
 	[NETCONF_NFT] = "nft",
+	[NETCONF_RESOLVED] = "resolved",
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -100,6 +101,7 @@ static bool entry_valid(const struct netconf_entry *e)
 		return e->mtu > 0;
 	case NETCONF_UP:
 	case NETCONF_NFT:
+	case NETCONF_RESOLVED:
 		return true;
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -144,6 +146,7 @@ static int format_rest(const struct netconf_entry *e, char *buf, size_t len)
 		return snprintf(buf, len, " %u", e->mtu);
 	case NETCONF_UP:
 	case NETCONF_NFT:
+	case NETCONF_RESOLVED:
 		return snprintf(buf, len, "%s", "");
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -284,6 +287,7 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 		[NETCONF_MTU] = 1, [NETCONF_ADDR] = 2, [NETCONF_UP] = 0,
 		[NETCONF_ROUTE] = 3, [NETCONF_RULE] = 6, [NETCONF_SYSCTL] = 2,
 		[NETCONF_DNS] = 1, [NETCONF_UNREACHABLE] = 3, [NETCONF_NFT] = 0,
+		[NETCONF_RESOLVED] = 0,
 	};
 
 	if (n != want[e->kind])
@@ -293,6 +297,7 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 		return parse_u32(f[0], UINT32_MAX, &e->mtu);
 	case NETCONF_UP:
 	case NETCONF_NFT:
+	case NETCONF_RESOLVED:
 		return true;
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:

@@ -22,6 +22,7 @@
  *	dns IFNAME IFINDEX RECORD
  *	unreachable IFNAME IFINDEX FAMILY TABLE METRIC
  *	nft IFNAME IFINDEX
+ *	resolved IFNAME IFINDEX
  *
  * FAMILY is inet or inet6. "mtu" holds the MTU to restore and "up" means
  * the link was down before; both are undone too, since `up` may have
@@ -37,7 +38,7 @@
  * decimal, addresses in inet_ntop form, and a route's destination has no
  * host bits. Empty lines and lines starting with '#' are ignored.
  *
- * mtu, addr, up and route entries are undone on the interface named
+ * mtu, addr, up, route and resolved entries are undone on the interface named
  * IFNAME, and only when that name still has index IFINDEX: a device that
  * went away (a crashed run's TUN) took our addresses and routes with it,
  * and one created since under the same name, with a new index, holds
@@ -77,6 +78,8 @@
 #define NETCONF_RESOLVCONF_ORDER "/etc/resolvconf/interface-order"
 /* A resolvconf record prefix ("tun."), with its NUL. */
 #define NETCONF_DNS_PREFIX_MAX 32
+/* systemd-resolved's socket: there while it runs. */
+#define NETCONF_RESOLVED_SOCKET "/run/systemd/resolve/io.systemd.Resolve"
 #define NETCONF_DNS_RECORD_MAX (NETCONF_DNS_PREFIX_MAX + IFNAMSIZ)
 /* The kill switch's unreachable default routes: the worst metric there
  * is, so that the device's default route (0 for IPv4, 1024 for IPv6)
@@ -84,6 +87,14 @@
 #define NETCONF_KILL_SWITCH_METRIC UINT32_MAX
 #define NETCONF_MAX_WARNINGS 3
 #define NETCONF_WARNING_MAX 256
+
+/* How DNS = ... is applied: resolvconf when installed, else a running
+ * systemd-resolved. */
+enum netconf_dns_via {
+	NETCONF_DNS_NONE,
+	NETCONF_DNS_RESOLVCONF,
+	NETCONF_DNS_RESOLVED,
+};
 
 struct netconf_options {
 	bool nodad;	/* IPv6 addresses skip duplicate address detection */
@@ -104,6 +115,7 @@ struct netconf_plan {
 	bool ipv6_off;		/* IPv6 disabled on the host: skip it */
 	bool src_valid_mark_ro;	/* to be set, but /proc/sys is ro */
 	bool nft;		/* a full tunnel, and nft to add its rules */
+	enum netconf_dns_via dns_via;
 	char dns_prefix[NETCONF_DNS_PREFIX_MAX];	/* "" or "tun." */
 	/* The interface's MTU, and for the log where it comes from ("1400
 	 * from the path to 192.0.2.1, minus 80", "set by MTU ="). */
@@ -115,9 +127,10 @@ struct netconf_plan {
 	char warnings[NETCONF_MAX_WARNINGS][NETCONF_WARNING_MAX];
 };
 
-/* The programs a config needs on this system (resolvconf when it sets
- * DNS): checked by `up` before it runs PreUp or changes anything.
- * Returns 0 or -ENOENT with a message saying what to install. */
+/* The programs a config needs on this system (with DNS servers:
+ * resolvconf, or else resolvectl and a running systemd-resolved):
+ * checked by `up` before it runs PreUp or changes anything. Returns 0
+ * or -ENOENT with a message saying what to install. */
 int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
 
 /* Plans cfg, which must outlive the plan, as wg-quick(8) would apply it:
@@ -210,6 +223,22 @@ void netconf_nft_table(const char *ifname, char *out, size_t len);
 int netconf_nft_script(const char *ifname, const struct netconf_plan *p,
 		       char **out, size_t *len);
 
+enum netconf_resolvectl_cmd {
+	NETCONF_RESOLVECTL_DNS,		/* resolvectl dns IFNAME SERVER... */
+	NETCONF_RESOLVECTL_DOMAIN,	/* resolvectl domain IFNAME D... [~.] */
+	NETCONF_RESOLVECTL_REVERT,	/* resolvectl revert IFNAME */
+};
+
+/* The argv (NULL-terminated, malloc'ed; its strings are ifname's and
+ * cfg's, which must outlive it) of one resolvectl command for cfg's DNS
+ * on ifname. The domain command ends in "~." when full (a full tunnel:
+ * every name goes to the tunnel's servers). *out is NULL when there is
+ * nothing to say (no search domain and not full). cfg may be NULL for
+ * the revert. 0 or -ENOMEM. */
+int netconf_resolvectl_argv(enum netconf_resolvectl_cmd cmd,
+			    const char *ifname, const struct config *cfg,
+			    bool full, char ***out);
+
 /* ---- The journal's parser, on its own for the fuzz target ------------- */
 
 enum netconf_kind {
@@ -222,6 +251,7 @@ enum netconf_kind {
 	NETCONF_DNS,
 	NETCONF_UNREACHABLE,
 	NETCONF_NFT,
+	NETCONF_RESOLVED,
 };
 
 /* The sysctls a "sysctl" entry may name: nothing else is ever written. */

@@ -69,6 +69,10 @@ static void describe_undo(const struct netconf_entry *e, char *buf,
 	case NETCONF_NFT:
 		snprintf(buf, len, "delete the nft table of %s", e->ifname);
 		return;
+	case NETCONF_RESOLVED:
+		snprintf(buf, len, "revert the DNS of %s with `resolvectl "
+			 "revert %s'", e->ifname, e->ifname);
+		return;
 	case NETCONF_DNS:
 		snprintf(buf, len, "remove DNS record %s with `resolvconf -d "
 			 "%s -f'", e->record, e->record);
@@ -117,6 +121,8 @@ static int undo_on_link(struct netlink *nl, struct link_cache *c,
 	case NETCONF_ROUTE:
 		return netlink_route_del(nl, ifindex, e->family, e->addr,
 					 e->prefixlen, e->table);
+	case NETCONF_RESOLVED:
+		return netconf_undo_resolved(e);
 	default:
 		return -EINVAL;
 	}

@@ -1405,9 +1405,13 @@ START_TEST(test_dns_no_resolvconf)
 	ck_assert_int_eq(mkdir(fx.bin, 0755), 0);
 	ck_assert_int_eq(setenv("PATH", fx.bin, 1), 0);
 	ck_assert_int_eq(up_text(dns_conf), -ENOENT);
-	ck_assert_str_eq(fx.err, "DNS is set but resolvconf is not installed "
-			 "(no `resolvconf' on PATH): install resolvconf or "
-			 "openresolv, or remove DNS from the config");
+	/* No resolvectl on this PATH either. */
+	ck_assert_str_eq(fx.err, "DNS is set but there is no resolvconf (no "
+			 "`resolvconf' on PATH) and no running "
+			 "systemd-resolved (resolvectl and "
+			 "/run/systemd/resolve/io.systemd.Resolve): install "
+			 "resolvconf or openresolv, start systemd-resolved, "
+			 "or remove DNS from the config");
 	ck_assert(!journal_exists());
 	check_unchanged(&before);
 	/* Search domains alone are not applied, as in wg-quick. */
@@ -1701,7 +1705,8 @@ START_TEST(test_parse_lines)
 		"dns wg0 7 tun.wg0\n"
 		"dns wg0 7 wg0\n"
 		"unreachable wg0 7 inet6 51820 4294967295\n"
-		"nft wg0 7\n";
+		"nft wg0 7\n"
+		"resolved wg0 7\n";
 	static const char *const bad[] = {
 		"mtu wg0 7", "mtu wg0 7 0", "mtu wg0 7 4294967296",
 		"mtu wg0 7 15x", "mtu wg0 7 -1", "mtu wg0 7 +1",
@@ -1747,6 +1752,7 @@ START_TEST(test_parse_lines)
 		"unreachable wg0 7 inet4 51820 5",
 		"unreachable wg0 7 inet 51820 4294967296",
 		"unreachable wg0 7 inet 51820 5 x", "nft wg0 7 x", "nft wg0",
+		"resolved wg0 7 x", "resolved wg0",
 		"x", "route",
 		"addr wg0 7 inet 10.0.0.1/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -1756,8 +1762,9 @@ START_TEST(test_parse_lines)
 	char line[NETCONF_LINE_MAX + 2];
 	size_t off = strlen("ringvpn-journal 1\n");
 
-	ck_assert_uint_eq(j.n, 13);
+	ck_assert_uint_eq(j.n, 14);
 	ck_assert_int_eq(j.v[12].kind, NETCONF_NFT);
+	ck_assert_int_eq(j.v[13].kind, NETCONF_RESOLVED);
 	ck_assert_uint_eq(j.bad_lines, 0);
 	ck_assert_int_eq(j.v[11].kind, NETCONF_UNREACHABLE);
 	ck_assert_int_eq(j.v[11].family, AF_INET6);
@@ -1872,6 +1879,56 @@ START_TEST(test_nft_script)
 }
 END_TEST
 
+/* argv as "a b c" (NULL as "-"), and freed. */
+static void check_argv(char **argv, const char *want)
+{
+	char text[256] = "-";
+	size_t used = 0;
+
+	for (size_t i = 0; argv && argv[i]; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "%s%s", i ? " " : "", argv[i]);
+	ck_assert_str_eq(text, want);
+	free(argv);
+}
+
+/* The resolvectl command lines for systemd-resolved (which cannot run
+ * in a test namespace: only the lines are checked). */
+START_TEST(test_resolvectl_argv)
+{
+	static const char conf[] =
+		IFACE "DNS = 10.0.0.53, fd00::53, corp.example, lan\n";
+	struct config c, bare;
+	char **argv;
+
+	parse_config(&c, conf);
+	parse_config(&bare, IFACE "DNS = 10.0.0.53\n");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DNS, "wg0",
+						 &c, false, &argv), 0);
+	check_argv(argv, "resolvectl dns wg0 10.0.0.53 fd00::53");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &c, false, &argv), 0);
+	check_argv(argv, "resolvectl domain wg0 corp.example lan");
+	/* A full tunnel routes every name to the tunnel's servers. */
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &c, true, &argv), 0);
+	check_argv(argv, "resolvectl domain wg0 corp.example lan ~.");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &bare, true, &argv), 0);
+	check_argv(argv, "resolvectl domain wg0 ~.");
+	/* No search domain and no full tunnel: no domain command. */
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &bare, false, &argv),
+			 0);
+	check_argv(argv, "-");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_REVERT,
+						 "wg0", NULL, false, &argv), 0);
+	check_argv(argv, "resolvectl revert wg0");
+	config_free(&c);
+	config_free(&bare);
+}
+END_TEST
+
 START_TEST(test_parse_headers)
 {
 	struct netconf_journal j;
@@ -1979,6 +2036,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(tp, test_parse_lines);
 	tcase_add_test(tp, test_parse_headers);
 	tcase_add_test(tp, test_nft_script);
+	tcase_add_test(tp, test_resolvectl_argv);
 	tcase_add_test(tp, test_parse_garbage);
 	suite_add_tcase(s, tp);
 	return s;
