@@ -24,6 +24,8 @@ struct netconf_run {
 	/* Sized before the first change, so recording never allocates. */
 	struct netconf_entry *done;
 	size_t n_done, cap;
+	/* The first n_kept of done: a kill switch netconf_recover kept. */
+	size_t n_kept;
 	char *err;
 	size_t err_len;
 };
@@ -122,8 +124,13 @@ int netconf_apply_kill_switch(struct netconf_run *r, int family,
 bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
 			       const struct netconf_entry *e);
 /* Takes over the journal netconf_recover left (r->path), which must
- * exist: its entries become r's, and r's changes go on after them. */
+ * exist: its entries become r's (n_kept), and r's changes go on after
+ * them. */
 int netconf_resume(struct netconf_run *r);
+/* After a failure of a run that took over a kept kill switch: undoes
+ * r's own changes only and leaves the journal holding the kill switch,
+ * so that traffic stays refused until `down`. r->fd is closed. */
+int netconf_roll_back_kept(struct netconf_run *r, char *err, size_t len);
 
 /* ---- firewall.c ------------------------------------------------ */
 

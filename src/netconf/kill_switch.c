@@ -13,7 +13,9 @@
  * undoes the rest of the crashed run's journal but keeps the kill switch
  * (the unreachable routes and the rules that lead to them) in the
  * journal, the plan takes its table again, and netconf_up continues that
- * journal (netconf_resume), so that `down` still removes it all. */
+ * journal (netconf_resume), so that `down` still removes it all. Should
+ * that up fail, the kill switch stays (netconf_roll_back_kept): failing
+ * closed until `down`. */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
 
@@ -199,7 +201,7 @@ int netconf_resume(struct netconf_run *r)
 	r->done = done;
 	r->cap += j.n;
 	memcpy(r->done, j.v, j.n * sizeof(*j.v));
-	r->n_done = j.n;
+	r->n_done = r->n_kept = j.n;
 	netconf_journal_free(&j);
 	r->fd = open(r->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (r->fd < 0)
@@ -207,4 +209,16 @@ int netconf_resume(struct netconf_run *r)
 				    "journal `%s': %s", r->path,
 				    strerror(errno));
 	return 0;
+}
+
+int netconf_roll_back_kept(struct netconf_run *r, char *err, size_t len)
+{
+	int ret;
+
+	close(r->fd);
+	ret = netconf_undo_all(r->nl, r->done + r->n_kept,
+			       r->n_done - r->n_kept, err, len);
+	if (!ret)
+		ret = journal_rewrite(r->path, r->done, r->n_kept, err, len);
+	return ret;
 }

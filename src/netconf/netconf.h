@@ -183,7 +183,9 @@ int netconf_recover(struct netlink *nl, const char *journal_path,
  * before anything changes. The journal is created at journal_path, which
  * must not exist (-EEXIST: undo the previous run with netconf_down or
  * netconf_recover first), unless plan->kept_table says that
- * netconf_recover left it holding a kill switch: then it is continued. opt may be NULL. On failure everything done
+ * netconf_recover left it holding a kill switch: then it is continued,
+ * and a failure undoes this call's changes but keeps the kill switch
+ * and the journal that holds it (the message says so), for `down`. opt may be NULL. On failure everything done
  * is undone in reverse order and the journal removed (kept only when the
  * undoing failed too, and the message says so); returns -errno with a
  * message like "cannot add address 10.0.0.1/24 to wg0: File exists". */

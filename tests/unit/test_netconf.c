@@ -1056,6 +1056,60 @@ START_TEST(test_kill_switch_crash)
 }
 END_TEST
 
+/* The up after the recovery fails (a route another device has): its own
+ * changes are undone, the kill switch stays, with the journal that
+ * holds it, until down. */
+START_TEST(test_kill_switch_crash_failed_up)
+{
+	static const char conf[] =
+		IFACE
+		"Address = 10.40.0.1/24, fd00:40::1/64\n"
+		"KillSwitch = on\n"
+		"[Peer]\nPublicKey = " PEER1 "\n"
+		"AllowedIPs = 0.0.0.0/0, ::/0, 10.45.0.0/16\n";
+	struct ip d = parse_ip("10.45.0.0");
+	struct netconf_plan plan;
+	struct tun_device other;
+	struct snapshot before;
+	struct config c;
+	uint32_t kept = 0;
+	char *text;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	crashed_up_text(conf);
+	new_tun();
+	ck_assert_int_eq(tun_create(&other, TUN_OTHER, 1, 0), 0);
+	ck_assert_int_eq(netlink_link_set_up(&fx.nl, other.ifindex, true), 0);
+	ck_assert_int_eq(netlink_route_add(&fx.nl, other.ifindex, AF_INET,
+					   d.bytes, 16, RT_TABLE_MAIN, NULL),
+			 0);
+	parse_config(&c, conf);
+	ck_assert_int_eq(netconf_recover(&fx.nl, fx.journal, &c, &kept, fx.err,
+					 sizeof(fx.err)), 0);
+	ck_assert_int_eq(netconf_plan_after(&fx.nl, &c, kept, &plan, fx.err,
+					    sizeof(fx.err)), 0);
+	ck_assert_int_eq(netconf_up(&fx.nl, TUN_NAME, fx.ifindex, &plan,
+				    fx.journal, &fx.opt, fx.err,
+				    sizeof(fx.err)), -EEXIST);
+	config_free(&c);
+	ck_assert_str_eq(fx.err, "cannot add route 10.45.0.0/16 to " TUN_NAME
+			 " in table 254: File exists; the kill switch stays "
+			 "until `ringvpn down " TUN_NAME "'");
+	check_kill_switch(true);
+	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, NULL, 0), 0);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable "), 2);
+	ck_assert_int_eq(count_lines(text, "rule "), 4);
+	ck_assert_int_eq(count_lines(text, "addr "), 0);
+	free(text);
+	down_ok();
+	check_kill_switch(false);
+	tun_close(&other);
+	check_unchanged(&before);
+}
+END_TEST
+
 /* The next run without KillSwitch: recovery undoes it all, as down. */
 START_TEST(test_kill_switch_crash_not_kept)
 {
@@ -2021,6 +2075,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(tc, test_kill_switch);
 	tcase_add_test(tc, test_kill_switch_crash);
 	tcase_add_test(tc, test_kill_switch_crash_not_kept);
+	tcase_add_test(tc, test_kill_switch_crash_failed_up);
 	tcase_add_test(tc, test_full_table_in_use);
 	tcase_add_test(tc, test_full_fwmark);
 	tcase_add_test(tc, test_ipv6_disabled);
