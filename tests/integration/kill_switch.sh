@@ -18,7 +18,8 @@
 #    and rules stay, ping and ping6 to the targets and a TCP connect are
 #    refused, and the counter does not move (nothing left on the
 #    underlay); the next up says it keeps the kill switch, its journal
-#    holds it once per family, the tunnel works again; `down` leaves
+#    holds it once per family, the tunnel works again, and UDP sent
+#    back to back all through that up leaves nothing on the underlay; `down` leaves
 #    net_state exactly as before the first up.
 # Needs root, ip, ping, ncat, nft; exits 77 (skip) otherwise.
 # shellcheck disable=SC2317 # most functions run through check()
@@ -161,6 +162,34 @@ journal_has_kill_switch() {
 		[ "$(grep -c "^unreachable $C [0-9]* inet6 $TABLE 4294967295\$" "$j")" = 1 ]
 }
 
+# UDP datagrams to TARGET4 from the client, sent back to back by a
+# shell loop (bash's /dev/udp: a refused connect is just one failed
+# redirection) until told to stop: what the rebuild lets out while the
+# next up runs. The loop's count of tries goes to probe.count.
+probe_start() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	ip netns exec "$NS_C" bash -c 'n=0
+		: >"$1/probe-running"
+		while [ ! -e "$1/stop-probe" ]; do
+			n=$((n + 1))
+			{ echo x >"/dev/udp/$2/9"; } 2>/dev/null || true
+		done
+		echo "$n" >"$1/probe.count"' probe "$TMP" "$TARGET4" &
+	PROBE=$!
+	lib_track_pid "$PROBE"
+	wait_for 5 test -e "$TMP/probe-running"
+}
+
+# probe_stop BEFORE: the probe ran (1000 tries or more) and nothing of it
+# left on the underlay (the leak counter is still BEFORE).
+probe_stop() {
+	: >"$TMP/stop-probe"
+	wait "$PROBE" || true
+	lib_untrack_pid "$PROBE"
+	echo "$(cat "$TMP/probe.count") datagrams tried"
+	[ "$(cat "$TMP/probe.count")" -ge 1000 ] && no_leak "$1"
+}
+
 down_clean() {
 	in_rv "$C" "$RINGVPN" down "$C" || true
 	local now
@@ -206,6 +235,7 @@ check "KillSwitch: ping $TARGET4 refused" ping_refused "$TARGET4"
 check "KillSwitch: ping $TARGET6 refused" ping_refused "$TARGET6"
 check "KillSwitch: TCP connect to $TARGET4 refused" connect_refused
 check "KillSwitch: nothing left on the underlay" no_leak "$N"
+probe_start
 if ! start_ringvpn "$NS_C" "$TMP/ks/$C.conf"; then
 	report FAIL "client up again after kill -9"
 	exit 1
@@ -216,6 +246,8 @@ check "up after kill -9: the journal holds it once per family" \
 	journal_has_kill_switch
 check "up after kill -9: kill switch in place" kill_switch_present
 check "up after kill -9: tunnel works" tunnel_works
+check "up after kill -9: UDP sent all through the rebuild, none on the underlay" \
+	probe_stop "$N"
 check "KillSwitch: down restores net_state" down_clean
 
 exit "$FAILED"
