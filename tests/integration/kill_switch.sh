@@ -86,7 +86,7 @@ leaked() {
 		awk '$1 == "packets" { print $2 }'
 }
 
-# ping_refused NS ADDR: no reply, and ping says why (no route), at once.
+# ping_refused ADDR: no reply, and ping says why: the unreachable route.
 ping_refused() {
 	local out
 	if out=$(ip netns exec "$NS_C" ping -n -c 2 -i 0.2 -w 2 "$1" 2>&1); then
@@ -95,6 +95,7 @@ ping_refused() {
 		return 1
 	fi
 	echo "$out"
+	grep "No route to host" <<<"$out" >/dev/null
 }
 
 connect_ok() { ip netns exec "$NS_C" timeout 5 ncat -z -w 2 "$TARGET4" "$TCP_PORT"; }
