@@ -7,12 +7,9 @@
 #include "src/netconf/internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define RESOLVCONF "resolvconf"
 
