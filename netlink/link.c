@@ -1,4 +1,5 @@
-/* Links: find the TUN interface by name, set its MTU and state, delete it. */
+/* Links: find the TUN interface by name, read a link's MTU, set the
+ * TUN's MTU and state, delete it. */
 #include "netlink/rtnl.h"
 #include "netlink/internal.h"
 
@@ -52,6 +53,48 @@ int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex)
 	if (found <= 0)
 		return -ENODEV;
 	*ifindex = found;
+	return 0;
+}
+
+static int link_mtu_attr_cb(const struct nlattr *attr, void *data)
+{
+	unsigned int *mtu = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_MTU &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*mtu = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int link_mtu_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return mnl_attr_parse(nlh, sizeof(*ifm), link_mtu_attr_cb, data) < 0 ?
+	       MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int netlink_link_mtu(struct netlink *nl, int ifindex, unsigned int *mtu)
+{
+	char buf[NL_MSG_SIZE];
+	unsigned int found = 0;
+	int ret;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	ret = netlink_request(nl, link_msg(buf, RTM_GETLINK, ifindex),
+			      link_mtu_cb, &found);
+	if (ret)
+		return ret;
+	if (!found)
+		return -ENODATA;
+	*mtu = found;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
-/* Routes to the TUN interface (RTM_NEWROUTE, RTM_DELROUTE), and the
- * RTM_GETROUTE dumps that check what a table holds. */
+/* Routes to the TUN interface and the kill switch's unreachable default
+ * routes (RTM_NEWROUTE, RTM_DELROUTE), and the RTM_GETROUTE dumps that
+ * check what a table holds. */
 #include "netlink/rtnl.h"
 #include "netlink/internal.h"
 
@@ -14,6 +15,10 @@ struct route_key {
 	size_t len;
 	uint8_t prefixlen;
 	uint32_t table;
+	/* RTN_UNICAST through ifindex, or RTN_UNREACHABLE at metric with
+	 * no device (ifindex 0). */
+	uint8_t type;
+	uint32_t metric;
 };
 
 static int route_key_init(struct route_key *k, int ifindex, int family,
@@ -37,8 +42,23 @@ static int route_key_init(struct route_key *k, int ifindex, int family,
 		.len = netlink_addr_len(family),
 		.prefixlen = prefixlen,
 		.table = table,
+		.type = RTN_UNICAST,
 	};
 	return 0;
+}
+
+/* The default route of the family refusing everything, in table. */
+static int unreachable_key_init(struct route_key *k, int family,
+				uint32_t table, uint32_t metric)
+{
+	static const uint8_t any[16];
+	/* Checked as a route through some device, which it then has not. */
+	int ret = route_key_init(k, 1, family, any, 0, table);
+
+	k->ifindex = 0;
+	k->type = RTN_UNREACHABLE;
+	k->metric = metric;
+	return ret;
 }
 
 /* Tables past 255 exist only as RTA_TABLE; rtm_table then says so. */
@@ -60,18 +80,22 @@ static struct nlmsghdr *route_msg(void *buf, uint16_t type, uint16_t flags,
 	/* Deletion matches the protocol too: we remove only routes of the
 	 * kind we add. */
 	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_type = k->type;
 	/* No gateway: the destination is on the link. RT_SCOPE_NOWHERE on
 	 * deletion matches any scope; IPv6 has no route scopes. */
 	if (type == RTM_DELROUTE)
 		rtm->rtm_scope = RT_SCOPE_NOWHERE;
-	else if (k->family == AF_INET)
+	else if (k->family == AF_INET && k->type == RTN_UNICAST)
 		rtm->rtm_scope = RT_SCOPE_LINK;
 	else
 		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	if (!mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_TABLE, k->table) ||
-	    !mnl_attr_put_check(nlh, NL_MSG_SIZE, RTA_DST, k->len, k->dst) ||
-	    !mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_OIF,
+	    !mnl_attr_put_check(nlh, NL_MSG_SIZE, RTA_DST, k->len, k->dst))
+		return NULL;
+	if (k->type == RTN_UNREACHABLE)
+		return mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_PRIORITY,
+					      k->metric) ? nlh : NULL;
+	if (!mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_OIF,
 				    (uint32_t)k->ifindex))
 		return NULL;
 	return nlh;
@@ -87,6 +111,7 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	switch (type) {
 	case RTA_TABLE:
 	case RTA_OIF:
+	case RTA_PRIORITY:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
 		break;
@@ -123,7 +148,19 @@ static uint32_t route_table(const struct rtmsg *rtm, const struct nlattr **tb)
 	return tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 }
 
-/* An identical route: same prefix, table and device, unicast. */
+/* A unicast route is told apart by its device, an unreachable one (whose
+ * device the kernel reports as lo, or not at all) by its metric. */
+static bool route_same_target(const struct route_key *k,
+			      const struct nlattr **tb)
+{
+	if (k->type == RTN_UNREACHABLE)
+		return tb[RTA_PRIORITY] &&
+		       mnl_attr_get_u32(tb[RTA_PRIORITY]) == k->metric;
+	return tb[RTA_OIF] &&
+	       mnl_attr_get_u32(tb[RTA_OIF]) == (uint32_t)k->ifindex;
+}
+
+/* An identical route: same prefix, table, type and device or metric. */
 static int route_match_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
@@ -135,10 +172,8 @@ static int route_match_cb(const struct nlmsghdr *nlh, void *data)
 	if (ret <= 0)
 		return ret < 0 ? ret : MNL_CB_OK;
 	if (rtm->rtm_family != k->family || rtm->rtm_dst_len != k->prefixlen ||
-	    rtm->rtm_type != RTN_UNICAST || route_table(rtm, tb) != k->table)
-		return MNL_CB_OK;
-	if (!tb[RTA_OIF] ||
-	    mnl_attr_get_u32(tb[RTA_OIF]) != (uint32_t)k->ifindex)
+	    rtm->rtm_type != k->type || route_table(rtm, tb) != k->table ||
+	    !route_same_target(k, tb))
 		return MNL_CB_OK;
 	/* The kernel leaves RTA_DST out of a default route. */
 	if (!tb[RTA_DST] ||
@@ -178,22 +213,15 @@ static int route_dump(struct netlink *nl, int family, uint32_t table,
 	return netlink_find(nl, nlh, f);
 }
 
-int netlink_route_add(struct netlink *nl, int ifindex, int family,
-		      const void *dst, uint8_t prefixlen, uint32_t table,
-		      bool *existed)
+static int route_add(struct netlink *nl, const struct route_key *k,
+		     bool *existed)
 {
-	struct netlink_find f = { .match = route_match_cb };
+	struct netlink_find f = { .match = route_match_cb, .want = k };
 	char buf[NL_MSG_SIZE];
 	struct nlmsghdr *nlh;
-	struct route_key k;
 	int ret;
 
-	if (existed)
-		*existed = false;
-	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
-	if (ret)
-		return ret;
-	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &k);
+	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, k);
 	if (!nlh)
 		return -EMSGSIZE;
 	ret = netlink_request(nl, nlh, NULL, NULL);
@@ -201,8 +229,7 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 		return ret;
 	/* -EEXIST means a route with the same prefix and metric, through
 	 * whichever device: ours only if it goes through this one. */
-	f.want = &k;
-	ret = route_dump(nl, family, table, &f);
+	ret = route_dump(nl, k->family, k->table, &f);
 	if (ret)
 		return ret;
 	if (!f.found)
@@ -212,23 +239,60 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 	return 0;
 }
 
-int netlink_route_del(struct netlink *nl, int ifindex, int family,
-		      const void *dst, uint8_t prefixlen, uint32_t table)
+static int route_del(struct netlink *nl, const struct route_key *k)
 {
 	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
-	struct route_key k;
+	struct nlmsghdr *nlh = route_msg(buf, RTM_DELROUTE, 0, k);
 	int ret;
 
-	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
-	if (ret)
-		return ret;
-	nlh = route_msg(buf, RTM_DELROUTE, 0, &k);
 	if (!nlh)
 		return -EMSGSIZE;
 	ret = netlink_request(nl, nlh, NULL, NULL);
 	/* Both families say "no such route" with -ESRCH. */
 	return ret == -ESRCH ? -ENOENT : ret;
+}
+
+int netlink_route_add(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table,
+		      bool *existed)
+{
+	struct route_key k;
+	int ret;
+
+	if (existed)
+		*existed = false;
+	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+	return ret ? ret : route_add(nl, &k, existed);
+}
+
+int netlink_route_del(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table)
+{
+	struct route_key k;
+	int ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+
+	return ret ? ret : route_del(nl, &k);
+}
+
+int netlink_unreachable_add(struct netlink *nl, int family, uint32_t table,
+			    uint32_t metric, bool *existed)
+{
+	struct route_key k;
+	int ret;
+
+	if (existed)
+		*existed = false;
+	ret = unreachable_key_init(&k, family, table, metric);
+	return ret ? ret : route_add(nl, &k, existed);
+}
+
+int netlink_unreachable_del(struct netlink *nl, int family, uint32_t table,
+			    uint32_t metric)
+{
+	struct route_key k;
+	int ret = unreachable_key_init(&k, family, table, metric);
+
+	return ret ? ret : route_del(nl, &k);
 }
 
 int netlink_table_in_use(struct netlink *nl, uint32_t table, bool *in_use)

@@ -32,7 +32,18 @@ void netlink_close(struct netlink *nl);
 /* -ENODEV when there is no such interface, -EINVAL for a name that no
  * interface can have. */
 int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex);
+int netlink_link_mtu(struct netlink *nl, int ifindex, unsigned int *mtu);
 int netlink_link_set_mtu(struct netlink *nl, int ifindex, unsigned int mtu);
+
+/* The MTU of the path a packet to dst (4 or 16 bytes) carrying mark (0:
+ * none) would take, as `ip route get` shows it: the route's mtu metric,
+ * else its device's MTU. -ENETUNREACH (or the kernel's error) when
+ * there is no way there. */
+int netlink_path_mtu(struct netlink *nl, int family, const void *dst,
+		     uint32_t mark, unsigned int *mtu);
+/* The same for the main table's first default route of family: -ENOENT
+ * without one. */
+int netlink_default_mtu(struct netlink *nl, int family, unsigned int *mtu);
 int netlink_link_set_up(struct netlink *nl, int ifindex, bool up);
 int netlink_link_delete(struct netlink *nl, int ifindex);
 
@@ -65,6 +76,18 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 /* Removes only a static route through ifindex; -ENOENT when absent. */
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table);
+
+/* The default route of the family that refuses everything ("unreachable
+ * default table T metric M", protocol static, no device): the kill
+ * switch behind a full tunnel's default route through the interface,
+ * which a lower metric puts first and which goes with the interface.
+ * The same one already there is success with *existed set; another
+ * route at that metric is -EEXIST. */
+int netlink_unreachable_add(struct netlink *nl, int family, uint32_t table,
+			    uint32_t metric, bool *existed);
+/* -ENOENT when absent. */
+int netlink_unreachable_del(struct netlink *nl, int family, uint32_t table,
+			    uint32_t metric);
 
 /* A policy rule "[not] [fwmark M] lookup T [suppress_prefixlength N]",
  * the two shapes wg-quick's full-tunnel scheme needs:

@@ -40,6 +40,7 @@ enum key_id {
 	K_POST_DOWN,
 	K_SAVE_CONFIG,
 	K_THREADS,
+	K_KILL_SWITCH,
 	K_PUBLIC_KEY,
 	K_PRESHARED_KEY,
 	K_ALLOWED_IPS,
@@ -411,6 +412,17 @@ static int v_threads(struct parser *p, const struct key_def *k, char *v)
 	return 0;
 }
 
+static int v_kill_switch(struct parser *p, const struct key_def *k, char *v)
+{
+	if (!strcasecmp(v, "on"))
+		p->c->kill_switch = true;
+	else if (!strcasecmp(v, "off"))
+		p->c->kill_switch = false;
+	else
+		return bad_value(p, k, v);
+	return 0;
+}
+
 static int v_public_key(struct parser *p, const struct key_def *k, char *v)
 {
 	struct config_peer *peer = cur_peer(p);
@@ -541,6 +553,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_SAVE_CONFIG] = INTERFACE_KEY("SaveConfig", v_save_config,
 					"true or false"),
 	[K_THREADS] = INTERFACE_KEY("Threads", v_threads, "1-256"),
+	[K_KILL_SWITCH] = INTERFACE_KEY("KillSwitch", v_kill_switch,
+					"on or off"),
 	[K_PUBLIC_KEY] = { .name = "PublicKey", .section = SEC_PEER,
 			   .quote = Q_PUBLIC, .parse = v_public_key,
 			   .expected = KEY_B64 ", as wg pubkey prints" },

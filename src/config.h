@@ -86,6 +86,9 @@ struct config {
 	struct config_strings pre_up, post_up, pre_down, post_down;
 	bool save_config; /* accepted but not acted on: tell the user */
 	unsigned threads; /* 0 = not set, else 1-256 */
+	/* A full tunnel keeps an unreachable default route behind the
+	 * device's, so that its traffic is refused when the daemon dies. */
+	bool kill_switch;
 	struct config_peer *peers;
 	size_t n_peers;
 	/* Non-fatal findings of config_load (a world-readable file), one

@@ -69,7 +69,7 @@ build_and_check() { # dir, configure flags...: a failed build is a failure
 # variable; then what the unit tests and the fuzzers link with.
 need autoreconf awk base64 basename bash cat chmod chown clang cp cut \
 	date dd diff dirname env find gcc grep groff head id install ip ldd ln \
-	make mandoc mkdir mknod mktemp mount mv ncat nproc nsenter od ping \
+	make mandoc mkdir mknod mktemp mount mv ncat nft nproc nsenter od ping \
 	pkg-config realpath rm sed seq setpriv sh sha256sum sleep sort ss stat \
 	sysctl tail timeout touch tr unshare valgrind wc wg wg-quick \
 	wireguard-go xargs -- "${NEED_BUILD[@]}" libnl-route-3-dev libclang-rt-14-dev ||

@@ -2,28 +2,16 @@
  * piped to `resolvconf -a [PREFIX.]IFNAME -m 0 -x`, removed with
  * `resolvconf -d [PREFIX.]IFNAME -f`. resolvconf (Debian's, or
  * openresolv) owns /etc/resolv.conf; we only ever hand it our record.
- *
- * resolvconf runs as a child (posix_spawnp: no shell, so nothing in the
- * config is ever interpreted) with its input written into a pipe before
- * it starts: the pipe holds it all, so we never block on a child that
- * does not read, and never write to one that has exited (no SIGPIPE). */
+ * It runs through netconf_run_program (program.c): no shell. */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
-#include "src/spawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define RESOLVCONF "resolvconf"
-/* posix_spawnp's search path when PATH is unset (confstr _CS_PATH). */
-#define DEFAULT_PATH "/bin:/usr/bin"
-/* The most resolvconf's input may be; far beyond a real DNS list. */
-#define MAX_INPUT (1u << 20)
 
 /* NAME of a line "NAME*", NAME of letters, digits and '-'. */
 static bool order_line_prefix(const char *s, size_t len)
@@ -81,48 +69,41 @@ int netconf_resolvconf_prefix(const char *path, char *out, size_t out_len)
 	return ret;
 }
 
-/* Whether posix_spawnp would find name on PATH. */
-static bool on_path(const char *name)
+/* resolvconf first, as wg-quick; systemd-resolved without it. */
+static enum netconf_dns_via dns_via(const struct config *cfg)
 {
-	const char *path = getenv("PATH");
-	char file[4096];
-	struct stat st;
-
-	if (!path)
-		path = DEFAULT_PATH;
-	while (path) {
-		const char *colon = strchr(path, ':');
-		int dlen = colon ? (int)(colon - path) : (int)strlen(path);
-
-		/* An empty entry is the current directory. */
-		snprintf(file, sizeof(file), "%.*s/%s", dlen ? dlen : 1,
-			 dlen ? path : ".", name);
-		if (!stat(file, &st) && S_ISREG(st.st_mode) &&
-		    !access(file, X_OK))
-			return true;
-		path = colon ? colon + 1 : NULL;
-	}
-	return false;
+	/* As wg-quick: search domains alone are not applied. */
+	if (!cfg->dns.n)
+		return NETCONF_DNS_NONE;
+	if (netconf_on_path(RESOLVCONF))
+		return NETCONF_DNS_RESOLVCONF;
+	if (netconf_resolved_usable())
+		return NETCONF_DNS_RESOLVED;
+	return NETCONF_DNS_NONE;
 }
 
 int netconf_check_tools(const struct config *cfg, char *err, size_t err_len)
 {
-	/* As wg-quick: search domains alone are not applied. */
-	if (!cfg->dns.n || on_path(RESOLVCONF))
+	if (!cfg->dns.n || dns_via(cfg) != NETCONF_DNS_NONE)
 		return 0;
 	return netconf_fail(err, err_len, -ENOENT,
-			    "DNS is set but resolvconf is not installed "
-			    "(no `%s' on PATH): install resolvconf or "
-			    "openresolv, or remove DNS from the config",
-			    RESOLVCONF);
+			    "DNS is set but there is no resolvconf (no `%s' "
+			    "on PATH) and no running systemd-resolved "
+			    "(resolvectl and %s): install resolvconf or "
+			    "openresolv, start systemd-resolved, or remove "
+			    "DNS from the config", RESOLVCONF,
+			    NETCONF_RESOLVED_SOCKET);
 }
 
 int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len)
 {
 	int ret = netconf_check_tools(plan->cfg, err, err_len);
 
-	if (ret || !plan->cfg->dns.n)
+	if (ret)
 		return ret;
+	plan->dns_via = dns_via(plan->cfg);
+	if (plan->dns_via != NETCONF_DNS_RESOLVCONF)
+		return 0;
 	ret = netconf_resolvconf_prefix(NETCONF_RESOLVCONF_ORDER,
 					plan->dns_prefix,
 					sizeof(plan->dns_prefix));
@@ -130,64 +111,6 @@ int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len)
 		return netconf_fail(err, err_len, ret, "cannot read `%s': %s",
 				    NETCONF_RESOLVCONF_ORDER, strerror(-ret));
 	return 0;
-}
-
-/* Whether the pipe can take len bytes without a reader, grown if need
- * be (a pipe may start at one page when the user has many). */
-static bool pipe_holds(int fd, size_t len)
-{
-	int size = fcntl(fd, F_GETPIPE_SZ);
-
-	if (size >= 0 && (size_t)size >= len)
-		return true;
-	return len <= MAX_INPUT && fcntl(fd, F_SETPIPE_SZ, (int)len) >= 0;
-}
-
-/* A pipe already holding input, for the child's stdin. */
-static int input_pipe(const char *input, size_t len, int *rfd)
-{
-	int fds[2], ret = 0;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	if (!pipe_holds(fds[1], len))
-		ret = -E2BIG;
-	while (!ret && len) {
-		ssize_t w = write(fds[1], input, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			ret = -errno;
-			break;
-		}
-		input += w;
-		len -= (size_t)w;
-	}
-	close(fds[1]);
-	if (ret)
-		close(fds[0]);
-	else
-		*rfd = fds[0];
-	return ret;
-}
-
-/* Runs resolvconf with argv and input on its stdin, and waits. -EIO for
- * an exit other than 0, described in detail. */
-static int run_resolvconf(char *const argv[], const char *input, size_t len,
-			  char *detail, size_t detail_len)
-{
-	int in_fd = -1, status, ret = input_pipe(input, len, &in_fd);
-
-	if (!ret) {
-		ret = spawn_wait(argv, in_fd, &status);
-		close(in_fd);
-	}
-	if (ret) {
-		snprintf(detail, detail_len, "%s", strerror(-ret));
-		return ret;
-	}
-	return spawn_succeeded(status, detail, detail_len) ? 0 : -EIO;
 }
 
 /* "nameserver A\n..." then "search D1 D2\n", as wg-quick prints them. */
@@ -219,7 +142,9 @@ int netconf_apply_dns(struct netconf_run *r, const struct netconf_plan *p)
 	size_t len = 0;
 	int ret;
 
-	if (!p->cfg->dns.n)
+	if (p->dns_via == NETCONF_DNS_RESOLVED)
+		return netconf_apply_resolved(r, p);
+	if (p->dns_via != NETCONF_DNS_RESOLVCONF)
 		return 0;
 	snprintf(e.record, sizeof(e.record), "%s%s", p->dns_prefix,
 		 r->ifname);
@@ -227,7 +152,7 @@ int netconf_apply_dns(struct netconf_run *r, const struct netconf_plan *p)
 	if (!input)
 		return netconf_fail(r->err, r->err_len, -ENOMEM,
 				    "out of memory");
-	ret = run_resolvconf(argv, input, len, detail, sizeof(detail));
+	ret = netconf_run_program(argv, input, len, detail, sizeof(detail));
 	free(input);
 	if (ret)
 		return netconf_fail(r->err, r->err_len, ret,
@@ -243,5 +168,5 @@ int netconf_undo_dns(const struct netconf_entry *e, char *detail,
 	char *argv[] = { RESOLVCONF, "-d", record, "-f", NULL };
 
 	snprintf(record, sizeof(record), "%s", e->record);
-	return run_resolvconf(argv, "", 0, detail, detail_len);
+	return netconf_run_program(argv, "", 0, detail, detail_len);
 }

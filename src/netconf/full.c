@@ -13,7 +13,10 @@
  * net.ipv4.conf.all.src_valid_mark = 1.
  *
  * The rules go in before the route: until the route is there, T is empty
- * and the rules change nothing. Undone backwards, the route goes first. */
+ * and the rules change nothing. Undone backwards, the route goes first.
+ * With KillSwitch, T also gets an unreachable default route behind the
+ * device's (kill_switch.c), and wg-quick's nft rules come last
+ * (firewall.c). */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
 
@@ -158,6 +161,8 @@ static int apply_family(struct netconf_run *r, const struct netconf_plan *p,
 		ret = apply_main_first(r, family, not_prio);
 	if (!ret)
 		ret = netconf_apply_route(r, &all, p->table);
+	if (!ret && p->cfg->kill_switch)
+		ret = netconf_apply_kill_switch(r, family, p->table);
 	if (!ret && family == AF_INET)
 		ret = apply_src_valid_mark(r, p);
 	return ret;
@@ -171,5 +176,7 @@ int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p)
 	for (size_t i = 0; !ret && i < 2; i++)
 		if (p->full[i])
 			ret = apply_family(r, p, families[i]);
+	if (!ret)
+		ret = netconf_apply_firewall(r, p);
 	return ret;
 }

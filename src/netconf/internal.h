@@ -24,6 +24,8 @@ struct netconf_run {
 	/* Sized before the first change, so recording never allocates. */
 	struct netconf_entry *done;
 	size_t n_done, cap;
+	/* The first n_kept of done: a kill switch netconf_recover kept. */
+	size_t n_kept;
 	char *err;
 	size_t err_len;
 };
@@ -53,6 +55,20 @@ void netconf_prefix_text(int family, const uint8_t *addr, uint8_t plen,
 int netconf_undo_all(struct netlink *nl, const struct netconf_entry *v,
 		     size_t n, char *err, size_t err_len);
 
+/* The journal at path, parsed: -ENOENT (no message) when there is
+ * none, other failures with their message. */
+int netconf_journal_load(const char *path, struct netconf_journal *j,
+			 char *err, size_t err_len);
+
+/* ---- program.c ------------------------------------------------- */
+
+/* Whether posix_spawnp would find name on PATH. */
+bool netconf_on_path(const char *name);
+/* Runs argv[0] with len bytes of input on its stdin, and waits. -EIO
+ * for an exit other than 0; any failure described in detail. */
+int netconf_run_program(char *const argv[], const char *input, size_t len,
+			char *detail, size_t detail_len);
+
 /* ---- sysctl.c -------------------------------------------------- */
 
 /* "net.ipv4.conf.all.src_valid_mark" */
@@ -72,16 +88,23 @@ bool netconf_ipv6_disabled(void);
 /* Whether p is a /0 that the full-tunnel scheme routes (Table = auto),
  * IPv6 included even when the plan skips it. */
 bool netconf_is_full(const struct config *cfg, const struct prefix *p);
+/* Whether some peer has such a /0 of family. */
+bool netconf_has_full(const struct config *cfg, int family);
 /* Adds a warning to the plan (dropped when there are too many). */
 void netconf_plan_warn(struct netconf_plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- mtu.c ----------------------------------------------------- */
+
+/* plan->mtu and mtu_why; after the full tunnel's fwmark is planned. */
+void netconf_plan_mtu(struct netlink *nl, struct netconf_plan *plan);
 
 /* ---- full.c ---------------------------------------------------- */
 
 /* The rules, default routes and sysctl of the plan's full tunnel. */
 int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p);
 /* Most changes netconf_apply_full can make. */
-#define NETCONF_FULL_CHANGES 7
+#define NETCONF_FULL_CHANGES 10
 /* Adds the route (masked) to r's interface in table; already there is
  * not ours and not recorded. Shared with the plain AllowedIPs routes. */
 int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
@@ -90,9 +113,51 @@ int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
 void netconf_rule_text(const struct netlink_rule *rule, char *buf,
 		       size_t len);
 
+/* ---- kill_switch.c -------------------------------------------- */
+
+/* The unreachable default route of family behind the device's in table. */
+int netconf_apply_kill_switch(struct netconf_run *r, int family,
+			      uint32_t table);
+/* Whether e is part of a kill switch that netconf_recover keeps for
+ * cfg in table: its unreachable route, or a full-tunnel rule, of a
+ * family cfg tunnels in full. */
+bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
+			       const struct netconf_entry *e);
+/* Takes over the journal netconf_recover left (r->path), which must
+ * exist: its entries become r's (n_kept), and r's changes go on after
+ * them. */
+int netconf_resume(struct netconf_run *r);
+/* After a failure of a run that took over a kept kill switch: undoes
+ * r's own changes only and leaves the journal holding the kill switch,
+ * so that traffic stays refused until `down`. r->fd is closed. */
+int netconf_roll_back_kept(struct netconf_run *r, char *err, size_t len);
+
+/* ---- firewall.c ------------------------------------------------ */
+
+/* plan->nft, with a warning when a full tunnel finds no nft. */
+void netconf_plan_firewall(struct netconf_plan *plan);
+/* The full tunnel's nft table, when plan->nft. */
+int netconf_apply_firewall(struct netconf_run *r,
+			   const struct netconf_plan *p);
+/* Deletes the table; -ENOENT without nft, -EIO with the status in
+ * detail when nft fails. */
+int netconf_undo_firewall(const struct netconf_entry *e, char *detail,
+			  size_t detail_len);
+
+/* ---- resolved.c ------------------------------------------------ */
+
+/* resolvectl on PATH and systemd-resolved running. */
+bool netconf_resolved_usable(void);
+int netconf_apply_resolved(struct netconf_run *r,
+			   const struct netconf_plan *p);
+/* `resolvectl revert IFNAME`: -ENOENT without resolvectl, -EIO when it
+ * fails. */
+int netconf_undo_resolved(const struct netconf_entry *e);
+
 /* ---- dns.c ----------------------------------------------------- */
 
-/* The plan's DNS half: resolvconf on PATH, the record prefix. */
+/* The plan's DNS half: resolvconf on PATH and its record prefix, or
+ * systemd-resolved. */
 int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len);
 int netconf_apply_dns(struct netconf_run *r, const struct netconf_plan *p);
 /* `resolvconf -d RECORD -f`; -ENOENT without resolvconf, -EIO for a

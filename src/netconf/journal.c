@@ -24,6 +24,9 @@ static const char *const kind_names[] = {
 	[NETCONF_RULE] = "rule",
 	[NETCONF_SYSCTL] = "sysctl",
 	[NETCONF_DNS] = "dns",
+	[NETCONF_UNREACHABLE] = "unreachable",
+	[NETCONF_NFT] = "nft",
+	[NETCONF_RESOLVED] = "resolved",
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -97,6 +100,8 @@ static bool entry_valid(const struct netconf_entry *e)
 	case NETCONF_MTU:
 		return e->mtu > 0;
 	case NETCONF_UP:
+	case NETCONF_NFT:
+	case NETCONF_RESOLVED:
 		return true;
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -107,6 +112,8 @@ static bool entry_valid(const struct netconf_entry *e)
 		return netconf_sysctl_known(e->sysctl);
 	case NETCONF_DNS:
 		return dns_record_valid(e->record, e->ifname);
+	case NETCONF_UNREACHABLE:
+		return prefix_addr_len(e->family) && e->table;
 	}
 	return false;
 }
@@ -138,6 +145,8 @@ static int format_rest(const struct netconf_entry *e, char *buf, size_t len)
 	case NETCONF_MTU:
 		return snprintf(buf, len, " %u", e->mtu);
 	case NETCONF_UP:
+	case NETCONF_NFT:
+	case NETCONF_RESOLVED:
 		return snprintf(buf, len, "%s", "");
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -158,6 +167,9 @@ static int format_rest(const struct netconf_entry *e, char *buf, size_t len)
 				netconf_sysctl_name(e->sysctl), e->value);
 	case NETCONF_DNS:
 		return snprintf(buf, len, " %s", e->record);
+	case NETCONF_UNREACHABLE:
+		return snprintf(buf, len, " %s %u %u", family_name(e->family),
+				e->table, e->metric);
 	}
 	return -1;
 }
@@ -274,7 +286,8 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 	static const int want[] = {
 		[NETCONF_MTU] = 1, [NETCONF_ADDR] = 2, [NETCONF_UP] = 0,
 		[NETCONF_ROUTE] = 3, [NETCONF_RULE] = 6, [NETCONF_SYSCTL] = 2,
-		[NETCONF_DNS] = 1,
+		[NETCONF_DNS] = 1, [NETCONF_UNREACHABLE] = 3, [NETCONF_NFT] = 0,
+		[NETCONF_RESOLVED] = 0,
 	};
 
 	if (n != want[e->kind])
@@ -283,6 +296,8 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 	case NETCONF_MTU:
 		return parse_u32(f[0], UINT32_MAX, &e->mtu);
 	case NETCONF_UP:
+	case NETCONF_NFT:
+	case NETCONF_RESOLVED:
 		return true;
 	case NETCONF_ADDR:
 	case NETCONF_ROUTE:
@@ -300,6 +315,10 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 			return false;
 		strcpy(e->record, f[0]);
 		return true;
+	case NETCONF_UNREACHABLE:
+		return parse_family(f[0], &e->family) &&
+		       parse_u32(f[1], UINT32_MAX, &e->table) &&
+		       parse_u32(f[2], UINT32_MAX, &e->metric);
 	}
 	return false;
 }

@@ -147,7 +147,7 @@ static int apply_routes(struct netconf_run *r, const struct netconf_plan *p)
 static int apply(struct netconf_run *r, const struct netconf_plan *p,
 		 const struct netconf_options *opt)
 {
-	unsigned int mtu = p->cfg->mtu ? p->cfg->mtu : NETCONF_DEFAULT_MTU;
+	unsigned int mtu = p->mtu ? p->mtu : NETCONF_DEFAULT_MTU;
 	unsigned int old_mtu = 0;
 	bool was_up = false;
 	int ret;
@@ -228,24 +228,34 @@ static int journal_create(struct netconf_run *r)
 	return 0;
 }
 
-/* After a failure: back to where we started. err holds the failure; a
- * failure to undo is added to it. */
+/* After a failure: back to where we started (a kill switch kept from
+ * a crashed run stays). err holds the failure; what became of the undo
+ * is added to it. */
 static void roll_back(struct netconf_run *r)
 {
 	size_t len = r->err ? strnlen(r->err, r->err_len) : 0;
 	char undo_err[256];
+	int ret;
 
-	close(r->fd);
-	if (!netconf_undo_all(r->nl, r->done, r->n_done, undo_err,
-			      sizeof(undo_err))) {
-		unlink(r->path);
-		return;
+	if (r->n_kept) {
+		ret = netconf_roll_back_kept(r, undo_err, sizeof(undo_err));
+	} else {
+		close(r->fd);
+		ret = netconf_undo_all(r->nl, r->done, r->n_done, undo_err,
+				       sizeof(undo_err));
+		if (!ret)
+			unlink(r->path);
 	}
+	if (!r->err || len >= r->err_len)
+		return;
 	/* The journal still says what is left: netconf_down can finish. */
-	if (r->err && len < r->err_len)
+	if (ret)
 		snprintf(r->err + len, r->err_len - len,
 			 "; undoing failed too: %s (journal `%s' kept)",
 			 undo_err, r->path);
+	else if (r->n_kept)
+		snprintf(r->err + len, r->err_len - len, "; the kill switch "
+			 "stays until `ringvpn down %s'", r->ifname);
 }
 
 int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
@@ -272,7 +282,8 @@ int netconf_up(struct netlink *nl, const char *ifname, int ifindex,
 	r.done = calloc(r.cap, sizeof(*r.done));
 	if (!r.done)
 		return netconf_fail(err, err_len, -ENOMEM, "out of memory");
-	ret = journal_create(&r);
+	/* A kill switch kept from a crashed run is already ours. */
+	ret = plan->kept_table ? netconf_resume(&r) : journal_create(&r);
 	if (ret) {
 		free(r.done);
 		return ret;

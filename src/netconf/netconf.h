@@ -20,6 +20,9 @@
  *	rule IFNAME IFINDEX FAMILY PRIORITY TABLE FWMARK|- not|- SUPPRESS|-
  *	sysctl IFNAME IFINDEX NAME OLD_VALUE
  *	dns IFNAME IFINDEX RECORD
+ *	unreachable IFNAME IFINDEX FAMILY TABLE METRIC
+ *	nft IFNAME IFINDEX
+ *	resolved IFNAME IFINDEX
  *
  * FAMILY is inet or inet6. "mtu" holds the MTU to restore and "up" means
  * the link was down before; both are undone too, since `up` may have
@@ -29,16 +32,18 @@
  * suppress_prefixlength; priority 0 matches any). A "sysctl" names one
  * of the few sysctls netconf sets (net.ipv4.conf.all.src_valid_mark) and
  * the value to write back. "dns" is the resolvconf record (IFNAME, or
- * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. Numbers are
+ * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. An
+ * "unreachable" is the kill switch's default route of the family in
+ * TABLE, at METRIC, behind the one through the device. Numbers are
  * decimal, addresses in inet_ntop form, and a route's destination has no
  * host bits. Empty lines and lines starting with '#' are ignored.
  *
- * mtu, addr, up and route entries are undone on the interface named
+ * mtu, addr, up, route and resolved entries are undone on the interface named
  * IFNAME, and only when that name still has index IFINDEX: a device that
  * went away (a crashed run's TUN) took our addresses and routes with it,
  * and one created since under the same name, with a new index, holds
- * nothing of ours. rule, sysctl and dns entries belong to the host, not
- * the device, and are undone whatever became of it.
+ * nothing of ours. rule, sysctl, dns, unreachable and nft entries belong
+ * to the host, not the device, and are undone whatever became of it.
  *
  * A crash can at worst leave the last line torn (no '\n'): that line is
  * ignored, as is the one change made between its success and the
@@ -56,6 +61,9 @@
 
 /* When cfg->mtu is 0, as wg-quick without an endpoint route to measure. */
 #define NETCONF_DEFAULT_MTU 1420
+/* What wg-quick takes off a path's MTU: the IPv6 header (40), UDP (8)
+ * and WireGuard's data header and tag (32). */
+#define NETCONF_MTU_OVERHEAD 80u
 #define NETCONF_RUNDIR "/run/ringvpn"
 #define NETCONF_RUNDIR_ENV "RINGVPN_RUNDIR"
 /* Largest journal netconf_down reads: a config at CONFIG_MAX_FILE with
@@ -70,9 +78,23 @@
 #define NETCONF_RESOLVCONF_ORDER "/etc/resolvconf/interface-order"
 /* A resolvconf record prefix ("tun."), with its NUL. */
 #define NETCONF_DNS_PREFIX_MAX 32
+/* systemd-resolved's socket: there while it runs. */
+#define NETCONF_RESOLVED_SOCKET "/run/systemd/resolve/io.systemd.Resolve"
 #define NETCONF_DNS_RECORD_MAX (NETCONF_DNS_PREFIX_MAX + IFNAMSIZ)
-#define NETCONF_MAX_WARNINGS 2
+/* The kill switch's unreachable default routes: the worst metric there
+ * is, so that the device's default route (0 for IPv4, 1024 for IPv6)
+ * always comes first while it exists. */
+#define NETCONF_KILL_SWITCH_METRIC UINT32_MAX
+#define NETCONF_MAX_WARNINGS 3
 #define NETCONF_WARNING_MAX 256
+
+/* How DNS = ... is applied: resolvconf when installed, else a running
+ * systemd-resolved. */
+enum netconf_dns_via {
+	NETCONF_DNS_NONE,
+	NETCONF_DNS_RESOLVCONF,
+	NETCONF_DNS_RESOLVED,
+};
 
 struct netconf_options {
 	bool nodad;	/* IPv6 addresses skip duplicate address detection */
@@ -86,19 +108,29 @@ struct netconf_plan {
 	 * full-tunnel scheme (index 0 IPv4, 1 IPv6). */
 	bool full[2];
 	uint32_t table;		/* of the full tunnel; 0 without one */
+	/* The table of the kill switch that netconf_recover kept in the
+	 * journal for netconf_up to take over; 0 for none. */
+	uint32_t kept_table;
 	uint32_t fwmark;	/* the UDP sockets': cfg->fwmark or table */
 	bool ipv6_off;		/* IPv6 disabled on the host: skip it */
 	bool src_valid_mark_ro;	/* to be set, but /proc/sys is ro */
+	bool nft;		/* a full tunnel, and nft to add its rules */
+	enum netconf_dns_via dns_via;
 	char dns_prefix[NETCONF_DNS_PREFIX_MAX];	/* "" or "tun." */
+	/* The interface's MTU, and for the log where it comes from ("1400
+	 * from the path to 192.0.2.1, minus 80", "set by MTU ="). */
+	unsigned int mtu;
+	char mtu_why[96];
 	/* For the caller to log, each once: IPv6 things skipped, a sysctl
 	 * that could not be set. */
 	unsigned int n_warnings;
 	char warnings[NETCONF_MAX_WARNINGS][NETCONF_WARNING_MAX];
 };
 
-/* The programs a config needs on this system (resolvconf when it sets
- * DNS): checked by `up` before it runs PreUp or changes anything.
- * Returns 0 or -ENOENT with a message saying what to install. */
+/* The programs a config needs on this system (with DNS servers:
+ * resolvconf, or else resolvectl and a running systemd-resolved):
+ * checked by `up` before it runs PreUp or changes anything. Returns 0
+ * or -ENOENT with a message saying what to install. */
 int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
 
 /* Plans cfg, which must outlive the plan, as wg-quick(8) would apply it:
@@ -109,24 +141,51 @@ int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
  * whether IPv6 is disabled on the host (warning when cfg has IPv6
  * addresses, routes or a ::/0), whether net.ipv4.conf.all.src_valid_mark
  * can be set where it has to be (warning when /proc/sys is read-only),
- * and the resolvconf prefix. With DNS servers in cfg, a resolvconf that
+ * and the resolvconf prefix. The MTU is cfg->mtu, or as wg-quick the
+ * largest MTU of the routes to the peers' endpoints (resolved now,
+ * asked with the plan's fwmark), else that of the main table's IPv4 (then
+ * IPv6) default route, else 1500, minus NETCONF_MTU_OVERHEAD. With DNS
+ * servers in cfg, a resolvconf that
  * is not on PATH is -ENOENT ("DNS is set but resolvconf is not
  * installed"). Changes nothing. */
 int netconf_plan(struct netlink *nl, const struct config *cfg,
 		 struct netconf_plan *plan, char *err, size_t err_len);
+/* netconf_plan after netconf_recover kept a kill switch in table
+ * kept_table (0: none): the full tunnel takes that table again, and
+ * netconf_up continues the journal that holds it instead of creating
+ * one. */
+int netconf_plan_after(struct netlink *nl, const struct config *cfg,
+		       uint32_t kept_table, struct netconf_plan *plan,
+		       char *err, size_t err_len);
+
+/* Undoes what a crashed run's journal records before cfg is brought up,
+ * as netconf_down, but for a kill switch that cfg keeps (KillSwitch on,
+ * a full tunnel of the family, and a FwMark that is unset or its
+ * table): its unreachable routes and policy rules stay, the journal is
+ * rewritten to hold only them, and *kept_table says their table, for
+ * netconf_plan_after. So traffic stays refused, not leaked, until the
+ * new tunnel is there. *kept_table is 0 when nothing was kept. */
+int netconf_recover(struct netlink *nl, const char *journal_path,
+		    const struct config *cfg, uint32_t *kept_table,
+		    char *err, size_t err_len);
 
 /* Applies plan->cfg to the interface ifname (index ifindex), in
- * wg-quick's order: every Address, the MTU (cfg->mtu, or
- * NETCONF_DEFAULT_MTU), link up, DNS through resolvconf, then a route to
+ * wg-quick's order: every Address, the MTU (plan->mtu, or
+ * NETCONF_DEFAULT_MTU when 0), link up, DNS through resolvconf, then a route to
  * the interface for every AllowedIPs prefix (masked) of every peer: in
  * the main table for Table = auto, in table_id for a number, none for
  * off. A /0 with Table = auto goes instead into plan->table, after the
  * rules "not fwmark M lookup T" and "lookup main suppress_prefixlength
  * 0" of its family; for IPv4, net.ipv4.conf.all.src_valid_mark is then
  * set to 1 unless it is already. IPv6 is skipped when plan->ipv6_off.
- * Everything is checked before anything changes. The journal is created
- * at journal_path, which must not exist (-EEXIST: undo the previous run
- * with netconf_down first). opt may be NULL. On failure everything done
+ * With cfg->kill_switch, each full family's table also gets an
+ * unreachable default route behind the device's. Everything is checked
+ * before anything changes. The journal is created at journal_path, which
+ * must not exist (-EEXIST: undo the previous run with netconf_down or
+ * netconf_recover first), unless plan->kept_table says that
+ * netconf_recover left it holding a kill switch: then it is continued,
+ * and a failure undoes this call's changes but keeps the kill switch
+ * and the journal that holds it (the message says so), for `down`. opt may be NULL. On failure everything done
  * is undone in reverse order and the journal removed (kept only when the
  * undoing failed too, and the message says so); returns -errno with a
  * message like "cannot add address 10.0.0.1/24 to wg0: File exists". */
@@ -157,6 +216,31 @@ int netconf_journal_path(const char *ifname, char *out, size_t out_len);
  * is none or no file. -errno when the file cannot be read. */
 int netconf_resolvconf_prefix(const char *path, char *out, size_t out_len);
 
+/* The nft table of interface ifname: "ringvpn-IFNAME", with the '+'
+ * and '=' that nft does not take in a name as '_'. */
+void netconf_nft_table(const char *ifname, char *out, size_t len);
+/* The nft script (for `nft -f -`) that replaces the table of ifname
+ * with the full tunnel's rules of the plan: *out is malloc'ed, *len
+ * its length. 0 or -ENOMEM. */
+int netconf_nft_script(const char *ifname, const struct netconf_plan *p,
+		       char **out, size_t *len);
+
+enum netconf_resolvectl_cmd {
+	NETCONF_RESOLVECTL_DNS,		/* resolvectl dns IFNAME SERVER... */
+	NETCONF_RESOLVECTL_DOMAIN,	/* resolvectl domain IFNAME D... [~.] */
+	NETCONF_RESOLVECTL_REVERT,	/* resolvectl revert IFNAME */
+};
+
+/* The argv (NULL-terminated, malloc'ed; its strings are ifname's and
+ * cfg's, which must outlive it) of one resolvectl command for cfg's DNS
+ * on ifname. The domain command ends in "~." when full (a full tunnel:
+ * every name goes to the tunnel's servers). *out is NULL when there is
+ * nothing to say (no search domain and not full). cfg may be NULL for
+ * the revert. 0 or -ENOMEM. */
+int netconf_resolvectl_argv(enum netconf_resolvectl_cmd cmd,
+			    const char *ifname, const struct config *cfg,
+			    bool full, char ***out);
+
 /* ---- The journal's parser, on its own for the fuzz target ------------- */
 
 enum netconf_kind {
@@ -167,6 +251,9 @@ enum netconf_kind {
 	NETCONF_RULE,
 	NETCONF_SYSCTL,
 	NETCONF_DNS,
+	NETCONF_UNREACHABLE,
+	NETCONF_NFT,
+	NETCONF_RESOLVED,
 };
 
 /* The sysctls a "sysctl" entry may name: nothing else is ever written. */
@@ -178,10 +265,11 @@ struct netconf_entry {
 	enum netconf_kind kind;
 	char ifname[IFNAMSIZ];
 	int ifindex;		/* > 0 */
-	int family;		/* addr, route: AF_INET or AF_INET6 */
+	int family;		/* addr, route, unreachable: AF_INET(6) */
 	uint8_t addr[16];	/* addr, route; 4 or 16 bytes used */
 	uint8_t prefixlen;	/* addr, route */
-	uint32_t table;		/* route: 1 or more */
+	uint32_t table;		/* route, unreachable: 1 or more */
+	uint32_t metric;	/* unreachable */
 	uint32_t mtu;		/* mtu: the one to restore, 1 or more */
 	/* rule: as netlink_rule_del takes it (has_fwmark iff fwmark) */
 	struct netlink_rule rule;

@@ -34,7 +34,7 @@ bool netconf_is_full(const struct config *cfg, const struct prefix *p)
 	return !p->cidr && cfg->table == CONFIG_TABLE_AUTO;
 }
 
-static bool has_full(const struct config *cfg, int family)
+bool netconf_has_full(const struct config *cfg, int family)
 {
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct config_peer *p = &cfg->peers[i];
@@ -95,11 +95,21 @@ static int plan_full(struct netlink *nl, struct netconf_plan *plan,
 	int ret;
 
 	plan->fwmark = cfg->fwmark;
-	plan->full[0] = has_full(cfg, AF_INET);
-	plan->full[1] = has_full(cfg, AF_INET6) && !plan->ipv6_off;
-	if (!plan->full[0] && !plan->full[1])
+	plan->full[0] = netconf_has_full(cfg, AF_INET);
+	plan->full[1] = netconf_has_full(cfg, AF_INET6) && !plan->ipv6_off;
+	if (!plan->full[0] && !plan->full[1]) {
+		if (cfg->kill_switch)
+			netconf_plan_warn(plan, "KillSwitch is on but there is "
+					  "no full tunnel (AllowedIPs "
+					  "0.0.0.0/0 or ::/0 with Table = "
+					  "auto): it does nothing");
 		return 0;
-	if (cfg->fwmark) {
+	}
+	/* netconf_recover kept it only for a FwMark unset or equal. */
+	if (plan->kept_table) {
+		plan->table = plan->kept_table;
+		plan->fwmark = plan->table;
+	} else if (cfg->fwmark) {
 		plan->table = cfg->fwmark;
 	} else {
 		ret = free_table(nl, &plan->table);
@@ -174,7 +184,7 @@ static void warn_ipv6_off(struct netconf_plan *plan)
 			 n_routes == 1 ? "" : "s");
 		parts[n++] = routes;
 	}
-	if (has_full(cfg, AF_INET6))
+	if (netconf_has_full(cfg, AF_INET6))
 		parts[n++] = "the IPv6 full-tunnel rules";
 	if (!n)
 		return;
@@ -187,15 +197,25 @@ static void warn_ipv6_off(struct netconf_plan *plan)
 int netconf_plan(struct netlink *nl, const struct config *cfg,
 		 struct netconf_plan *plan, char *err, size_t err_len)
 {
+	return netconf_plan_after(nl, cfg, 0, plan, err, err_len);
+}
+
+int netconf_plan_after(struct netlink *nl, const struct config *cfg,
+		       uint32_t kept_table, struct netconf_plan *plan,
+		       char *err, size_t err_len)
+{
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->cfg = cfg;
+	plan->kept_table = kept_table;
 	plan->ipv6_off = netconf_ipv6_disabled();
 	if (plan->ipv6_off)
 		warn_ipv6_off(plan);
 	ret = plan_full(nl, plan, err, err_len);
-	if (!ret)
-		ret = netconf_plan_dns(plan, err, err_len);
-	return ret;
+	if (ret)
+		return ret;
+	netconf_plan_firewall(plan);
+	netconf_plan_mtu(nl, plan);
+	return netconf_plan_dns(plan, err, err_len);
 }

@@ -61,6 +61,18 @@ static void describe_undo(const struct netconf_entry *e, char *buf,
 		snprintf(buf, len, "restore %s to %u",
 			 netconf_sysctl_name(e->sysctl), e->value);
 		return;
+	case NETCONF_UNREACHABLE:
+		snprintf(buf, len, "remove the IPv%c kill switch (unreachable "
+			 "default route, table %u, metric %u)",
+			 e->family == AF_INET ? '4' : '6', e->table, e->metric);
+		return;
+	case NETCONF_NFT:
+		snprintf(buf, len, "delete the nft table of %s", e->ifname);
+		return;
+	case NETCONF_RESOLVED:
+		snprintf(buf, len, "revert the DNS of %s with `resolvectl "
+			 "revert %s'", e->ifname, e->ifname);
+		return;
 	case NETCONF_DNS:
 		snprintf(buf, len, "remove DNS record %s with `resolvconf -d "
 			 "%s -f'", e->record, e->record);
@@ -109,13 +121,16 @@ static int undo_on_link(struct netlink *nl, struct link_cache *c,
 	case NETCONF_ROUTE:
 		return netlink_route_del(nl, ifindex, e->family, e->addr,
 					 e->prefixlen, e->table);
+	case NETCONF_RESOLVED:
+		return netconf_undo_resolved(e);
 	default:
 		return -EINVAL;
 	}
 }
 
-/* Rules, sysctls and DNS records outlive the device: undone whatever
- * became of it. detail gets what strerror cannot say. */
+/* Rules, sysctls, DNS records, the kill switch and the nft table
+ * outlive the device:
+ * undone whatever became of it. detail gets what strerror cannot say. */
 static int undo_entry(struct netlink *nl, struct link_cache *c,
 		      const struct netconf_entry *e, char *detail,
 		      size_t detail_len)
@@ -129,8 +144,14 @@ static int undo_entry(struct netlink *nl, struct link_cache *c,
 	case NETCONF_SYSCTL:
 		ret = netconf_sysctl_write(e->sysctl, e->value);
 		break;
+	case NETCONF_UNREACHABLE:
+		ret = netlink_unreachable_del(nl, e->family, e->table,
+					      e->metric);
+		break;
 	case NETCONF_DNS:
 		return netconf_undo_dns(e, detail, detail_len);
+	case NETCONF_NFT:
+		return netconf_undo_firewall(e, detail, detail_len);
 	default:
 		ret = undo_on_link(nl, c, e);
 		break;
@@ -171,24 +192,23 @@ static int read_file(const char *path, struct secret_buf *b)
 	return ret;
 }
 
-int netconf_down(struct netlink *nl, const char *journal_path, char *err,
-		 size_t err_len)
+int netconf_journal_load(const char *journal_path, struct netconf_journal *j,
+			 char *err, size_t err_len)
 {
-	unsigned int bad, first_bad;
-	struct netconf_journal j;
 	struct secret_buf text = { 0 };
 	int ret;
 
+	memset(j, 0, sizeof(*j));
 	ret = read_file(journal_path, &text);
 	if (ret) {
 		secret_buf_free(&text);
 		if (ret == -ENOENT)
-			return 0;
+			return ret;
 		return netconf_fail(err, err_len, ret,
 				    "cannot read journal `%s': %s",
 				    journal_path, strerror(-ret));
 	}
-	ret = netconf_journal_parse(&j, text.data, text.len);
+	ret = netconf_journal_parse(j, text.data, text.len);
 	secret_buf_free(&text);
 	if (ret == -EBADMSG)
 		return netconf_fail(err, err_len, ret,
@@ -200,6 +220,18 @@ int netconf_down(struct netlink *nl, const char *journal_path, char *err,
 		return netconf_fail(err, err_len, ret,
 				    "cannot read journal `%s': %s",
 				    journal_path, strerror(-ret));
+	return 0;
+}
+
+int netconf_down(struct netlink *nl, const char *journal_path, char *err,
+		 size_t err_len)
+{
+	unsigned int bad, first_bad;
+	struct netconf_journal j;
+	int ret = netconf_journal_load(journal_path, &j, err, err_len);
+
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
 	bad = j.bad_lines;
 	first_bad = j.first_bad_line;
 	ret = netconf_undo_all(nl, j.v, j.n, err, err_len);

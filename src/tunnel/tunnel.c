@@ -82,25 +82,35 @@ static unsigned int tun_wanted(unsigned int disabled)
 }
 
 /* What a crashed run left is undone first, so that its full-tunnel table
- * is free again; then the plan says which fwmark the sockets carry. */
+ * is free again (but for a kill switch this run keeps, which stays in
+ * place until ours replaces it); then the plan says which fwmark the
+ * sockets carry. */
 static int plan_network(struct tunnel *tn, struct netconf_plan *plan,
 			char *err, size_t err_len)
 {
+	uint32_t kept = 0;
 	int ret;
 
 	if (access(tn->journal, F_OK) == 0) {
 		log_warn("%s: undoing what a previous run left behind",
 			 tn->ifname);
-		ret = netconf_down(&tn->nl, tn->journal, err, err_len);
+		ret = netconf_recover(&tn->nl, tn->journal, tn->cfg, &kept,
+				      err, err_len);
 		if (ret)
 			return ret;
+		if (kept)
+			log_info("%s: keeping its kill switch (table %u) "
+				 "until the tunnel is back", tn->ifname, kept);
 	}
-	ret = netconf_plan(&tn->nl, tn->cfg, plan, err, err_len);
+	ret = netconf_plan_after(&tn->nl, tn->cfg, kept, plan, err, err_len);
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < plan->n_warnings; i++)
 		log_warn("%s: %s", tn->ifname, plan->warnings[i]);
 	tn->fwmark = plan->fwmark;
+	/* The workers pad and split to the interface's MTU. */
+	tn->dp.mtu = plan->mtu;
+	log_info("%s: MTU %u (%s)", tn->ifname, plan->mtu, plan->mtu_why);
 	return 0;
 }
 

@@ -43,6 +43,7 @@ static bool entry_eq(const struct netconf_entry *a,
 	       (!prefix || (a->prefixlen == b->prefixlen &&
 			    !memcmp(a->addr, b->addr, sizeof(a->addr)))) &&
 	       a->table == b->table && a->mtu == b->mtu &&
+	       a->metric == b->metric &&
 	       rule_eq(&a->rule, &b->rule) && a->sysctl == b->sysctl &&
 	       a->value == b->value && !strcmp(a->record, b->record);
 }

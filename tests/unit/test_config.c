@@ -180,7 +180,16 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.dns.n + c.dns_search.n, 0);
 	ck_assert(!c.save_config);
 	ck_assert_uint_eq(c.threads, 0);
+	ck_assert(!c.kill_switch);
 	ck_assert_uint_eq(c.n_peers, 0);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, IFACE "killswitch = On\n", err,
+			       sizeof(err)), 0);
+	ck_assert(c.kill_switch);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, IFACE "KillSwitch = off\n", err,
+			       sizeof(err)), 0);
+	ck_assert(!c.kill_switch);
 	config_free(&c);
 }
 END_TEST
@@ -435,6 +444,9 @@ static const struct bad_conf bad[] = {
 	{ IFACE "DNS = bad domain\n", 0, 3, "invalid DNS `bad domain'" },
 	{ IFACE "SaveConfig = yes\n", 0, 3, "invalid SaveConfig `yes'" },
 	{ IFACE "Threads = 0\n", 0, 3, "invalid Threads `0' (expected 1-256)" },
+	{ IFACE "KillSwitch = yes\n", 0, 3,
+	  "invalid KillSwitch `yes' (expected on or off)" },
+	{ IFACE "KillSwitch = on\nKillSwitch = off\n", 0, 4, "KillSwitch" },
 	{ IFACE "Threads = 1000\n", 0, 3, "invalid Threads `1000'" },
 	{ IFACE PEER "AllowedIPs = 10.0.0.0/40\n", 0, 5,
 	  "invalid AllowedIPs `10.0.0.0/40'" },

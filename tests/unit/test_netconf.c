@@ -927,6 +927,212 @@ START_TEST(test_full_tunnel_crash)
 }
 END_TEST
 
+static const char kill_switch_conf[] =
+	IFACE
+	"Address = 10.40.0.1/24, fd00:40::1/64\n"
+	"KillSwitch = on\n"
+	"[Peer]\nPublicKey = " PEER1 "\n"
+	"AllowedIPs = 0.0.0.0/0, ::/0\n";
+
+/* The kill switch's route of family in table (any device, or none). */
+static int unreachable_routes(int family, uint32_t table)
+{
+	struct nl_cache *cache;
+	struct nl_object *o;
+	int n = 0;
+
+	ck_assert_int_eq(rtnl_route_alloc_cache(fx.sk, family, 0, &cache), 0);
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+
+		n += rtnl_route_get_family(r) == family &&
+		     rtnl_route_get_table(r) == table &&
+		     rtnl_route_get_type(r) == RTN_UNREACHABLE &&
+		     rtnl_route_get_priority(r) == UINT32_MAX &&
+		     rtnl_route_get_protocol(r) == RTPROT_STATIC;
+	}
+	nl_cache_free(cache);
+	return n;
+}
+
+static void check_kill_switch(bool present)
+{
+	ck_assert_int_eq(unreachable_routes(AF_INET, FULL_TABLE), present);
+	ck_assert_int_eq(unreachable_routes(AF_INET6, FULL_TABLE), present);
+}
+
+/* The crashed run's TUN went with it; a new one comes, as the next up
+ * makes it. */
+static void new_tun(void)
+{
+	tun_close(&fx.tun);
+	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
+	fx.ifindex = fx.tun.ifindex;
+}
+
+/* up with KillSwitch: the unreachable routes behind the device's, in
+ * the journal; down removes them with the rest. */
+START_TEST(test_kill_switch)
+{
+	struct snapshot before;
+	char *text;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	up_ok(kill_switch_conf);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, true);
+	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, true);
+	check_kill_switch(true);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable " TUN_NAME " "), 2);
+	free(text);
+	down_ok();
+	check_kill_switch(false);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, false);
+	check_unchanged(&before);
+}
+END_TEST
+
+/* kill -9: the device and its routes go, the kill switch and the rules
+ * stay. The next up's recovery keeps them (and only them) in the
+ * journal, the plan takes their table, and up continues that journal:
+ * no moment without the kill switch, and down still removes it all. */
+START_TEST(test_kill_switch_crash)
+{
+	struct netconf_plan plan;
+	struct snapshot before;
+	struct config c;
+	uint32_t kept = 0;
+	char *text;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	crashed_up_text(kill_switch_conf);
+	new_tun();
+	check_kill_switch(true);
+	ck_assert_int_eq(kernel_rule(AF_INET, FULL_TABLE, FULL_TABLE, true, -1,
+				     NULL), 1);
+
+	parse_config(&c, kill_switch_conf);
+	ck_assert_msg(!netconf_recover(&fx.nl, fx.journal, &c, &kept, fx.err,
+				       sizeof(fx.err)), "%s", fx.err);
+	ck_assert_uint_eq(kept, FULL_TABLE);
+	check_kill_switch(true);
+	ck_assert_int_eq(kernel_rule(AF_INET, FULL_TABLE, FULL_TABLE, true, -1,
+				     NULL), 1);
+	ck_assert_int_eq(kernel_rule(AF_INET6, FULL_TABLE, FULL_TABLE, true,
+				     -1, NULL), 1);
+	/* src_valid_mark was undone; the journal holds the rest only. */
+	ck_assert_uint_eq(read_sysctl(SRC_VALID_MARK), 0);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable "), 2);
+	ck_assert_int_eq(count_lines(text, "rule "), 4);
+	ck_assert_int_eq(count_lines(text, "sysctl "), 0);
+	ck_assert_int_eq(count_lines(text, "addr "), 0);
+	free(text);
+
+	/* Another table is free, but the plan takes the kept one again. */
+	ck_assert_int_eq(netconf_plan_after(&fx.nl, &c, kept, &plan, fx.err,
+					    sizeof(fx.err)), 0);
+	ck_assert_uint_eq(plan.table, FULL_TABLE);
+	ck_assert_uint_eq(plan.fwmark, FULL_TABLE);
+	ck_assert_msg(!netconf_up(&fx.nl, TUN_NAME, fx.ifindex, &plan,
+				  fx.journal, &fx.opt, fx.err,
+				  sizeof(fx.err)), "%s", fx.err);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, true);
+	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, true);
+	check_kill_switch(true);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable "), 2);
+	ck_assert_int_eq(count_lines(text, "rule "), 4);
+	ck_assert_int_eq(count_lines(text, "sysctl "), 1);
+	free(text);
+	config_free(&c);
+	down_ok();
+	check_kill_switch(false);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, false);
+	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, false);
+	check_unchanged(&before);
+}
+END_TEST
+
+/* The up after the recovery fails (a route another device has): its own
+ * changes are undone, the kill switch stays, with the journal that
+ * holds it, until down. */
+START_TEST(test_kill_switch_crash_failed_up)
+{
+	static const char conf[] =
+		IFACE
+		"Address = 10.40.0.1/24, fd00:40::1/64\n"
+		"KillSwitch = on\n"
+		"[Peer]\nPublicKey = " PEER1 "\n"
+		"AllowedIPs = 0.0.0.0/0, ::/0, 10.45.0.0/16\n";
+	struct ip d = parse_ip("10.45.0.0");
+	struct netconf_plan plan;
+	struct tun_device other;
+	struct snapshot before;
+	struct config c;
+	uint32_t kept = 0;
+	char *text;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	crashed_up_text(conf);
+	new_tun();
+	ck_assert_int_eq(tun_create(&other, TUN_OTHER, 1, 0), 0);
+	ck_assert_int_eq(netlink_link_set_up(&fx.nl, other.ifindex, true), 0);
+	ck_assert_int_eq(netlink_route_add(&fx.nl, other.ifindex, AF_INET,
+					   d.bytes, 16, RT_TABLE_MAIN, NULL),
+			 0);
+	parse_config(&c, conf);
+	ck_assert_int_eq(netconf_recover(&fx.nl, fx.journal, &c, &kept, fx.err,
+					 sizeof(fx.err)), 0);
+	ck_assert_int_eq(netconf_plan_after(&fx.nl, &c, kept, &plan, fx.err,
+					    sizeof(fx.err)), 0);
+	ck_assert_int_eq(netconf_up(&fx.nl, TUN_NAME, fx.ifindex, &plan,
+				    fx.journal, &fx.opt, fx.err,
+				    sizeof(fx.err)), -EEXIST);
+	config_free(&c);
+	ck_assert_str_eq(fx.err, "cannot add route 10.45.0.0/16 to " TUN_NAME
+			 " in table 254: File exists; the kill switch stays "
+			 "until `ringvpn down " TUN_NAME "'");
+	check_kill_switch(true);
+	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, NULL, 0), 0);
+	text = journal_text();
+	ck_assert_int_eq(count_lines(text, "unreachable "), 2);
+	ck_assert_int_eq(count_lines(text, "rule "), 4);
+	ck_assert_int_eq(count_lines(text, "addr "), 0);
+	free(text);
+	down_ok();
+	check_kill_switch(false);
+	tun_close(&other);
+	check_unchanged(&before);
+}
+END_TEST
+
+/* The next run without KillSwitch: recovery undoes it all, as down. */
+START_TEST(test_kill_switch_crash_not_kept)
+{
+	struct snapshot before;
+	struct config c;
+	uint32_t kept = 1;
+
+	write_sysctl(SRC_VALID_MARK, "0");
+	before = snapshot();
+	crashed_up_text(kill_switch_conf);
+	new_tun();
+	parse_config(&c, tunnel_conf);
+	ck_assert_msg(!netconf_recover(&fx.nl, fx.journal, &c, &kept, fx.err,
+				       sizeof(fx.err)), "%s", fx.err);
+	config_free(&c);
+	ck_assert_uint_eq(kept, 0);
+	ck_assert(!journal_exists());
+	check_kill_switch(false);
+	check_full(AF_INET, FULL_TABLE, FULL_TABLE, false);
+	check_unchanged(&before);
+}
+END_TEST
+
 /* 51820 holds another device's route and 51821 is named by a rule: the
  * plan takes 51822. A suppressing rule already there, but after ours
  * would be, does not serve: ours goes before it and theirs stays. */
@@ -1253,9 +1459,13 @@ START_TEST(test_dns_no_resolvconf)
 	ck_assert_int_eq(mkdir(fx.bin, 0755), 0);
 	ck_assert_int_eq(setenv("PATH", fx.bin, 1), 0);
 	ck_assert_int_eq(up_text(dns_conf), -ENOENT);
-	ck_assert_str_eq(fx.err, "DNS is set but resolvconf is not installed "
-			 "(no `resolvconf' on PATH): install resolvconf or "
-			 "openresolv, or remove DNS from the config");
+	/* No resolvectl on this PATH either. */
+	ck_assert_str_eq(fx.err, "DNS is set but there is no resolvconf (no "
+			 "`resolvconf' on PATH) and no running "
+			 "systemd-resolved (resolvectl and "
+			 "/run/systemd/resolve/io.systemd.Resolve): install "
+			 "resolvconf or openresolv, start systemd-resolved, "
+			 "or remove DNS from the config");
 	ck_assert(!journal_exists());
 	check_unchanged(&before);
 	/* Search domains alone are not applied, as in wg-quick. */
@@ -1547,7 +1757,10 @@ START_TEST(test_parse_lines)
 		"rule wg0 7 inet6 0 254 - - 0\n"
 		"sysctl wg0 7 net.ipv4.conf.all.src_valid_mark 0\n"
 		"dns wg0 7 tun.wg0\n"
-		"dns wg0 7 wg0\n";
+		"dns wg0 7 wg0\n"
+		"unreachable wg0 7 inet6 51820 4294967295\n"
+		"nft wg0 7\n"
+		"resolved wg0 7\n";
 	static const char *const bad[] = {
 		"mtu wg0 7", "mtu wg0 7 0", "mtu wg0 7 4294967296",
 		"mtu wg0 7 15x", "mtu wg0 7 -1", "mtu wg0 7 +1",
@@ -1589,6 +1802,11 @@ START_TEST(test_parse_lines)
 		"dns wg0 7 twg0", "dns wg0 7", "dns wg0 7 tun.wg0 x",
 		"dns wg0 7 tun.wg0.", "dns wg0 7 ../../wg0",
 		"dns wg0 7 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.wg0",
+		"unreachable wg0 7 inet 0 5", "unreachable wg0 7 inet 51820",
+		"unreachable wg0 7 inet4 51820 5",
+		"unreachable wg0 7 inet 51820 4294967296",
+		"unreachable wg0 7 inet 51820 5 x", "nft wg0 7 x", "nft wg0",
+		"resolved wg0 7 x", "resolved wg0",
 		"x", "route",
 		"addr wg0 7 inet 10.0.0.1/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -1598,8 +1816,14 @@ START_TEST(test_parse_lines)
 	char line[NETCONF_LINE_MAX + 2];
 	size_t off = strlen("ringvpn-journal 1\n");
 
-	ck_assert_uint_eq(j.n, 11);
+	ck_assert_uint_eq(j.n, 14);
+	ck_assert_int_eq(j.v[12].kind, NETCONF_NFT);
+	ck_assert_int_eq(j.v[13].kind, NETCONF_RESOLVED);
 	ck_assert_uint_eq(j.bad_lines, 0);
+	ck_assert_int_eq(j.v[11].kind, NETCONF_UNREACHABLE);
+	ck_assert_int_eq(j.v[11].family, AF_INET6);
+	ck_assert_uint_eq(j.v[11].table, 51820);
+	ck_assert_uint_eq(j.v[11].metric, UINT32_MAX);
 	ck_assert_int_eq(j.v[6].kind, NETCONF_RULE);
 	ck_assert_int_eq(j.v[6].rule.family, AF_INET);
 	ck_assert_uint_eq(j.v[6].rule.priority, 32765);
@@ -1658,6 +1882,104 @@ START_TEST(test_parse_lines)
 	ck_assert_uint_eq(j.n, 0);
 	ck_assert_uint_eq(j.bad_lines, 1);
 	netconf_journal_free(&j);
+}
+END_TEST
+
+/* wg-quick's rules, in one inet table per interface, for the full
+ * families only. */
+START_TEST(test_nft_script)
+{
+	static const char want[] =
+		"add table inet ringvpn-wg_a_b\n"
+		"delete table inet ringvpn-wg_a_b\n"
+		"table inet ringvpn-wg_a_b {\n"
+		"\tchain preraw {\n"
+		"\t\ttype filter hook prerouting priority -300;\n"
+		"\t\tiifname != \"wg+a=b\" ip daddr 10.40.0.1 fib saddr type "
+		"!= local drop\n"
+		"\t}\n"
+		"\tchain premangle {\n"
+		"\t\ttype filter hook prerouting priority -150;\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp meta mark set ct mark\n"
+		"\t}\n"
+		"\tchain postmangle {\n"
+		"\t\ttype filter hook postrouting priority -150;\n"
+		"\t\tmeta nfproto ipv4 meta l4proto udp mark 51820 ct mark set "
+		"mark\n"
+		"\t}\n"
+		"}\n";
+	struct netconf_plan plan = { .full = { true, false }, .fwmark = 51820 };
+	struct config c;
+	char *script = NULL;
+	size_t len = 0;
+
+	parse_config(&c, tunnel_conf);
+	plan.cfg = &c;
+	ck_assert_int_eq(netconf_nft_script("wg+a=b", &plan, &script, &len),
+			 0);
+	ck_assert_str_eq(script, want);
+	ck_assert_uint_eq(len, strlen(want));
+	free(script);
+	/* Both families: the IPv6 address and rules too. */
+	plan.full[1] = true;
+	ck_assert_int_eq(netconf_nft_script("wg0", &plan, &script, &len), 0);
+	ck_assert_ptr_nonnull(strstr(script, "\t\tiifname != \"wg0\" ip6 daddr "
+				     "fd00:40::1 fib saddr type != local "
+				     "drop\n"));
+	ck_assert_ptr_nonnull(strstr(script, "meta nfproto ipv6 meta l4proto "
+				     "udp mark 51820 ct mark set mark\n"));
+	free(script);
+	config_free(&c);
+}
+END_TEST
+
+/* argv as "a b c" (NULL as "-"), and freed. */
+static void check_argv(char **argv, const char *want)
+{
+	char text[256] = "-";
+	size_t used = 0;
+
+	for (size_t i = 0; argv && argv[i]; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "%s%s", i ? " " : "", argv[i]);
+	ck_assert_str_eq(text, want);
+	free(argv);
+}
+
+/* The resolvectl command lines for systemd-resolved (which cannot run
+ * in a test namespace: only the lines are checked). */
+START_TEST(test_resolvectl_argv)
+{
+	static const char conf[] =
+		IFACE "DNS = 10.0.0.53, fd00::53, corp.example, lan\n";
+	struct config c, bare;
+	char **argv;
+
+	parse_config(&c, conf);
+	parse_config(&bare, IFACE "DNS = 10.0.0.53\n");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DNS, "wg0",
+						 &c, false, &argv), 0);
+	check_argv(argv, "resolvectl dns wg0 10.0.0.53 fd00::53");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &c, false, &argv), 0);
+	check_argv(argv, "resolvectl domain wg0 corp.example lan");
+	/* A full tunnel routes every name to the tunnel's servers. */
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &c, true, &argv), 0);
+	check_argv(argv, "resolvectl domain wg0 corp.example lan ~.");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &bare, true, &argv), 0);
+	check_argv(argv, "resolvectl domain wg0 ~.");
+	/* No search domain and no full tunnel: no domain command. */
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_DOMAIN,
+						 "wg0", &bare, false, &argv),
+			 0);
+	check_argv(argv, "-");
+	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_REVERT,
+						 "wg0", NULL, false, &argv), 0);
+	check_argv(argv, "resolvectl revert wg0");
+	config_free(&c);
+	config_free(&bare);
 }
 END_TEST
 
@@ -1750,6 +2072,10 @@ static Suite *netconf_suite(void)
 	tcase_add_test(tc, test_journal_path);
 	tcase_add_test(tc, test_full_tunnel);
 	tcase_add_test(tc, test_full_tunnel_crash);
+	tcase_add_test(tc, test_kill_switch);
+	tcase_add_test(tc, test_kill_switch_crash);
+	tcase_add_test(tc, test_kill_switch_crash_not_kept);
+	tcase_add_test(tc, test_kill_switch_crash_failed_up);
 	tcase_add_test(tc, test_full_table_in_use);
 	tcase_add_test(tc, test_full_fwmark);
 	tcase_add_test(tc, test_ipv6_disabled);
@@ -1764,6 +2090,8 @@ static Suite *netconf_suite(void)
 	tcase_set_timeout(tp, 60);
 	tcase_add_test(tp, test_parse_lines);
 	tcase_add_test(tp, test_parse_headers);
+	tcase_add_test(tp, test_nft_script);
+	tcase_add_test(tp, test_resolvectl_argv);
 	tcase_add_test(tp, test_parse_garbage);
 	suite_add_tcase(s, tp);
 	return s;

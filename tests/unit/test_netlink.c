@@ -505,6 +505,96 @@ START_TEST(test_routes)
 }
 END_TEST
 
+/* The kill switch's route: added once (again: existing), coexisting
+ * with the device's default route in the table, removed, then absent. */
+START_TEST(test_unreachable)
+{
+	static const uint8_t any[16];
+	bool existed = true;
+
+	link_up(fx.ifindex);
+	ck_assert_int_eq(netlink_route_add(&fx.nl, fx.ifindex, AF_INET, any, 0,
+					   TABLE, NULL), 0);
+	for (int family = AF_INET; family; family = family == AF_INET ?
+	     AF_INET6 : 0) {
+		ck_assert_int_eq(netlink_unreachable_add(&fx.nl, family, TABLE,
+							 UINT32_MAX, &existed),
+				 0);
+		ck_assert(!existed);
+		ck_assert_int_eq(netlink_unreachable_add(&fx.nl, family, TABLE,
+							 UINT32_MAX, &existed),
+				 0);
+		ck_assert(existed);
+		ck_assert(table_in_use(TABLE));
+		ck_assert_int_eq(netlink_unreachable_del(&fx.nl, family, TABLE,
+							 UINT32_MAX), 0);
+		ck_assert_int_eq(netlink_unreachable_del(&fx.nl, family, TABLE,
+							 UINT32_MAX), -ENOENT);
+	}
+	/* The device's default route was not touched. */
+	ck_assert_int_eq(netlink_route_del(&fx.nl, fx.ifindex, AF_INET, any, 0,
+					   TABLE), 0);
+	ck_assert(!table_in_use(TABLE));
+}
+END_TEST
+
+/* A route with an mtu metric, written through libnl: an independent
+ * writer for the reader under test. */
+static void libnl_route_with_mtu(const char *dst, int plen, unsigned mtu)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *a = NULL;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(nh);
+	ck_assert_int_eq(nl_addr_parse(dst, AF_INET, &a), 0);
+	nl_addr_set_prefixlen(a, plen);
+	ck_assert_int_eq(rtnl_route_set_dst(r, a), 0);
+	rtnl_route_set_family(r, AF_INET);
+	rtnl_route_set_scope(r, RT_SCOPE_LINK);
+	rtnl_route_nh_set_ifindex(nh, fx.ifindex);
+	rtnl_route_add_nexthop(r, nh);
+	ck_assert_int_eq(rtnl_route_set_metric(r, RTAX_MTU, mtu), 0);
+	ck_assert_int_eq(rtnl_route_add(fx.sk, r, NLM_F_CREATE), 0);
+	nl_addr_put(a);
+	rtnl_route_put(r);
+}
+
+/* The path MTU: the route's mtu metric, else its device's; the default
+ * route's likewise; nothing where there is no route. */
+START_TEST(test_path_mtu)
+{
+	static const uint8_t any[4];
+	uint8_t dst[4];
+	unsigned int mtu = 0;
+
+	link_up(fx.ifindex);
+	ck_assert_int_eq(netlink_link_set_mtu(&fx.nl, fx.ifindex, 1400), 0);
+	ck_assert_int_eq(netlink_link_mtu(&fx.nl, fx.ifindex, &mtu), 0);
+	ck_assert_uint_eq(mtu, 1400);
+	inet_pton(AF_INET, "10.76.0.9", dst);
+	ck_assert_int_eq(netlink_path_mtu(&fx.nl, AF_INET, dst, 0, &mtu),
+			 -ENETUNREACH);
+	ck_assert_int_eq(netlink_default_mtu(&fx.nl, AF_INET, &mtu), -ENOENT);
+	ck_assert_int_eq(netlink_route_add(&fx.nl, fx.ifindex, AF_INET,
+					   (const uint8_t[]){ 10, 76, 0, 0 },
+					   16, RT_TABLE_MAIN, NULL), 0);
+	ck_assert_int_eq(netlink_path_mtu(&fx.nl, AF_INET, dst, 0, &mtu), 0);
+	ck_assert_uint_eq(mtu, 1400);
+	libnl_route_with_mtu("10.76.0.0", 24, 1300);
+	ck_assert_int_eq(netlink_path_mtu(&fx.nl, AF_INET, dst, FWMARK, &mtu),
+			 0);
+	ck_assert_uint_eq(mtu, 1300);
+	ck_assert_int_eq(netlink_route_add(&fx.nl, fx.ifindex, AF_INET, any, 0,
+					   RT_TABLE_MAIN, NULL), 0);
+	ck_assert_int_eq(netlink_default_mtu(&fx.nl, AF_INET, &mtu), 0);
+	ck_assert_uint_eq(mtu, 1400);
+	ck_assert_int_eq(netlink_link_mtu(&fx.nl, NO_SUCH_IFINDEX, &mtu),
+			 -ENODEV);
+}
+END_TEST
+
 /* The same prefix in the same table through another device is the
  * kernel's -EEXIST, and not ours to call existing. */
 START_TEST(test_route_clash)
@@ -889,6 +979,8 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_address_clash);
 	tcase_add_test(tc, test_routes);
 	tcase_add_test(tc, test_route_clash);
+	tcase_add_test(tc, test_unreachable);
+	tcase_add_test(tc, test_path_mtu);
 	tcase_add_test(tc, test_rules);
 	tcase_add_test(tc, test_rules_invert_pair);
 	tcase_add_test(tc, test_errors_no_device);
