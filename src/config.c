@@ -586,10 +586,11 @@ static const struct key_def *find_key(const char *name)
 
 static int unknown_key(struct parser *p, const char *key)
 {
-	char expected[256] = "one of";
+	char expected[512] = "one of";
 	size_t o = strlen(expected);
 
-	for (size_t i = 0; i < K_COUNT; i++) {
+	/* A list longer than the buffer is cut, never written past it. */
+	for (size_t i = 0; i < K_COUNT && o < sizeof(expected); i++) {
 		if (keys[i].section != p->section)
 			continue;
 		o += (size_t)snprintf(expected + o, sizeof(expected) - o,
