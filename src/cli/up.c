@@ -47,8 +47,6 @@ int up_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg.warnings.n; i++)
 		fprintf(stderr, "%s\n", cfg.warnings.v[i]);
-	if (cfg.save_config)
-		fprintf(stderr, "ringvpn: SaveConfig is accepted and ignored\n");
 	ret = daemon_serve(&cfg, path, ifname, &o);
 	config_free(&cfg);
 	return ret;

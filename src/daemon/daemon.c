@@ -16,6 +16,7 @@
 #include "src/daemon/name_lock.h"
 #include "src/netconf/netconf.h"
 #include "src/daemon/privilege.h"
+#include "src/daemon/save_config.h"
 #include "src/rundir.h"
 #include "src/tunnel/control_loop.h"
 #include "src/tunnel/tunnel.h"
@@ -106,6 +107,25 @@ static void run_down_hooks(const struct config_strings *hooks,
 		log_warn("%s: %s", ifname, err);
 }
 
+/* After PreDown, while the device still holds everything, as wg-quick
+ * saves. tn->cfg is the configuration of the last reload: a SaveConfig
+ * turned on or off by SIGHUP counts. A failure is reported and the way
+ * down goes on: the file is then as it was. */
+static void save_running(struct tunnel *tn)
+{
+	char err[512];
+
+	if (!tn->cfg->save_config || !*tn->config_path)
+		return;
+	if (save_config(tn, tn->config_path, err, sizeof(err)))
+		log_error("%s: %s", tn->ifname, err);
+	else if (*err)
+		log_warn("%s: %s", tn->ifname, err);
+	else
+		log_info("%s: saved the configuration to %s", tn->ifname,
+			 tn->config_path);
+}
+
 /* PreUp, the tunnel, PostUp; on failure everything done is undone and
  * err says why. */
 static int bring_up(struct tunnel *tn, struct config *cfg,
@@ -190,6 +210,7 @@ static int serve(struct config *cfg, const char *config_path,
 	tunnel_notify(&tn, "STOPPING=1");
 	log_info("%s is going down", ifname);
 	run_down_hooks(&cfg->pre_down, ifname);
+	save_running(&tn);
 	tunnel_down(&tn);
 	run_down_hooks(&cfg->post_down, ifname);
 	name_lock_release(&lock); /* the last step: NAME is free again */
