@@ -2,6 +2,7 @@
  * file and serve it, in the background unless -f. Errors are reported before
  * `up` returns: the daemon tells its parent through a pipe once the
  * interface is up, or why it is not. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "src/cli/commands.h"
 #include "src/config.h"
 #include "src/daemon/daemon.h"
+#include "src/resolve_wait.h"
 
 #define UP_USAGE "up " DAEMON_OPTIONS_USAGE " CONFIG|NAME"
 
@@ -22,6 +24,32 @@ static void config_path(const char *arg, char *out, size_t len)
 		snprintf(out, len, "%s", arg);
 	else
 		snprintf(out, len, "/etc/ringvpn/%s.conf", arg);
+}
+
+static void say(const char *line)
+{
+	fprintf(stderr, "ringvpn: %s\n", line);
+}
+
+/* Every Endpoint name resolves before anything is touched, or `up`
+ * fails once the retries are spent (src/resolve_wait.h). */
+static int endpoints_resolve(const struct config *cfg)
+{
+	const char *value = getenv("WG_ENDPOINT_RESOLUTION_RETRIES");
+	char err[512];
+	long retries;
+	int ret;
+
+	if (resolve_retries_parse(value, &retries)) {
+		fprintf(stderr, "ringvpn: WG_ENDPOINT_RESOLUTION_RETRIES is "
+			"neither a number nor `infinity': `%s'\n", value);
+		return -EINVAL;
+	}
+	ret = resolve_wait(cfg, retries, say, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "ringvpn: %s (gave up after %ld retries)\n",
+			err, retries);
+	return ret;
 }
 
 int up_main(int argc, char **argv)
@@ -47,7 +75,8 @@ int up_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg.warnings.n; i++)
 		fprintf(stderr, "%s\n", cfg.warnings.v[i]);
-	ret = daemon_serve(&cfg, path, ifname, &o);
+	ret = endpoints_resolve(&cfg) ? 1 : daemon_serve(&cfg, path, ifname,
+							    &o);
 	config_free(&cfg);
 	return ret;
 }
