@@ -12,6 +12,8 @@
 #include "src/config.h"
 #include "src/daemon/file_replace.h"
 #include "src/secret_buf.h"
+#include "src/tunnel/reresolve.h"
+#include "src/tunnel/state.h"
 #include "src/uapi/uapi.h"
 
 enum section { S_NONE, S_INTERFACE, S_PEER, S_OTHER };
@@ -178,6 +180,35 @@ static int read_running(struct tunnel *tn, struct secret_buf *b,
 	return ret ? ret : uapi_view_parse(v, b->data);
 }
 
+/* An Endpoint written as a name stays that name: the daemon resolves
+ * it again when the address behind it moves (src/tunnel/reresolve.h),
+ * and the next `up` should too. */
+static void keep_names(const struct config *cfg, struct uapi_view *v)
+{
+	for (size_t i = 0; i < v->n_peers; i++) {
+		struct uapi_peer_view *p = &v->peers[i];
+
+		for (size_t j = 0; j < cfg->n_peers; j++) {
+			const struct config_peer *c = &cfg->peers[j];
+			size_t host, port;
+
+			if (memcmp(c->public_key, p->public_key, WG_KEY_LEN) ||
+			    !reresolve_is_name(c->endpoint_host))
+				continue;
+			/* A name too long for the view keeps the address
+			 * rather than be cut. */
+			host = strlen(c->endpoint_host);
+			port = strlen(c->endpoint_port);
+			if (host + port + 2 > sizeof(p->endpoint))
+				continue;
+			memcpy(p->endpoint, c->endpoint_host, host);
+			p->endpoint[host] = ':';
+			memcpy(p->endpoint + host + 1, c->endpoint_port,
+			       port + 1);
+		}
+	}
+}
+
 static int compose(const struct secret_buf *orig, const struct uapi_view *v,
 		   struct secret_buf *out)
 {
@@ -203,6 +234,7 @@ int save_config(struct tunnel *tn, const char *path, char *err,
 	step = "cannot read the device";
 	if ((ret = read_running(tn, &reply, &v)))
 		goto out;
+	keep_names(tn->cfg, &v);
 	step = "cannot compose it";
 	if ((ret = compose(&orig, &v, &text)))
 		goto out;

@@ -12,9 +12,7 @@
 #define NS_PER_S 1000000000ULL
 #define ANSWERS_PER_ROUND 16
 
-/* A name, not an address: only names can move. (An IPv6 literal may
- * carry a %scope that inet_pton refuses; names have no ':'.) */
-static bool is_name(const char *host)
+bool reresolve_is_name(const char *host)
 {
 	struct in_addr a;
 
@@ -116,7 +114,7 @@ static void check_names(struct tunnel *tn, uint64_t now)
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		struct peer *peer;
 
-		if (!is_name(cfg->peers[i].endpoint_host))
+		if (!reresolve_is_name(cfg->peers[i].endpoint_host))
 			continue;
 		peer = peer_table_find(&tn->dev.peers, cfg->peers[i].public_key);
 		if (peer && due(tn, peer, i, now))

@@ -15,6 +15,7 @@
 #ifndef RINGVPN_SRC_TUNNEL_RERESOLVE_H
 #define RINGVPN_SRC_TUNNEL_RERESOLVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "src/resolver.h"
@@ -31,6 +32,10 @@ struct reresolve {
 	uint64_t *last_try;        /* per peer of tn->cfg: engine ns */
 };
 
+/* Whether an Endpoint host is a name, not an address: only names can
+ * move. (An IPv6 literal may carry a %scope that inet_pton refuses;
+ * names have no ':'.) */
+bool reresolve_is_name(const char *host);
 /* Every round of the control loop: applies the answers, and every
  * RERESOLVE_CHECK seconds asks again for the names that are due. */
 void reresolve_tick(struct tunnel *tn, uint64_t now);

@@ -12,6 +12,7 @@
 #     for 135 s (engine time), logs the switch, shows the new endpoint,
 #     and 1 MiB C -> S arrives intact; the ping gap stays under the
 #     documented bound (135 s + 5 s check + a handshake, engine time);
+#   - SaveConfig = true writes the name back, not the address it had;
 #   - with WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never
 #     resolves, `up` fails after the two retries (>= 2.2 s) with the
 #     resolver's message quoting the Endpoint and "gave up after 2
@@ -49,6 +50,7 @@ netns_etc "$NS_C" hosts "127.0.0.1 localhost"
 
 rv_pair -g "$S" "$C" "$T4_S/24" "$T4_C/24"
 sed -i "s/^Endpoint = .*/Endpoint = $NAME:$RV_PORT_A/" "$TMP/$C.conf"
+sed -i "s/^\[Interface\]\$/&\nSaveConfig = true/" "$TMP/$C.conf"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -154,6 +156,8 @@ check "up retries until the name resolves (2 s later); 1 MiB arrives" \
 	up_waits_for_name
 check "the server moves: the name is resolved again, traffic resumes within $BOUND engine s, 1 MiB arrives" \
 	follows_the_name
+check "SaveConfig keeps the Endpoint name" eval \
+	'stop_ringvpn "$C" && grep -x "Endpoint = $NAME:$RV_PORT_A" "$TMP/$C.conf"'
 check "WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never resolves: up fails with the message" \
 	retries_run_out
 check "a bad WG_ENDPOINT_RESOLUTION_RETRIES is refused" bad_retries_value
