@@ -26,30 +26,16 @@ static void config_path(const char *arg, char *out, size_t len)
 		snprintf(out, len, "/etc/ringvpn/%s.conf", arg);
 }
 
-static void say(const char *line)
-{
-	fprintf(stderr, "ringvpn: %s\n", line);
-}
-
-/* Every Endpoint name resolves before anything is touched, or `up`
- * fails once the retries are spent (src/resolve_wait.h). */
-static int endpoints_resolve(const struct config *cfg)
+/* Read before anything happens: a bad value stops `up` at once. */
+static int resolve_retries(long *retries)
 {
 	const char *value = getenv("WG_ENDPOINT_RESOLUTION_RETRIES");
-	char err[512];
-	long retries;
-	int ret;
 
-	if (resolve_retries_parse(value, &retries)) {
-		fprintf(stderr, "ringvpn: WG_ENDPOINT_RESOLUTION_RETRIES is "
-			"neither a number nor `infinity': `%s'\n", value);
-		return -EINVAL;
-	}
-	ret = resolve_wait(cfg, retries, say, err, sizeof(err));
-	if (ret)
-		fprintf(stderr, "ringvpn: %s (gave up after %ld retries)\n",
-			err, retries);
-	return ret;
+	if (!resolve_retries_parse(value, retries))
+		return 0;
+	fprintf(stderr, "ringvpn: WG_ENDPOINT_RESOLUTION_RETRIES is neither "
+		"a number nor `infinity': `%s'\n", value);
+	return -EINVAL;
 }
 
 int up_main(int argc, char **argv)
@@ -75,8 +61,8 @@ int up_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg.warnings.n; i++)
 		fprintf(stderr, "%s\n", cfg.warnings.v[i]);
-	ret = endpoints_resolve(&cfg) ? 1 : daemon_serve(&cfg, path, ifname,
-							    &o);
+	ret = resolve_retries(&o.resolve_retries) ? 1 :
+	      daemon_serve(&cfg, path, ifname, &o);
 	config_free(&cfg);
 	return ret;
 }

@@ -17,6 +17,7 @@
 #include "src/netconf/netconf.h"
 #include "src/daemon/privilege.h"
 #include "src/daemon/save_config.h"
+#include "src/resolve_wait.h"
 #include "src/rundir.h"
 #include "src/tunnel/control_loop.h"
 #include "src/tunnel/tunnel.h"
@@ -126,16 +127,38 @@ static void save_running(struct tunnel *tn)
 			 tn->config_path);
 }
 
+static void say_retry(const char *line)
+{
+	log_warn("%s", line);
+}
+
+/* After PreUp, as wg-quick resolves after it (a hook may bring up what
+ * resolution needs): every Endpoint name resolves, or the retries are
+ * spent and err says which name failed and why. */
+static int names_resolve(const struct config *cfg, long retries, char *err,
+			 size_t err_len)
+{
+	char why[400];
+	int ret = resolve_wait(cfg, retries, say_retry, why, sizeof(why));
+
+	if (ret)
+		snprintf(err, err_len, "%s (gave up after %ld retries)", why,
+			 retries);
+	return ret;
+}
+
 /* PreUp, the tunnel, PostUp; on failure everything done is undone and
  * err says why. */
 static int bring_up(struct tunnel *tn, struct config *cfg,
-		    const char *config_path, const char *ifname, char *err,
-		    size_t err_len)
+		    const char *config_path, const char *ifname,
+		    long resolve_retries, char *err, size_t err_len)
 {
 	int ret = config_path ? netconf_check_tools(cfg, err, err_len) : 0;
 
 	if (!ret)
 		ret = hooks_run(&cfg->pre_up, ifname, err, err_len);
+	if (!ret)
+		ret = names_resolve(cfg, resolve_retries, err, err_len);
 	if (ret)
 		return ret;
 	ret = tunnel_up(tn, cfg, config_path, ifname, err, err_len);
@@ -173,7 +196,7 @@ static void notify_ready(const struct tunnel *tn)
 /* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
  * success or the error message. */
 static int serve(struct config *cfg, const char *config_path,
-		 const char *ifname, int report_fd)
+		 const char *ifname, long resolve_retries, int report_fd)
 {
 	struct notifier notify;
 	struct name_lock lock;
@@ -184,7 +207,8 @@ static int serve(struct config *cfg, const char *config_path,
 	/* Keys in memory: main() made the process non-dumpable. */
 	notify_init(&notify);
 	if (own_name(&lock, ifname, err, sizeof(err)) ||
-	    bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {
+	    bring_up(&tn, cfg, config_path, ifname, resolve_retries, err,
+		     sizeof(err))) {
 		name_lock_release(&lock);
 		report(report_fd, err);
 		return 1;
@@ -273,7 +297,7 @@ int daemon_serve(struct config *cfg, const char *config_path,
 
 	log_setup(log_level_choose(o->verbose), false, "ringvpn");
 	if (o->foreground)
-		return serve(cfg, config_path, ifname, -1);
+		return serve(cfg, config_path, ifname, o->resolve_retries, -1);
 	fflush(stdout);
 	fflush(stderr);
 	if (pipe2(pipefd, O_CLOEXEC) || (pid = fork()) < 0) {
@@ -282,7 +306,8 @@ int daemon_serve(struct config *cfg, const char *config_path,
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		ret = serve(cfg, config_path, ifname, pipefd[1]);
+		ret = serve(cfg, config_path, ifname, o->resolve_retries,
+			    pipefd[1]);
 		config_free(cfg);
 		_exit(ret);
 	}

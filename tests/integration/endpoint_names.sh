@@ -16,8 +16,9 @@
 #   - with WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never
 #     resolves, `up` fails after the two retries (>= 2.2 s) with the
 #     resolver's message quoting the Endpoint and "gave up after 2
-#     retries", and no interface is left; a bad value of the variable is
-#     refused with its own message.
+#     retries", and no interface is left; so does a background `up`
+#     (the message reaches the parent) with =1 after one retry; a bad
+#     value of the variable is refused with its own message.
 # Needs root, ip, ping, ncat, sysctl; exits 77 (skip) otherwise or with
 # RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
 set -euo pipefail
@@ -117,8 +118,8 @@ config_interface "$TMP/${C}d.conf" d 51829 "10.98.1.2/24"
 config_peer "$TMP/${C}d.conf" "${RV_PUB[$S]}" "10.98.1.1/32" \
 	"nothere-$$.rv-test:51820"
 
-# up_d VALUE: `up -f` of D with WG_ENDPOINT_RESOLUTION_RETRIES=VALUE; its
-# stderr in $TMP/d.err, its status in UP_RC, its time in UP_MS.
+# up_d VALUE [-f]: `up` of D with WG_ENDPOINT_RESOLUTION_RETRIES=VALUE;
+# its stderr in $TMP/d.err, its status in UP_RC, its time in UP_MS.
 up_d() {
 	local t0
 	mkdir -p "$TMP/run-d"
@@ -126,23 +127,26 @@ up_d() {
 	UP_RC=0
 	ip netns exec "$NS_C" env RINGVPN_RUNDIR="$TMP/run-d" \
 		WG_ENDPOINT_RESOLUTION_RETRIES="$1" timeout 30 \
-		"$RINGVPN" up -f "$TMP/${C}d.conf" >"$TMP/d.err" 2>&1 || UP_RC=$?
+		"$RINGVPN" up ${2:+"$2"} "$TMP/${C}d.conf" >"$TMP/d.err" 2>&1 ||
+		UP_RC=$?
 	UP_MS=$(($(now_ms) - t0))
 	cat "$TMP/d.err"
 	echo "status $UP_RC after $UP_MS ms"
 }
 
+# retries_run_out N [-f]: up fails after N retries (the waits: 1 s, 1.2 s).
 retries_run_out() {
 	local want="cannot resolve Endpoint \`nothere-$$.rv-test:51820' of the peer on line"
-	up_d 2
-	[ "$UP_RC" = 1 ] && [ "$UP_MS" -ge 2200 ] &&
-		[ "$(grep -c "trying again in" "$TMP/d.err")" = 2 ] &&
-		grep -q "$want.*(gave up after 2 retries)\$" "$TMP/d.err" &&
+	local min=$(($1 == 1 ? 1000 : 2200))
+	up_d "$1" "${2:-}"
+	[ "$UP_RC" = 1 ] && [ "$UP_MS" -ge "$min" ] &&
+		[ "$(grep -c "trying again in" "$TMP/d.err")" = "$1" ] &&
+		grep -q "$want.*(gave up after $1 retries)\$" "$TMP/d.err" &&
 		! ip -n "$NS_C" link show dev "${C}d" 2>/dev/null
 }
 
 bad_retries_value() {
-	up_d 3x
+	up_d 3x -f
 	[ "$UP_RC" = 1 ] && [ "$UP_MS" -lt 1000 ] &&
 		grep -q "WG_ENDPOINT_RESOLUTION_RETRIES is neither a number nor \`infinity': \`3x'" \
 			"$TMP/d.err"
@@ -158,7 +162,9 @@ check "the server moves: the name is resolved again, traffic resumes within $BOU
 	follows_the_name
 check "SaveConfig keeps the Endpoint name" eval \
 	'stop_ringvpn "$C" && grep -x "Endpoint = $NAME:$RV_PORT_A" "$TMP/$C.conf"'
-check "WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never resolves: up fails with the message" \
-	retries_run_out
+check "WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never resolves: up -f fails with the message" \
+	retries_run_out 2 -f
+check "the same with =1 and up in the background: the parent says why" \
+	retries_run_out 1
 check "a bad WG_ENDPOINT_RESOLUTION_RETRIES is refused" bad_retries_value
 exit "$FAILED"
