@@ -21,6 +21,7 @@
 #     value of the variable is refused with its own message.
 # Needs root, ip, ping, ncat, sysctl; exits 77 (skip) otherwise or with
 # RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
+# shellcheck disable=SC2317 # the functions run through check and wait_for
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +113,11 @@ follows_the_name() {
 		transfer "$NS_C" "$NS_S" "$T4_S" 1048576
 }
 
+name_saved() {
+	stop_ringvpn "$C" &&
+		grep -x "Endpoint = $NAME:$RV_PORT_A" "$TMP/$C.conf"
+}
+
 # A third config, D, whose Endpoint never resolves.
 RV_PUB[d]=$(make_key d)
 config_interface "$TMP/${C}d.conf" d 51829 "10.98.1.2/24"
@@ -160,8 +166,7 @@ check "up retries until the name resolves (2 s later); 1 MiB arrives" \
 	up_waits_for_name
 check "the server moves: the name is resolved again, traffic resumes within $BOUND engine s, 1 MiB arrives" \
 	follows_the_name
-check "SaveConfig keeps the Endpoint name" eval \
-	'stop_ringvpn "$C" && grep -x "Endpoint = $NAME:$RV_PORT_A" "$TMP/$C.conf"'
+check "SaveConfig keeps the Endpoint name" name_saved
 check "WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never resolves: up -f fails with the message" \
 	retries_run_out 2 -f
 check "the same with =1 and up in the background: the parent says why" \

@@ -16,6 +16,7 @@
 # it is in the file).
 # Needs root, ip, ping, ncat, wg; exits 77 (skip) otherwise or with
 # RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
+# shellcheck disable=SC2317 # the functions run through check and wait_for
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +61,10 @@ down() {
 	wait_for 15 pid_gone "${RV_PID[$1]}" || return 1
 	lib_untrack_pid "${RV_PID[$1]}"
 }
+
+down_both() { down "$A" && down "$B"; }
+
+b_untouched() { [ "$(sha256sum <"$CONF_B")" = "$SUM_B" ]; }
 
 configure_live() {
 	ip netns exec "$NS_A" wg set "$A" peer "$PUB_C" \
@@ -119,13 +124,12 @@ fi
 check "traffic: ping B -> A" ping_ok "$NS_B" "$T4_A"
 check "wg set: a new peer on A, keepalives changed" configure_live
 SHOWCONF=$(ip netns exec "$NS_A" wg showconf "$A")
-check "down of A and B" eval 'down "$A" && down "$B"'
+check "down of A and B" down_both
 check "A's file has what wg showconf said (learned endpoint, new peer, keepalive)" \
 	saved_as_shown
 check "A's other [Interface] lines as written, mode 0600 and owner kept, no temporary file" \
 	kept_as_written
-check "B's file (no SaveConfig) is byte-identical" \
-	eval '[ "$(sha256sum <"$CONF_B")" = "$SUM_B" ]'
+check "B's file (no SaveConfig) is byte-identical" b_untouched
 check "up of the saved file: 1 MiB B -> A arrives intact; C and the keepalive are back" \
 	up_again_works
 check "SIGTERM of up -f saves too" sigterm_saves
