@@ -203,7 +203,7 @@ START_TEST(test_empty_device)
 }
 END_TEST
 
-static char dir[] = "/tmp/test_save_config.XXXXXX";
+static char dir[64];
 
 static void file_put(const char *path, const char *text, mode_t mode)
 {
@@ -238,8 +238,11 @@ static size_t entries(void)
 	return n - 2;
 }
 
+/* A fresh template each time: without fork (CK_FORK=no, valgrind) the
+ * last test's name is still in dir. */
 static void setup(void)
 {
+	snprintf(dir, sizeof(dir), "/tmp/test_save_config.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
