@@ -1,5 +1,6 @@
 #include "src/daemon/save_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -23,14 +24,13 @@ enum section { S_NONE, S_INTERFACE, S_PEER, S_OTHER };
 static const char *const device_keys[] = { "PrivateKey", "ListenPort",
 					   "FwMark" };
 
-/* [start, end) without the blanks around it. */
+/* [start, end) without the blanks around it: the parser's blanks, which
+ * are isspace()'s in the C locale (a line holds no newline). */
 static void trim(const char **start, const char **end)
 {
-	while (*start < *end && (**start == ' ' || **start == '\t' ||
-				 **start == '\r'))
+	while (*start < *end && isspace((unsigned char)**start))
 		(*start)++;
-	while (*end > *start && ((*end)[-1] == ' ' || (*end)[-1] == '\t' ||
-				 (*end)[-1] == '\r'))
+	while (*end > *start && isspace((unsigned char)(*end)[-1]))
 		(*end)--;
 }
 
@@ -58,6 +58,13 @@ static int header(const char *s, const char *e)
 	return same_word(s, e, "Peer") ? S_PEER : S_OTHER;
 }
 
+/* The parser allows a UTF-8 byte order mark before the first line
+ * (files from some editors start with one). */
+static const char *after_bom(const char *s, const char *e)
+{
+	return e - s >= 3 && !memcmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
+}
+
 static bool is_device_key(const char *s, const char *e)
 {
 	const char *eq = memchr(s, '=', (size_t)(e - s));
@@ -70,6 +77,15 @@ static bool is_device_key(const char *s, const char *e)
 		if (same_word(s, e, device_keys[i]))
 			return true;
 	return false;
+}
+
+/* Lines outside any section or in one we do not know stay too: the
+ * parser refuses them, so a file that has them was edited since `up`,
+ * and the edit is the user's. */
+static bool kept(enum section sec, const char *s, const char *e)
+{
+	return sec == S_NONE || sec == S_OTHER ||
+	       (sec == S_INTERFACE && !is_device_key(s, e));
 }
 
 static void write_device(FILE *out, const struct uapi_view *run)
@@ -121,13 +137,14 @@ static void write_interface(FILE *out, const char *orig, size_t len,
 	for (const char *s = orig; s < end;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *e = nl ? nl : end;
-		int h = header(s, e);
+		int h = header(s == orig ? after_bom(s, e) : s, e);
 
 		if (h >= 0)
 			sec = (enum section)h;
-		if (sec == S_NONE || sec == S_OTHER ||
-		    (sec == S_INTERFACE && !is_device_key(s, e)))
-			fprintf(out, "%.*s\n", (int)(e - s), s);
+		if (kept(sec, s, e)) {
+			fwrite(s, 1, (size_t)(e - s), out); /* byte for byte */
+			fputc('\n', out);
+		}
 		if (h == S_INTERFACE && !device_done) {
 			write_device(out, run);
 			device_done = true;

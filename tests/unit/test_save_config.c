@@ -2,7 +2,8 @@
  * device's keys and peers replace the file's, every other [Interface]
  * line is copied as written, comments and unknown spellings included;
  * odd files: no [Interface] header, two of them, CRLF, no final
- * newline, an empty file), and that text read back by the project's own
+ * newline, an empty file, a byte order mark; found by tests/fuzz/
+ * fuzz_save.c), and that text read back by the project's own
  * parser; the atomic replace keeps mode, follows a link, leaves no
  * temporary file, and changes nothing when it fails. */
 #include <check.h>
@@ -161,6 +162,14 @@ static const struct odd_case odd[] = {
 	  "PrivateKey = %s\nListenPort = 51999\nFwMark = 0x42\n" },
 	{ "[Peer]\nPublicKey = x\n", "[Interface]\nPrivateKey = %s\n"
 	  "ListenPort = 51999\nFwMark = 0x42\n" },
+	/* Every blank the parser trims (found by fuzz_save). */
+	{ "\v\f[Interface]\t\r\n\vListenPort\f= 1\nMTU = 1300\n",
+	  "\v\f[Interface]\t\r\nPrivateKey = %s\nListenPort = 51999\n"
+	  "FwMark = 0x42\nMTU = 1300\n" },
+	/* A byte order mark before the header (the parser takes it). */
+	{ "\xef\xbb\xbf[Interface]\nListenPort = 1\nMTU = 1300\n",
+	  "\xef\xbb\xbf[Interface]\nPrivateKey = %s\nListenPort = 51999\n"
+	  "FwMark = 0x42\nMTU = 1300\n" },
 	{ "[Interface]\r\nMTU = 1300\r\nListenPort = 1\r\n",
 	  "[Interface]\r\nPrivateKey = %s\nListenPort = 51999\n"
 	  "FwMark = 0x42\nMTU = 1300\r\n" },
