@@ -12,6 +12,9 @@
 #     for 135 s (engine time), logs the switch, shows the new endpoint,
 #     and 1 MiB C -> S arrives intact; the ping gap stays under the
 #     documented bound (135 s + 5 s check + a handshake, engine time);
+#   - a lookup that hangs (a name server that never answers) holds up no
+#     `ringvpn show` (each under 1 s) and, once failed, is logged and
+#     keeps the endpoint;
 #   - SaveConfig = true writes the name back, not the address it had;
 #   - with WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never
 #     resolves, `up` fails after the two retries (>= 2.2 s) with the
@@ -113,6 +116,32 @@ follows_the_name() {
 		transfer "$NS_C" "$NS_S" "$T4_S" 1048576
 }
 
+# The next lookup goes to a name server that never answers (an address
+# on the underlay that nobody has): it hangs for seconds on the resolver
+# thread, and meanwhile the control thread answers every `ringvpn show`
+# at once; the failure is logged and the endpoint kept.
+lookup_hangs() {
+	local t0 t1 dt max=0 start
+	netns_etc "$NS_C" hosts "127.0.0.1 localhost"
+	netns_etc "$NS_C" resolv.conf "nameserver 198.18.0.250
+options timeout:3 attempts:2"
+	start=$(now_ms)
+	for _ in $(seq 120); do
+		t0=$(now_ms)
+		rv_show "$C" >/dev/null || return 1
+		t1=$(now_ms)
+		dt=$((t1 - t0))
+		[ "$dt" -le "$max" ] || max=$dt
+		grep -q "cannot resolve its Endpoint again" "${RV_LOG[$C]}" &&
+			break
+		sleep 0.25
+	done
+	echo "failure logged after $(($(now_ms) - start)) ms; slowest show $max ms"
+	grep "cannot resolve its Endpoint again" "${RV_LOG[$C]}" &&
+		[ "$max" -lt 1000 ] &&
+		[ "$(rv_peer_field "$C" endpoint)" = "$UL4_NEW:$RV_PORT_A" ]
+}
+
 name_saved() {
 	stop_ringvpn "$C" &&
 		grep -x "Endpoint = $NAME:$RV_PORT_A" "$TMP/$C.conf"
@@ -166,6 +195,8 @@ check "up retries until the name resolves (2 s later); 1 MiB arrives" \
 	up_waits_for_name
 check "the server moves: the name is resolved again, traffic resumes within $BOUND engine s, 1 MiB arrives" \
 	follows_the_name
+check "a lookup that hangs does not hold up the control thread (show < 1 s); the endpoint stays" \
+	lookup_hangs
 check "SaveConfig keeps the Endpoint name" name_saved
 check "WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never resolves: up -f fails with the message" \
 	retries_run_out 2 -f
