@@ -109,9 +109,9 @@ static void run_down_hooks(const struct config_strings *hooks,
 }
 
 /* After PreDown, while the device still holds everything, as wg-quick
- * saves. tn->cfg is the configuration of the last reload: a SaveConfig
- * turned on or off by SIGHUP counts. A failure is reported and the way
- * down goes on: the file is then as it was. */
+ * saves. SaveConfig is read from the file as it was at `up` (tn->cfg: a
+ * SIGHUP applies keys and peers only, as wg syncconf does). A failure
+ * is reported and the way down goes on: the file is then as it was. */
 static void save_running(struct tunnel *tn)
 {
 	char err[512];
