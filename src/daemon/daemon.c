@@ -108,15 +108,35 @@ static void run_down_hooks(const struct config_strings *hooks,
 		log_warn("%s: %s", ifname, err);
 }
 
+/* Whether the file says SaveConfig = true now: as with wg-quick, which
+ * reads the file at `down`, an edit made while the tunnel ran counts.
+ * A file that no longer parses is not overwritten (it is someone's work
+ * in progress); that is worth a warning only if `up` was asked to save. */
+static bool save_wanted(const struct tunnel *tn)
+{
+	struct config now;
+	char err[512];
+	bool want;
+
+	if (config_load(&now, tn->config_path, err, sizeof(err))) {
+		if (tn->cfg->save_config)
+			log_warn("%s: SaveConfig: not saved: %s", tn->ifname,
+				 err);
+		return false;
+	}
+	want = now.save_config;
+	config_free(&now);
+	return want;
+}
+
 /* After PreDown, while the device still holds everything, as wg-quick
- * saves. SaveConfig is read from the file as it was at `up` (tn->cfg: a
- * SIGHUP applies keys and peers only, as wg syncconf does). A failure
- * is reported and the way down goes on: the file is then as it was. */
+ * saves. A failure is reported and the way down goes on: the file is
+ * then as it was. */
 static void save_running(struct tunnel *tn)
 {
 	char err[512];
 
-	if (!tn->cfg->save_config || !*tn->config_path)
+	if (!*tn->config_path || !save_wanted(tn))
 		return;
 	if (save_config(tn, tn->config_path, err, sizeof(err)))
 		log_error("%s: %s", tn->ifname, err);

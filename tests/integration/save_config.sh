@@ -13,7 +13,9 @@
 #   - `up` of the saved file works: a transfer from B arrives with the
 #     same SHA-256, and A has peer C and the keepalive again.
 # Then SIGTERM of `up -f` saves as `down` does (a keepalive set before
-# it is in the file).
+# it is in the file), and SaveConfig edited to false while the tunnel
+# runs leaves the file as edited (the file at `down` decides, as with
+# wg-quick).
 # Needs root, ip, ping, ncat, wg; exits 77 (skip) otherwise or with
 # RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
 # shellcheck disable=SC2317 # the functions run through check and wait_for
@@ -117,6 +119,20 @@ sigterm_saves() {
 		[ "$(stat -c %a "$CONF_A")" = 600 ]
 }
 
+# SaveConfig turned off in the file while A runs: as with wg-quick, the
+# file at `down` decides, and it stays as edited.
+edit_turns_it_off() {
+	local sum
+	start_ringvpn "$NS_A" "$CONF_A" || return 1
+	sed -i 's/^SaveConfig = true$/SaveConfig = false/' "$CONF_A"
+	sum=$(sha256sum <"$CONF_A")
+	ip netns exec "$NS_A" wg set "$A" peer "${RV_PUB[$B]}" \
+		persistent-keepalive 44 || return 1
+	stop_ringvpn "$A" || return 1
+	[ "$(sha256sum <"$CONF_A")" = "$sum" ] &&
+		grep -qx "SaveConfig = false" "$CONF_A"
+}
+
 if ! start_ringvpn "$NS_A" "$CONF_A" || ! start_ringvpn "$NS_B" "$CONF_B"; then
 	report FAIL "daemons start"
 	exit 1
@@ -133,4 +149,6 @@ check "B's file (no SaveConfig) is byte-identical" b_untouched
 check "up of the saved file: 1 MiB B -> A arrives intact; C and the keepalive are back" \
 	up_again_works
 check "SIGTERM of up -f saves too" sigterm_saves
+check "SaveConfig edited to false while up: the file stays as edited" \
+	edit_turns_it_off
 exit "$FAILED"
