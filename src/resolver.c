@@ -26,6 +26,7 @@ struct resolver {
 	uint8_t busy_key[WG_KEY_LEN];
 	bool closing;
 	unsigned refs; /* the owner and the thread */
+	pthread_t thread;
 };
 
 static void question_free(struct question *q)
@@ -95,22 +96,17 @@ static void *run(void *arg)
 	return NULL;
 }
 
-/* Detached, with every signal blocked: the control thread's signalfd
- * must hear them all. */
+/* With every signal blocked: the control thread's signalfd must hear
+ * them all. */
 static int start(struct resolver *r)
 {
 	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t t;
 	int ret;
 
 	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&t, &attr, run, r);
+	ret = pthread_create(&r->thread, NULL, run, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	return -ret;
 }
 
@@ -181,12 +177,24 @@ size_t resolver_take(struct resolver *r, struct resolver_result *out,
 	return n;
 }
 
+/* An idle thread leaves at once: it is joined, and nothing of it
+ * outlives the owner (valgrind sees no thread left at exit). One in the
+ * middle of a lookup is left to finish it alone. */
 void resolver_free(struct resolver *r)
 {
+	bool busy;
+
 	if (!r)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->closing = true;
+	busy = r->busy;
 	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	if (busy)
+		pthread_detach(r->thread);
+	else
+		pthread_join(r->thread, NULL);
+	pthread_mutex_lock(&r->lock);
 	unref_locked(r);
 }

@@ -3,10 +3,11 @@
  * worker never resolves at all. The control thread asks for a peer's
  * Endpoint name and, on later rounds, takes what has been answered.
  *
- * The thread is detached and shares only the struct resolver with its
- * owner, which is freed by whichever of the two lets go of it last: so
- * resolver_free returns at once, even while a lookup hangs, and the
- * thread finishes that lookup, throws the answer away and ends. */
+ * The thread shares only the struct resolver with its owner, which is
+ * freed by whichever of the two lets go of it last: so resolver_free
+ * returns at once, even while a lookup hangs (the thread is then
+ * detached, finishes that lookup, throws the answer away and ends); an
+ * idle thread is joined. */
 #ifndef RINGVPN_SRC_RESOLVER_H
 #define RINGVPN_SRC_RESOLVER_H
 
