@@ -241,7 +241,8 @@ static int serve(struct config *cfg, const char *config_path,
 		  config_path ? config_path : "(none: UAPI)");
 	/* Everything that needed more than the network capabilities (the
 	 * TUN device, the run and UAPI directories) is done. */
-	if ((ret = privilege_drop(PRIVILEGE_KEEP)))
+	if ((ret = privilege_drop(PRIVILEGE_KEEP |
+				 (cfg->save_config ? PRIVILEGE_SAVE : 0))))
 		log_warn("%s: cannot drop capabilities: %s", ifname,
 			 strerror(-ret));
 	report(report_fd, "");

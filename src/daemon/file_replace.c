@@ -27,17 +27,19 @@ static int write_all(int fd, const char *text, size_t len)
 
 /* The temporary file gets the old one's mode before any text is in it,
  * so a 0600 file's keys are never readable by others, not even briefly
- * (mkstemp makes it 0600 to begin with). */
+ * (mkstemp makes it 0600 to begin with). The mode before the owner:
+ * once the file is another's, only its owner (or CAP_FOWNER) may
+ * change the mode. */
 static int fill(int fd, const struct stat *old, const char *text,
 		size_t len, int *owner_lost)
 {
 	int ret;
 
+	if (fchmod(fd, old->st_mode & 07777))
+		return -errno;
 	if ((old->st_uid != geteuid() || old->st_gid != getegid()) &&
 	    fchown(fd, old->st_uid, old->st_gid))
 		*owner_lost = 1;
-	if (fchmod(fd, old->st_mode & 07777))
-		return -errno;
 	ret = write_all(fd, text, len);
 	if (!ret && fsync(fd))
 		ret = -errno;

@@ -65,6 +65,12 @@ static const char *after_bom(const char *s, const char *e)
 	return e - s >= 3 && !memcmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
 }
 
+static bool is_blank(const char *s, const char *e)
+{
+	trim(&s, &e);
+	return s == e;
+}
+
 static bool is_device_key(const char *s, const char *e)
 {
 	const char *eq = memchr(s, '=', (size_t)(e - s));
@@ -126,13 +132,16 @@ static void write_peer(FILE *out, const struct uapi_peer_view *p)
 }
 
 /* Copies what comes before the first [Peer] but the device's keys; the
- * device's values go right after the [Interface] header. */
+ * device's values go right after the [Interface] header. Blank lines
+ * at the end are left out: each [Peer] brings its own, so saving again
+ * and again does not make the gap grow. */
 static void write_interface(FILE *out, const char *orig, size_t len,
 			    const struct uapi_view *run)
 {
 	const char *end = orig + len;
 	enum section sec = S_NONE;
 	bool device_done = false;
+	unsigned blanks = 0; /* kept blank lines not written yet */
 
 	for (const char *s = orig; s < end;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -141,7 +150,11 @@ static void write_interface(FILE *out, const char *orig, size_t len,
 
 		if (h >= 0)
 			sec = (enum section)h;
-		if (kept(sec, s, e)) {
+		if (kept(sec, s, e) && is_blank(s, e)) {
+			blanks++;
+		} else if (kept(sec, s, e)) {
+			for (; blanks; blanks--)
+				fputc('\n', out);
 			fwrite(s, 1, (size_t)(e - s), out); /* byte for byte */
 			fputc('\n', out);
 		}

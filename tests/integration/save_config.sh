@@ -15,7 +15,8 @@
 # Then SIGTERM of `up -f` saves as `down` does (a keepalive set before
 # it is in the file), and SaveConfig edited to false while the tunnel
 # runs leaves the file as edited (the file at `down` decides, as with
-# wg-quick).
+# wg-quick); a file of another owner, in a directory of that owner, is
+# saved with its owner and mode.
 # Needs root, ip, ping, ncat, wg; exits 77 (skip) otherwise or with
 # RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
 # shellcheck disable=SC2317 # the functions run through check and wait_for
@@ -133,6 +134,24 @@ edit_turns_it_off() {
 		grep -qx "SaveConfig = false" "$CONF_A"
 }
 
+# A file that is not root's (nobody's, 0640): the daemon, root with its
+# capabilities dropped, still reads and replaces it, and gives it its
+# owner and mode back.
+other_owner() {
+	chown 65534:65534 "$CONF_A" "$TMP"
+	chmod 0640 "$CONF_A"
+	chmod 0700 "$TMP"
+	sed -i 's/^SaveConfig = false$/SaveConfig = true/' "$CONF_A"
+	start_ringvpn "$NS_A" "$CONF_A" || return 1
+	ip netns exec "$NS_A" wg set "$A" peer "${RV_PUB[$B]}" \
+		persistent-keepalive 55 || return 1
+	stop_ringvpn "$A" || return 1
+	chown 0:0 "$TMP"
+	stat -c "%a %u:%g" "$CONF_A"; cat "$CONF_A" "${RV_LOG[$A]}"
+	[ "$(stat -c '%a %u:%g' "$CONF_A")" = "640 65534:65534" ] &&
+		grep -qx "PersistentKeepalive = 55" "$CONF_A"
+}
+
 if ! start_ringvpn "$NS_A" "$CONF_A" || ! start_ringvpn "$NS_B" "$CONF_B"; then
 	report FAIL "daemons start"
 	exit 1
@@ -151,4 +170,6 @@ check "up of the saved file: 1 MiB B -> A arrives intact; C and the keepalive ar
 check "SIGTERM of up -f saves too" sigterm_saves
 check "SaveConfig edited to false while up: the file stays as edited" \
 	edit_turns_it_off
+check "a file of another owner (nobody, 0640, in a 0700 directory of its): saved, owner and mode kept" \
+	other_owner
 exit "$FAILED"

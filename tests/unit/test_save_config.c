@@ -104,10 +104,26 @@ START_TEST(test_text)
 		 "Address = 10.0.0.1/24 # the tunnel\n"
 		 "DNS = 10.0.0.53\n"
 		 "PostUp = echo a=b # PrivateKey = x\n"
-		 "MTU = 1400\nSaveConfig = true\n\n%s", priv_b64, peers);
+		 "MTU = 1400\nSaveConfig = true\n%s", priv_b64, peers);
 	got = saved(original, &v);
 	ck_assert_str_eq(got, want);
 	free(got);
+	uapi_view_free(&v);
+}
+END_TEST
+
+/* Saved again, the text is the same: nothing grows (blank lines). */
+START_TEST(test_again_the_same)
+{
+	struct uapi_view v;
+	char *once, *twice;
+
+	make_view(&v);
+	once = saved(original, &v);
+	twice = saved(once, &v);
+	ck_assert_str_eq(twice, once);
+	free(once);
+	free(twice);
 	uapi_view_free(&v);
 }
 END_TEST
@@ -326,6 +342,7 @@ int main(void)
 		return EXIT_FAILURE;
 	tcase_add_test(text, test_text);
 	tcase_add_test(text, test_parses_back);
+	tcase_add_test(text, test_again_the_same);
 	tcase_add_loop_test(text, test_odd_files, 0,
 			    sizeof(odd) / sizeof(odd[0]));
 	tcase_add_test(text, test_empty_device);
