@@ -84,7 +84,7 @@ struct config {
 	struct config_strings dns; /* name server addresses, as written */
 	struct config_strings dns_search; /* search domains */
 	struct config_strings pre_up, post_up, pre_down, post_down;
-	bool save_config; /* accepted but not acted on: tell the user */
+	bool save_config; /* write the running state back on the way down */
 	unsigned threads; /* 0 = not set, else 1-256 */
 	/* A full tunnel keeps an unreachable default route behind the
 	 * device's, so that its traffic is refused when the daemon dies. */

@@ -85,6 +85,7 @@ struct peer {
 	/* Control thread only. */
 	uint64_t handshakes;
 	uint64_t last_handshake_ns; /* wall clock, unix ns; 0 = never */
+	uint64_t handshake_at; /* engine ns of the same; 0 = never */
 	/* Taken out of the device (UAPI remove, syncconf): its memory waits
 	 * for the workers to pass an epoch, and messages about it that are
 	 * still queued are ignored. */

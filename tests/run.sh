@@ -82,7 +82,7 @@ build_and_check build --enable-test-clock
 echo "== build and check under ASan/UBSan"
 build_and_check build-asan --enable-sanitizers --enable-test-clock
 
-step "TSan: the workers' crypto hand-off" bash tests/tsan.sh "$top/build"
+step "TSan: the workers' crypto hand-off, the resolver thread" bash tests/tsan.sh "$top/build"
 step "fuzz (${FUZZ_SECONDS}s per target)" bash tests/fuzz/run.sh "$FUZZ_SECONDS" "$top/build/fuzz"
 # distcheck proves the tarball builds and passes the unit tests; the
 # network tests already ran above.

@@ -2,6 +2,7 @@
  * file and serve it, in the background unless -f. Errors are reported before
  * `up` returns: the daemon tells its parent through a pipe once the
  * interface is up, or why it is not. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "src/cli/commands.h"
 #include "src/config.h"
 #include "src/daemon/daemon.h"
+#include "src/resolve_wait.h"
 
 #define UP_USAGE "up " DAEMON_OPTIONS_USAGE " CONFIG|NAME"
 
@@ -22,6 +24,18 @@ static void config_path(const char *arg, char *out, size_t len)
 		snprintf(out, len, "%s", arg);
 	else
 		snprintf(out, len, "/etc/ringvpn/%s.conf", arg);
+}
+
+/* Read before anything happens: a bad value stops `up` at once. */
+static int resolve_retries(long *retries)
+{
+	const char *value = getenv("WG_ENDPOINT_RESOLUTION_RETRIES");
+
+	if (!resolve_retries_parse(value, retries))
+		return 0;
+	fprintf(stderr, "ringvpn: WG_ENDPOINT_RESOLUTION_RETRIES is neither "
+		"a number nor `infinity': `%s'\n", value);
+	return -EINVAL;
 }
 
 int up_main(int argc, char **argv)
@@ -47,9 +61,8 @@ int up_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg.warnings.n; i++)
 		fprintf(stderr, "%s\n", cfg.warnings.v[i]);
-	if (cfg.save_config)
-		fprintf(stderr, "ringvpn: SaveConfig is accepted and ignored\n");
-	ret = daemon_serve(&cfg, path, ifname, &o);
+	ret = resolve_retries(&o.resolve_retries) ? 1 :
+	      daemon_serve(&cfg, path, ifname, &o);
 	config_free(&cfg);
 	return ret;
 }

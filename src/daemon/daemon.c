@@ -17,6 +17,8 @@
 #include "src/daemon/name_lock.h"
 #include "src/netconf/netconf.h"
 #include "src/daemon/privilege.h"
+#include "src/daemon/save_config.h"
+#include "src/resolve_wait.h"
 #include "src/rundir.h"
 #include "src/tunnel/control_loop.h"
 #include "src/tunnel/tunnel.h"
@@ -128,16 +130,77 @@ static void run_down_hooks(const struct config_strings *hooks,
 		log_warn("%s: %s", ifname, err);
 }
 
+/* Whether the file says SaveConfig = true now: as with wg-quick, which
+ * reads the file at `down`, an edit made while the tunnel ran counts.
+ * A file that no longer parses is not overwritten (it is someone's work
+ * in progress); that is worth a warning only if `up` was asked to save. */
+static bool save_wanted(const struct tunnel *tn)
+{
+	struct config now;
+	char err[512];
+	bool want;
+
+	if (config_load(&now, tn->config_path, err, sizeof(err))) {
+		if (tn->cfg->save_config)
+			log_warn("%s: SaveConfig: not saved: %s", tn->ifname,
+				 err);
+		return false;
+	}
+	want = now.save_config;
+	config_free(&now);
+	return want;
+}
+
+/* After PreDown, while the device still holds everything, as wg-quick
+ * saves. A failure is reported and the way down goes on: the file is
+ * then as it was. */
+static void save_running(struct tunnel *tn)
+{
+	char err[512];
+
+	if (!*tn->config_path || !save_wanted(tn))
+		return;
+	if (save_config(tn, tn->config_path, err, sizeof(err)))
+		log_error("%s: %s", tn->ifname, err);
+	else if (*err)
+		log_warn("%s: %s", tn->ifname, err);
+	else
+		log_info("%s: saved the configuration to %s", tn->ifname,
+			 tn->config_path);
+}
+
+static void say_retry(const char *line)
+{
+	log_warn("%s", line);
+}
+
+/* After PreUp, as wg-quick resolves after it (a hook may bring up what
+ * resolution needs): every Endpoint name resolves, or the retries are
+ * spent and err says which name failed and why. */
+static int names_resolve(const struct config *cfg, long retries, char *err,
+			 size_t err_len)
+{
+	char why[400];
+	int ret = resolve_wait(cfg, retries, say_retry, why, sizeof(why));
+
+	if (ret)
+		snprintf(err, err_len, "%s (gave up after %ld retries)", why,
+			 retries);
+	return ret;
+}
+
 /* PreUp, the tunnel, PostUp; on failure everything done is undone and
  * err says why. */
 static int bring_up(struct tunnel *tn, struct config *cfg,
-		    const char *config_path, const char *ifname, char *err,
-		    size_t err_len)
+		    const char *config_path, const char *ifname,
+		    long resolve_retries, char *err, size_t err_len)
 {
 	int ret = config_path ? netconf_check_tools(cfg, err, err_len) : 0;
 
 	if (!ret)
 		ret = hooks_run(&cfg->pre_up, ifname, err, err_len);
+	if (!ret)
+		ret = names_resolve(cfg, resolve_retries, err, err_len);
 	if (ret)
 		return ret;
 	ret = tunnel_up(tn, cfg, config_path, ifname, err, err_len);
@@ -175,7 +238,7 @@ static void notify_ready(const struct tunnel *tn)
 /* Brings the tunnel up and runs it. report_fd (or -1) hears "" on
  * success or the error message. */
 static int serve(struct config *cfg, const char *config_path,
-		 const char *ifname, int report_fd)
+		 const char *ifname, long resolve_retries, int report_fd)
 {
 	struct notifier notify;
 	struct name_lock lock;
@@ -186,7 +249,8 @@ static int serve(struct config *cfg, const char *config_path,
 	/* Keys in memory: main() made the process non-dumpable. */
 	notify_init(&notify);
 	if (own_name(&lock, ifname, err, sizeof(err)) ||
-	    bring_up(&tn, cfg, config_path, ifname, err, sizeof(err))) {
+	    bring_up(&tn, cfg, config_path, ifname, resolve_retries, err,
+		     sizeof(err))) {
 		name_lock_release(&lock);
 		report(report_fd, err);
 		return 1;
@@ -199,7 +263,8 @@ static int serve(struct config *cfg, const char *config_path,
 		  config_path ? config_path : "(none: UAPI)");
 	/* Everything that needed more than the network capabilities (the
 	 * TUN device, the run and UAPI directories) is done. */
-	if ((ret = privilege_drop(PRIVILEGE_KEEP)))
+	if ((ret = privilege_drop(PRIVILEGE_KEEP |
+				 (cfg->save_config ? PRIVILEGE_SAVE : 0))))
 		log_warn("%s: cannot drop capabilities: %s", ifname,
 			 strerror(-ret));
 	report(report_fd, "");
@@ -212,6 +277,7 @@ static int serve(struct config *cfg, const char *config_path,
 	tunnel_notify(&tn, "STOPPING=1");
 	log_info("%s is going down", ifname);
 	run_down_hooks(&cfg->pre_down, ifname);
+	save_running(&tn);
 	tunnel_down(&tn);
 	run_down_hooks(&cfg->post_down, ifname);
 	name_lock_release(&lock); /* the last step: NAME is free again */
@@ -274,7 +340,7 @@ int daemon_serve(struct config *cfg, const char *config_path,
 
 	log_setup(log_level_choose(o->verbose), false, "ringvpn");
 	if (o->foreground)
-		return serve(cfg, config_path, ifname, -1);
+		return serve(cfg, config_path, ifname, o->resolve_retries, -1);
 	fflush(stdout);
 	fflush(stderr);
 	if (pipe2(pipefd, O_CLOEXEC) || (pid = fork()) < 0) {
@@ -283,7 +349,8 @@ int daemon_serve(struct config *cfg, const char *config_path,
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		ret = serve(cfg, config_path, ifname, pipefd[1]);
+		ret = serve(cfg, config_path, ifname, o->resolve_retries,
+			    pipefd[1]);
 		config_free(cfg);
 		_exit(ret);
 	}

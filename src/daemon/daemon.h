@@ -2,7 +2,8 @@
  * returns only once the interface is up (or says why it is not), so that
  * `ringvpn up` and wg-quick's `ringvpn IFNAME` report errors and can go
  * on right away. The hooks of a config run here, in wg-quick's order:
- * PreUp, (up), PostUp ... PreDown, (down), PostDown. */
+ * PreUp, (Endpoint names resolved, up), PostUp ... PreDown, (down),
+ * PostDown. */
 #ifndef RINGVPN_SRC_DAEMON_H
 #define RINGVPN_SRC_DAEMON_H
 
@@ -16,6 +17,9 @@ struct daemon_options {
 	bool foreground;
 	int verbose; /* > 0: debug; < 0: warnings and errors only */
 	const char *operand;
+	/* How often to try again an Endpoint name that does not resolve
+	 * yet, after PreUp (src/resolve_wait.h); 0 from the parser. */
+	long resolve_retries;
 };
 
 /* Returns 0, 1 (bad usage) or 2 (--help). */

@@ -25,6 +25,12 @@
 #define PRIVILEGE_KEEP \
 	((1ULL << CAP_NET_ADMIN) | (1ULL << CAP_NET_BIND_SERVICE))
 
+/* What SaveConfig (src/daemon/save_config.h) adds when the file asks
+ * for it at `up`: reading and replacing a config file that is not
+ * root's (CAP_DAC_OVERRIDE) and giving the new file its owner back
+ * (CAP_CHOWN), as wg-quick, which runs with every capability, can. */
+#define PRIVILEGE_SAVE ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE))
+
 /* For the calling thread: keeps only keep (a mask of CAP_* bits) of what
  * it has in its effective, permitted and inheritable sets and, when it
  * may (CAP_SETPCAP), in its bounding set; raises what it keeps as

@@ -150,6 +150,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 
 	timers_handshake_complete(&peer->timers, now);
 	peer->handshakes++;
+	peer->handshake_at = now;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	peer->last_handshake_ns = (uint64_t)wall.tv_sec * 1000000000ULL +
 				  (uint64_t)wall.tv_nsec;

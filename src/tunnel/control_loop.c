@@ -19,6 +19,7 @@
 #include "src/tunnel/control.h"
 #include "src/tunnel/stats_file.h"
 #include "src/tunnel/apply.h"
+#include "src/tunnel/reresolve.h"
 #include "src/uapi/uapi.h"
 #include "src/worker/worker.h"
 
@@ -222,6 +223,7 @@ static int run_loop(struct tunnel *tn)
 		now = tunnel_now(tn);
 		control_drain(tn, now);
 		next = control_tick(tn, now);
+		reresolve_tick(tn, now);
 		if (now - last_stats >= 1000 * NS_PER_MS * tn->dp.clock_scale) {
 			stats_file_write(tn);
 			last_stats = now;
@@ -240,5 +242,6 @@ int tunnel_run(struct tunnel *tn)
 	 * nobody answers, and a daemon started to succeed us (ip link del,
 	 * then ringvpn NAME) sees at once that the name is not served. */
 	uapi_server_close(&tn->uapi);
+	reresolve_stop(&tn->reresolve);
 	return ret;
 }

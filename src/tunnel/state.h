@@ -21,6 +21,7 @@
 #include "src/epoch.h"
 #include "src/log.h"
 #include "src/daemon/notify.h"
+#include "src/tunnel/reresolve.h"
 #include "src/uapi/server.h"
 #include "tun/tun.h"
 
@@ -57,6 +58,7 @@ struct tunnel {
 	struct uapi_server uapi;
 	struct log_ratelimit log_handshake; /* dropped handshake messages */
 	struct notifier notify; /* systemd, set by the daemon once up */
+	struct reresolve reresolve; /* Endpoint names, looked up again */
 };
 
 /* Engine time (datapath_now): monotonic nanoseconds, sped up by the test

@@ -10,7 +10,7 @@ out=${2:-$(mktemp -d "${TMPDIR:-/tmp}/ringvpn-fuzz.XXXXXX")}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cc=${CLANG:-clang}
-targets="handshake data keys config journal offload uapi cmsg"
+targets="handshake data keys config journal offload uapi cmsg save"
 
 mkdir -p "$out" || exit 1
 echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
@@ -62,7 +62,9 @@ for t in $targets; do
 	rm -rf "$out/corpus/$t"
 	mkdir -p "$out/corpus/$t" "$out/artifacts"
 	# Generated seeds (real messages) and checked-in ones (config files).
-	for d in "$out/seeds/$t" "$here/seeds/$t"; do
+	seeds=$t
+	[ "$t" != save ] || seeds=config # SaveConfig reads config files too
+	for d in "$out/seeds/$t" "$here/seeds/$seeds"; do
 		[ -d "$d" ] && cp "$d"/* "$out/corpus/$t/"
 	done
 	"$out/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \

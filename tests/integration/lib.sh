@@ -4,7 +4,8 @@
 #   - lib_init, the preamble, and the cleanup of everything below;
 #   - namespaces: make_netns, make_pair (two joined by the underlay veth
 #     pair, UL4_A/UL6_A and UL4_B/UL6_B), link_netns, make_switch and
-#     switch_port (many on one bridge);
+#     switch_port (many on one bridge),
+#     netns_etc (a namespace's own hosts file);
 #   - keys and configuration files: make_key, config_interface,
 #     config_peer, config_values, and rv_pair, the usual two ringvpn
 #     configs naming each other, started if asked;
@@ -45,6 +46,7 @@ FAILED=0
 LIB_PIDS=()
 LIB_NETNS=()
 LIB_IFNAMES=()
+LIB_ETC=()
 declare -A RV_NS=() RV_PID=() RV_RUNDIR=() RV_LOG=() RV_PUB=()
 declare -A WG_NS=() WG_PID=() WG_LOG=()
 declare -A XFER_RPID=() XFER_SPID=() XFER_FILE=() XFER_DESC=()
@@ -109,6 +111,9 @@ lib_cleanup() {
 	for name in "${LIB_IFNAMES[@]}"; do
 		rm -f "/var/run/wireguard/$name.sock"
 	done
+	for name in "${LIB_ETC[@]}"; do
+		rm -rf "$name"
+	done
 	[ -z "$TMP" ] || rm -rf "$TMP"
 }
 
@@ -144,6 +149,21 @@ make_netns() {
 	ip netns add "$1"
 	LIB_NETNS+=("$1")
 	ip -n "$1" link set lo up
+}
+
+# netns_etc NS FILE TEXT: writes TEXT to /etc/netns/NS/FILE (hosts,
+# resolv.conf), which `ip netns exec NS` mounts over /etc/FILE: name
+# resolution of the namespace's own, with no outside DNS. The file is
+# rewritten in place, so a process already running there reads the new
+# text at its next lookup. The directory is ours (NS is) and goes in the
+# cleanup.
+netns_etc() {
+	local dir=/etc/netns/$1
+	if [ ! -d "$dir" ]; then
+		mkdir -p "$dir"
+		LIB_ETC+=("$dir")
+	fi
+	printf '%s\n' "$3" >"$dir/$2"
 }
 
 # link_netns NS1 NS2 IF1 IF2 ADDR1/PLEN ADDR2/PLEN: one more veth pair

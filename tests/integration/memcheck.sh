@@ -1,7 +1,8 @@
 #!/bin/bash
 # One ringvpn daemon under valgrind's memcheck, the other plain, in two
 # namespaces: a handshake, pings and 4 MiB each way (sha256 compared),
-# a UAPI get and set, then SIGTERM. Two workers on both ends, so that
+# a UAPI get and set, then SIGTERM, with SaveConfig writing the set
+# keepalive back to the file. Two workers on both ends, so that
 # the workers' shared crypto (one reading and writing what another
 # prepared) runs under memcheck too. The memcheck'd daemon must exit 0
 # with no errors and no definite leaks (--error-exitcode makes either
@@ -23,7 +24,9 @@ fi
 make_pair "rv-mc-a-$$" "rv-mc-b-$$"
 A=rvm$$a
 B=rvm$$b
-rv_pair "$A" "$B" "10.91.0.1/24" "10.91.0.2/24" "Threads = 2"
+# A saves its configuration on the way down (SaveConfig): that path too.
+rv_pair -a "SaveConfig = true" "$A" "$B" "10.91.0.1/24" "10.91.0.2/24" \
+	"Threads = 2"
 
 # The memcheck'd binary: valgrind runs it in the same process, so the PID
 # start_ringvpn records is the daemon's.
@@ -69,7 +72,8 @@ clean_exit() {
 	grep -E "ERROR SUMMARY|definitely lost|Invalid|uninitialised" \
 		"$TMP/memcheck.log" | head -n 20
 	[ "$status" = 0 ] &&
-		grep -q "ERROR SUMMARY: 0 errors" "$TMP/memcheck.log" || {
+		grep -q "ERROR SUMMARY: 0 errors" "$TMP/memcheck.log" &&
+		grep -qx "PersistentKeepalive = 5" "$TMP/$A.conf" || {
 		echo "exit status $status"
 		tail -n 60 "$TMP/memcheck.log"
 		false
@@ -78,6 +82,6 @@ clean_exit() {
 
 check "under memcheck: ping and 4 MiB each way, sha256" traffic
 check "under memcheck: UAPI get and set" uapi
-check "under memcheck: SIGTERM, exit 0, no errors, no definite leaks" \
+check "under memcheck: SIGTERM, SaveConfig, exit 0, no errors, no definite leaks" \
 	clean_exit
 exit "$FAILED"
