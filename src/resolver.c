@@ -170,9 +170,13 @@ size_t resolver_take(struct resolver *r, struct resolver_result *out,
 
 	pthread_mutex_lock(&r->lock);
 	n = r->n_done < max ? r->n_done : max;
-	memcpy(out, r->done, n * sizeof(*out));
-	memmove(r->done, r->done + n, (r->n_done - n) * sizeof(*out));
-	r->n_done -= n;
+	/* Nothing done yet may mean no array yet: memcpy wants none NULL. */
+	if (n) {
+		memcpy(out, r->done, n * sizeof(*out));
+		memmove(r->done, r->done + n,
+			(r->n_done - n) * sizeof(*out));
+		r->n_done -= n;
+	}
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
