@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 passed=0 failed=0 skipped=0
 failed_logs=()
