@@ -100,17 +100,9 @@ int netconf_nft_script(const char *ifname, const struct netconf_plan *p,
 	return 0;
 }
 
-void netconf_plan_firewall(struct netconf_plan *plan)
+bool netconf_firewall_available(void)
 {
-	if (!plan->full[0] && !plan->full[1])
-		return;
-	plan->nft = netconf_on_path(NFT);
-	if (!plan->nft)
-		netconf_plan_warn(plan, "nft is not installed: the full "
-				  "tunnel goes without its firewall rules "
-				  "(the drop of spoofed packets to the "
-				  "tunnel's addresses, and the connmark "
-				  "that lets replies pass strict rp_filter)");
+	return netconf_on_path(NFT);
 }
 
 static int run_nft(const char *script, size_t len, char *detail,

@@ -26,24 +26,6 @@
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 
-void netconf_rule_text(const struct netlink_rule *rule, char *buf,
-		       size_t len)
-{
-	char mark[24] = "", table[16], sup[40] = "";
-
-	if (rule->has_fwmark)
-		snprintf(mark, sizeof(mark), "fwmark %u ", rule->fwmark);
-	if (rule->table == RT_TABLE_MAIN)
-		snprintf(table, sizeof(table), "main");
-	else
-		snprintf(table, sizeof(table), "%u", rule->table);
-	if (rule->suppress_prefixlen >= 0)
-		snprintf(sup, sizeof(sup), " suppress_prefixlength %d",
-			 rule->suppress_prefixlen);
-	snprintf(buf, len, "%s%slookup %s%s", rule->invert ? "not " : "", mark,
-		 table, sup);
-}
-
 int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
 			uint32_t table)
 {

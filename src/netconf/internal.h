@@ -109,6 +109,9 @@ int netconf_apply_full(struct netconf_run *r, const struct netconf_plan *p);
  * not ours and not recorded. Shared with the plain AllowedIPs routes. */
 int netconf_apply_route(struct netconf_run *r, const struct prefix *p,
 			uint32_t table);
+
+/* ---- rule_text.c ----------------------------------------------- */
+
 /* "not fwmark 51820 lookup 51820", "lookup main suppress_prefixlength 0" */
 void netconf_rule_text(const struct netlink_rule *rule, char *buf,
 		       size_t len);
@@ -134,8 +137,8 @@ int netconf_roll_back_kept(struct netconf_run *r, char *err, size_t len);
 
 /* ---- firewall.c ------------------------------------------------ */
 
-/* plan->nft, with a warning when a full tunnel finds no nft. */
-void netconf_plan_firewall(struct netconf_plan *plan);
+/* Whether nft is there for the full tunnel's table (plan.c decides). */
+bool netconf_firewall_available(void);
 /* The full tunnel's nft table, when plan->nft. */
 int netconf_apply_firewall(struct netconf_run *r,
 			   const struct netconf_plan *p);

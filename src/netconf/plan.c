@@ -194,6 +194,20 @@ static void warn_ipv6_off(struct netconf_plan *plan)
 			  n == 3 ? " and " : "", n == 3 ? parts[2] : "");
 }
 
+/* A full tunnel gets wg-quick's firewall rules when nft is there. */
+static void plan_firewall(struct netconf_plan *plan)
+{
+	if (!plan->full[0] && !plan->full[1])
+		return;
+	plan->nft = netconf_firewall_available();
+	if (!plan->nft)
+		netconf_plan_warn(plan, "nft is not installed: the full "
+				  "tunnel goes without its firewall rules "
+				  "(the drop of spoofed packets to the "
+				  "tunnel's addresses, and the connmark "
+				  "that lets replies pass strict rp_filter)");
+}
+
 int netconf_plan(struct netlink *nl, const struct config *cfg,
 		 struct netconf_plan *plan, char *err, size_t err_len)
 {
@@ -215,7 +229,7 @@ int netconf_plan_after(struct netlink *nl, const struct config *cfg,
 	ret = plan_full(nl, plan, err, err_len);
 	if (ret)
 		return ret;
-	netconf_plan_firewall(plan);
+	plan_firewall(plan);
 	netconf_plan_mtu(nl, plan);
 	return netconf_plan_dns(plan, err, err_len);
 }
