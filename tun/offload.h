@@ -76,6 +76,12 @@ int offload_split_begin(struct offload_split *s, const uint8_t *frame,
 size_t offload_split_next(struct offload_split *s, uint8_t *out,
 			  size_t cap);
 
+/* A split of one segment, the packet as it is (len bytes at pkt, no
+ * vnet header, no checksum to complete): what a TUN device without
+ * IFF_VNET_HDR hands over, cut by the same calls as a super-packet. */
+void offload_split_whole(struct offload_split *s, const uint8_t *pkt,
+			 size_t len);
+
 /* Segment k as offload_split_next() gives it after k calls, without
  * moving s: the segments may be cut in any order, by several threads at
  * once (s and the frame are only read). */

@@ -180,6 +180,15 @@ int offload_split_begin(struct offload_split *s, const uint8_t *frame,
 	return err;
 }
 
+void offload_split_whole(struct offload_split *s, const uint8_t *pkt,
+			 size_t len)
+{
+	memset(s, 0, sizeof(*s));
+	s->pkt = pkt;
+	s->len = len;
+	s->count = 1;
+}
+
 size_t offload_split_at(const struct offload_split *s, unsigned int k,
 			uint8_t *out, size_t cap)
 {

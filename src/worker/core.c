@@ -101,19 +101,23 @@ static void area_release(struct intake *in, unsigned int area)
 		index_stack_push(&in->free_areas, area);
 }
 
+/* The oldest area whose crypto runs (intake_sharing must be true). */
+static unsigned int oldest_shared(const struct intake *in)
+{
+	return in->sharing.bid[in->sharing.head % in->sharing.cap];
+}
+
 bool intake_shared_done(const struct worker *w, const struct intake *in)
 {
 	return intake_sharing(in) &&
-	       share_job_done(area_job(w, in, in->sharing.bid[
-				in->sharing.head % in->sharing.cap]));
+	       share_job_done(area_job(w, in, oldest_shared(in)));
 }
 
 /* The areas at the head of `sharing` whose crypto is done, in order. */
 static void finish_ready(struct worker *w, struct intake *in)
 {
 	while (intake_sharing(in)) {
-		unsigned int area = in->sharing.bid[in->sharing.head %
-						    in->sharing.cap];
+		unsigned int area = oldest_shared(in);
 		uint32_t a;
 		int32_t held = -1;
 
@@ -130,7 +134,7 @@ static void finish_ready(struct worker *w, struct intake *in)
 /* Finishes what is done, then processes waiting buffers (in order) while
  * an area is free. Not reentrant: finish() and process() may free areas
  * or share crypto, and this loop picks that up. */
-static void drain(struct worker *w, struct intake *in)
+void intake_poll(struct worker *w, struct intake *in)
 {
 	uint32_t bid;
 	int32_t res;
@@ -150,20 +154,15 @@ static void drain(struct worker *w, struct intake *in)
 }
 
 void intake_share(struct worker *w, struct intake *in, unsigned int area,
-		  unsigned int chunks, size_t bytes, int held_bid)
+		  unsigned int n, size_t bytes, int held_bid)
 {
 	index_stack_pop(&in->free_areas);
 	in->areas[area].pending = 1;
 	in->areas[area].held_epoch = epoch_seen(w->reader);
 	/* Room for every area: an area is in `sharing` at most once. */
 	bid_fifo_push(&in->sharing, area, held_bid);
-	share_run(w->dp->crew, w->id, in->slot_base + area, chunks,
+	share_run(w->dp->crew, w->id, in->slot_base + area, share_chunks(n),
 		  bytes >= SHARE_MIN_BYTES, share_clock());
-}
-
-void intake_poll(struct worker *w, struct intake *in)
-{
-	drain(w, in);
 }
 
 uint64_t intake_held_epoch(const struct intake *in)
@@ -171,8 +170,7 @@ uint64_t intake_held_epoch(const struct intake *in)
 	if (!intake_sharing(in))
 		return UINT64_MAX;
 	/* Areas are finished in order: the head is the oldest. */
-	return in->areas[in->sharing.bid[in->sharing.head %
-					 in->sharing.cap]].held_epoch;
+	return in->areas[oldest_shared(in)].held_epoch;
 }
 
 void intake_wait_shared(const struct worker *w, const struct intake *in)
@@ -204,14 +202,14 @@ void intake_read_done(struct worker *w, struct intake *in,
 		buf_pool_recycle(&in->bufs, bid);
 		return;
 	}
-	drain(w, in);
+	intake_poll(w, in);
 	buf_pool_arm(&in->bufs);
 }
 
 void intake_output_done(struct worker *w, struct intake *in, unsigned int area)
 {
 	area_release(in, area);
-	drain(w, in);
+	intake_poll(w, in);
 }
 
 /* Hands a message to the control thread; drops (and counts) when its

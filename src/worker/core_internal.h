@@ -147,18 +147,19 @@ static inline uint8_t *intake_area_data(const struct intake *in,
 	return in->areas[area].data;
 }
 
-/* For process(): area (intake_free_area's) has chunks chunks of crypto
- * (bytes in all) to run, as its job on the worker's board: shared when
- * it is SHARE_MIN_BYTES or more, else run now. (Sharing only when work
- * waits behind the batch was tried: a TUN queue hands over one frame at
- * a time, so a sending owner almost never has a backlog and kept 98% of
- * the work.) The area is taken; its crypto
- * is shared with the crew (src/worker/share.h), and finish() is called
- * once it is done and every earlier area has been finished: outputs
- * leave in the order the buffers came. A buffer that process() keeps
- * (returns true for) goes back to the kernel after that finish(). */
+/* For process(): area (intake_free_area's) holds n messages (bytes in
+ * all) whose crypto is to run as its job on the worker's board, in
+ * chunks (src/worker/share.h): shared with the crew when it is
+ * SHARE_MIN_BYTES or more, else run now. (Sharing only when work waits
+ * behind the batch was tried: a TUN queue hands over one frame at a time,
+ * so a sending owner almost never has a backlog, and it kept 98% of the
+ * work.) The area is taken, and finish() is called once its crypto is
+ * done and every earlier area has been finished: outputs leave in the
+ * order the buffers came. A buffer that process() keeps (returns true
+ * for, passing it as held_bid) goes back to the kernel after that
+ * finish(). */
 void intake_share(struct worker *w, struct intake *in, unsigned int area,
-		  unsigned int chunks, size_t bytes, int held_bid);
+		  unsigned int n, size_t bytes, int held_bid);
 
 /* For finish(): area's output is n sends or writes, now in flight. */
 static inline void intake_area_outputs(struct intake *in, unsigned int area,

@@ -158,11 +158,9 @@ static void open_chunk(struct share_job *job, unsigned int chunk,
 		       unsigned int lane)
 {
 	struct tw_area *t = (struct tw_area *)job;
-	unsigned int first = chunk * SHARE_CHUNK_MSGS;
-	unsigned int end = first + SHARE_CHUNK_MSGS < t->n ?
-				   first + SHARE_CHUNK_MSGS : t->n;
+	unsigned int end = share_chunk_end(chunk, t->n);
 
-	for (unsigned int i = first; i < end; i++)
+	for (unsigned int i = chunk * SHARE_CHUNK_MSGS; i < end; i++)
 		t->data[i].opened = !data_open(t->data[i].kp,
 					       t->view.payload + t->data[i].off,
 					       t->data[i].len, lane);
@@ -246,9 +244,7 @@ static bool rx_datagrams(struct worker *w, unsigned int bid,
 	}
 	if (!t->n)
 		return false;
-	intake_share(w, &w->rx_in, area,
-		     (t->n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS, v->len,
-		     (int)bid);
+	intake_share(w, &w->rx_in, area, t->n, v->len, (int)bid);
 	return true;
 }
 

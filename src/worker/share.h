@@ -53,6 +53,20 @@
  * than a super-packet's crypto takes one worker (12 chunks, ~50 us). */
 #define SHARE_GRACE_NS 60000
 
+/* How many chunks n messages make, and where chunk `chunk` of n ends
+ * (it starts at chunk * SHARE_CHUNK_MSGS). */
+static inline unsigned int share_chunks(unsigned int n)
+{
+	return (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS;
+}
+
+static inline unsigned int share_chunk_end(unsigned int chunk, unsigned int n)
+{
+	unsigned int end = (chunk + 1) * SHARE_CHUNK_MSGS;
+
+	return end < n ? end : n;
+}
+
 struct share_job;
 
 /* Does chunk `chunk` of job (its messages [chunk * SHARE_CHUNK_MSGS,

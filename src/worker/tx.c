@@ -1,9 +1,10 @@
-/* TUN -> UDP: a frame read from the TUN queue is split into packets
- * (TSO/USO super-packets into MTU-sized segments), each gets its nonce
- * and header in place in a tx area, the area is sealed in chunks by
- * whichever workers are free (src/worker/share.h), and then, in the
- * order the frames came, runs of equal-sized messages leave as one
- * sendmsg with UDP_SEGMENT. */
+/* TUN -> UDP: a frame read from the TUN queue (a TSO/USO super-packet,
+ * or one packet) is laid out in a tx area, one message per MTU-sized
+ * segment, each with its nonce; whichever workers are free cut the
+ * segments from the frame and seal them in chunks (src/worker/share.h);
+ * then, in the order the frames came, runs of equal-sized messages leave
+ * as one sendmsg with UDP_SEGMENT. A frame with no session to send on
+ * goes to the control thread, packet by packet, to wait for one. */
 #include "src/worker/core_internal.h"
 
 #include <errno.h>
@@ -33,16 +34,14 @@ struct tx_send {
 };
 
 /* One frame's messages, laid out and numbered by the owner, cut from the
- * frame (when `cut`) and sealed by the crew. */
+ * frame and sealed by the crew. */
 struct tx_area {
 	struct share_job job;	/* sealing: first member (container) */
 	uint8_t *data;		/* the intake area's bytes */
 	struct keypair *kp;	/* the session all n are sealed under */
 	unsigned int n;
 	/* Segment i is cut from split's frame (kept until the area is
-	 * finished) into message i, under nonce first_nonce + i. Else the
-	 * owner cut and prepared them already. */
-	bool cut;
+	 * finished) into message i, under nonce first_nonce + i. */
 	struct offload_split split;
 	uint64_t first_nonce;
 	size_t mtu;
@@ -55,97 +54,37 @@ struct tx_area {
 	struct tx_send send[TX_MAX_SEGMENTS];
 };
 
-/* Where a frame's packets come from: the splitter when TUN hands us
- * virtio_net_hdr frames, the packet itself otherwise. */
-struct tx_source {
-	struct offload_split split;
-	bool whole;	/* no vnet header: one packet, as read */
-	bool done;
-};
-
-static int source_begin(const struct worker *w, struct tx_source *src,
-			const uint8_t *buf, size_t len)
+/* The frame in buf as a split: a virtio_net_hdr frame when TUN hands us
+ * those, else one packet as read. */
+static int frame_split(const struct worker *w, struct offload_split *split,
+		       const uint8_t *buf, size_t len)
 {
-	memset(src, 0, sizeof(*src));
 	if (w->features & DP_VNET_HDR)
-		return offload_split_begin(&src->split, buf, len);
-	src->whole = true;
-	src->split.pkt = buf;
-	src->split.len = len;
+		return offload_split_begin(split, buf, len);
+	offload_split_whole(split, buf, len);
 	return 0;
 }
 
-static size_t source_next(struct tx_source *src, uint8_t *out, size_t cap)
+/* A frame with no session to send on (none yet, or out of nonces): its
+ * packets, cut straight into messages for the control thread, wait
+ * there for a handshake. */
+static void stage_frame(struct worker *w, struct peer *peer,
+			const struct offload_split *split)
 {
-	if (!src->whole)
-		return offload_split_next(&src->split, out, cap);
-	if (src->done || src->split.len > cap)
-		return 0;
-	memcpy(out, src->split.pkt, src->split.len);
-	src->done = true;
-	return src->split.len;
-}
+	for (unsigned int k = 0; k < split->count; k++) {
+		struct msg *m = worker_to_control(w, CTL_STAGE, peer);
+		size_t len;
 
-static bool source_left(const struct tx_source *src)
-{
-	return src->whole ? !src->done : src->split.next < src->split.count;
-}
-
-static void stage(struct worker *w, struct peer *peer, const uint8_t *pkt,
-		  size_t len)
-{
-	struct msg *m;
-
-	if (len > MSG_DATA_MAX) {
-		stat_inc(&w->stats.drops);
-		return;
-	}
-	m = worker_to_control(w, CTL_STAGE, peer);
-	if (!m)
-		return;
-	memcpy(m->data, pkt, len);
-	m->len = (uint16_t)len;
-	msg_ring_push(w->out);
-}
-
-/* Gives the source's packets, one after another, their nonce and
- * header in tx area `area` (data_prepare) under kp: the owner's way,
- * for what the crew does not cut (plan_segments). Packets without a
- * session (kp NULL or out of nonces) go to the control thread. Returns how many
- * messages the area holds; where and how long they are is in a. */
-static unsigned int prepare_segments(struct worker *w, unsigned int area,
-				     struct tx_source *src, struct peer *peer,
-				     struct keypair *kp)
-{
-	const size_t reserve = MESSAGE_DATA_HEADER_LEN + DATA_TAILROOM;
-	struct tx_area *a = &w->tx[area];
-	size_t pos = 0;
-	unsigned int n = 0;
-
-	while (n < TX_MAX_SEGMENTS && TX_AREA_SIZE - pos > reserve) {
-		uint8_t *msg = a->data + pos;
-		size_t len = source_next(src, msg + MESSAGE_DATA_HEADER_LEN,
-					 TX_AREA_SIZE - pos - reserve);
-		size_t msg_len;
-
-		if (!len)
-			break;
-		if (!kp || data_prepare(kp, msg, len, w->dp->mtu, &msg_len)) {
-			stage(w, peer, msg + MESSAGE_DATA_HEADER_LEN, len);
+		if (!m)
+			return;
+		len = offload_split_at(split, k, m->data, MSG_DATA_MAX);
+		if (!len) {
+			stat_inc(&w->stats.drops); /* larger than a message */
 			continue;
 		}
-		a->msg_off[n] = (uint32_t)pos;
-		a->msg_len[n++] = (uint16_t)msg_len;
-		pos += msg_len;
+		m->len = (uint16_t)len;
+		msg_ring_push(w->out);
 	}
-	if (source_left(src))
-		stat_inc(&w->stats.drops); /* more segments than an area */
-	if (!n)
-		return 0;
-	a->kp = kp;
-	a->n = n;
-	a->cut = false;
-	return n;
 }
 
 /* What sending n messages tells the peer's timers and counters. */
@@ -163,8 +102,8 @@ static void sent_facts(struct worker *w, struct peer *peer,
 
 /* The frame's segments laid out in tx area a, each with its nonce,
  * taken in order here, so that the crew may cut, checksum and seal them
- * in any order (seal_chunk). Returns how many, or 0 when this cannot
- * be (no nonces left: prepare_segments stages the packets). */
+ * in any order (seal_chunk). Returns how many, or 0 when kp has no
+ * nonces left for them (the frame is staged). */
 static unsigned int plan_segments(struct worker *w, struct tx_area *a,
 				  const struct offload_split *split,
 				  struct keypair *kp)
@@ -211,21 +150,19 @@ static bool cut_segment(struct tx_area *a, unsigned int i)
 	return msg_len == a->msg_len[i];
 }
 
-/* share_run_fn: cuts (when the area says so) and seals chunk `chunk` of
- * a tx area's messages, on any worker. A message that cannot be made is
- * zeroed: it leaves as garbage its nonce's receiver drops. */
+/* share_run_fn: cuts and seals chunk `chunk` of a tx area's messages,
+ * on any worker. A message that cannot be made is zeroed: it leaves as
+ * garbage its nonce's receiver drops. */
 static void seal_chunk(struct share_job *job, unsigned int chunk,
 		       unsigned int lane)
 {
 	struct tx_area *a = (struct tx_area *)job;
-	unsigned int first = chunk * SHARE_CHUNK_MSGS;
-	unsigned int end = first + SHARE_CHUNK_MSGS < a->n ?
-				   first + SHARE_CHUNK_MSGS : a->n;
+	unsigned int end = share_chunk_end(chunk, a->n);
 
-	for (unsigned int i = first; i < end; i++) {
+	for (unsigned int i = chunk * SHARE_CHUNK_MSGS; i < end; i++) {
 		uint8_t *msg = a->data + a->msg_off[i];
 
-		if (a->cut && !cut_segment(a, i)) {
+		if (!cut_segment(a, i)) {
 			memset(msg, 0, a->msg_len[i]);
 			atomic_fetch_add_explicit(&a->seal_failed, 1,
 						  memory_order_relaxed);
@@ -317,25 +254,23 @@ static struct peer *route(struct worker *w, const uint8_t *pkt, size_t len,
 	return peer;
 }
 
-/* One frame from the TUN queue, in buffer bid; a tx area is free. A
- * super-packet under a live session is cut by the crew, so its buffer is
- * kept until the area is finished; anything else the owner splits and
- * prepares itself, one packet after another, and the buffer is done. */
+/* One frame from the TUN queue, in buffer bid; a tx area is free. The
+ * crew cuts its segments from the buffer, which is kept until the area
+ * is finished (true); a frame staged or dropped is done with (false). */
 static bool tx_frame(struct worker *w, unsigned int bid, int res)
 {
 	const uint8_t *buf = buf_pool_buf(&w->tx_in.bufs, bid);
 	uint64_t now = datapath_now(w->dp);
 	struct sockaddr_storage ep;
+	struct offload_split split;
 	struct source_addr from;
-	struct tx_source src;
 	struct keypair *kp;
 	struct peer *peer;
 	struct tx_area *a;
 	unsigned int area, n;
-	bool cut;
 
-	if (source_begin(w, &src, buf, (size_t)res) ||
-	    !(peer = route(w, src.split.pkt, src.split.len, &ep, &from))) {
+	if (frame_split(w, &split, buf, (size_t)res) ||
+	    !(peer = route(w, split.pkt, split.len, &ep, &from))) {
 		stat_inc(&w->stats.drops);
 		return false;
 	}
@@ -349,16 +284,15 @@ static bool tx_frame(struct worker *w, unsigned int bid, int res)
 		return false;
 	}
 	kp = protocol_send_keypair(peer, now);
-	cut = !src.whole && kp && plan_segments(w, a, &src.split, kp);
-	n = cut ? a->n : prepare_segments(w, area, &src, peer, kp);
-	if (!n)
+	n = kp ? plan_segments(w, a, &split, kp) : 0;
+	if (!n) {
+		stage_frame(w, peer, &split);
 		return false;
-	a->cut = cut;
+	}
 	sent_facts(w, peer, a, now);
-	intake_share(w, &w->tx_in, area,
-		     (n + SHARE_CHUNK_MSGS - 1) / SHARE_CHUNK_MSGS,
-		     a->msg_off[n - 1] + a->msg_len[n - 1], cut ? (int)bid : -1);
-	return cut;
+	intake_share(w, &w->tx_in, area, n,
+		     a->msg_off[n - 1] + a->msg_len[n - 1], (int)bid);
+	return true;
 }
 
 /* The area's messages are sealed: they leave, in runs. */

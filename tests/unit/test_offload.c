@@ -557,6 +557,26 @@ START_TEST(split_none_generic)
 }
 END_TEST
 
+/* A packet read without a vnet header is a split of one segment: the
+ * packet, byte for byte, through the same calls. */
+START_TEST(split_whole_packet)
+{
+	struct spec s = base(4, IPPROTO_UDP);
+	uint8_t p[100], seg[100];
+	size_t len = build(p, &s, (const uint8_t *)"as it is", 8);
+	struct offload_split sp;
+
+	offload_split_whole(&sp, p, len);
+	ck_assert_uint_eq(sp.count, 1);
+	ck_assert_uint_eq(offload_split_len(&sp, 0), len);
+	ck_assert_uint_eq(offload_split_len(&sp, 1), 0);
+	ck_assert_uint_eq(offload_split_at(&sp, 0, seg, len - 1), 0);
+	ck_assert_uint_eq(offload_split_at(&sp, 0, seg, sizeof(seg)), len);
+	ck_assert_mem_eq(seg, p, len);
+	ck_assert_uint_eq(offload_split_at(&sp, 1, seg, sizeof(seg)), 0);
+}
+END_TEST
+
 /* Without NEEDS_CSUM the packet is copied as it is, bytes past its IP
  * length left out. */
 START_TEST(split_none_plain)
@@ -1696,6 +1716,7 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, split_ecn);
 	tcase_add_loop_test(tc, split_none_csum, 0, 4);
 	tcase_add_test(tc, split_none_generic);
+	tcase_add_test(tc, split_whole_packet);
 	tcase_add_loop_test(tc, split_none_plain, 0, 4);
 	tcase_add_loop_test(tc, split_udp_zero, 0, 2);
 	tcase_add_test(tc, split_cap);
