@@ -212,6 +212,31 @@ void intake_output_done(struct worker *w, struct intake *in, unsigned int area)
 	intake_poll(w, in);
 }
 
+bool worker_send_again(struct worker *w, struct msghdr *msg, bool *stripped,
+		       struct source_addr *src, int res, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe;
+
+	if (*stripped) {
+		/* The resend without the source went through: the source
+		 * was at fault. One that failed again (a path MTU, no route
+		 * at all) proves nothing, and nobody is told. */
+		*stripped = false;
+		if (res >= 0 && src->family) {
+			worker_source_gone(w, src);
+			src->family = 0;
+		}
+		return false;
+	}
+	if (!source_addr_refused(res) || !source_addr_strip_cmsg(msg))
+		return false;
+	*stripped = true;
+	sqe = uring_sqe(&w->ring);
+	io_uring_prep_sendmsg(sqe, w->udp_fd, msg, 0);
+	io_uring_sqe_set_data64(sqe, user_data);
+	return true;
+}
+
 /* Hands a message to the control thread; drops (and counts) when its
  * queue is full, so a flood cannot stall the data path. */
 struct msg *worker_to_control(struct worker *w, enum msg_kind kind,

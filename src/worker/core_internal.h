@@ -117,6 +117,16 @@ void worker_want_handshake(struct worker *w, struct peer *peer,
  * thread makes the peers that have it forget it. */
 void worker_source_gone(struct worker *w, const struct source_addr *src);
 
+/* A send's completion (res), for the source address in its control data,
+ * the same for the data path's sends and the control thread's: one
+ * refused in a way a lost source would cause (source_addr_refused) goes
+ * again as it is but for the source, submitted here under user_data
+ * (true: the caller waits for that one); when the resend went through,
+ * the source is reported gone (worker_source_gone) and src cleared, once.
+ * stripped is the send's own flag, false when it is set up. */
+bool worker_send_again(struct worker *w, struct msghdr *msg, bool *stripped,
+		       struct source_addr *src, int res, uint64_t user_data);
+
 /* The intake (core.c): bufs buffers filled as reads says, and
  * n_areas output areas of area_size bytes, whose jobs are the worker's
  * board slots from slot_base. in->read_count, in->process and

@@ -310,52 +310,19 @@ static void tx_finish(struct worker *w, unsigned int area)
 	stat_add(&w->stats.sends, sends);
 }
 
-/* A send refused because its source address may be gone goes again, the
- * same bytes (the area stays busy until its last send completes) from
- * the routing table's choice; the first such refusal of an area tells
- * the control thread, which makes the peers forget that address. */
-static bool resent_without_source(struct worker *w, unsigned int area,
-				  unsigned int k, int res)
-{
-	struct tx_area *a = &w->tx[area];
-	struct tx_send *s = &a->send[k];
-	struct io_uring_sqe *sqe;
-
-	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&s->msg))
-		return false;
-	s->stripped = true;
-	sqe = uring_sqe(&w->ring);
-	io_uring_prep_sendmsg(sqe, w->udp_fd, &s->msg, 0);
-	io_uring_sqe_set_data64(sqe, user_data(OP_UDP_SEND,
-					       TX_SEND_ID(area, k)));
-	stat_inc(&w->stats.sends);
-	return true;
-}
-
-/* A send that went through once stripped of its source proves the
- * source was at fault: the control thread makes the peers that have it
- * forget it, once per area. One that failed again (a path MTU, no route
- * at all) proves nothing, and nobody is told. */
-static void stripped_send_done(struct worker *w, struct tx_area *a,
-			       struct tx_send *s, int res)
-{
-	s->stripped = false;
-	if (res >= 0 && a->source.family) {
-		worker_source_gone(w, &a->source);
-		a->source.family = 0;
-	}
-}
-
 void worker_tx_send_done(struct worker *w, unsigned int id, int res)
 {
 	unsigned int area = TX_SEND_AREA(id);
-	struct tx_send *s = &w->tx[area].send[TX_SEND_NUMBER(id)];
+	struct tx_area *a = &w->tx[area];
+	struct tx_send *s = &a->send[TX_SEND_NUMBER(id)];
 
-	if (s->stripped)
-		stripped_send_done(w, &w->tx[area], s, res);
-	else if (res < 0 && resent_without_source(w, area,
-						  TX_SEND_NUMBER(id), res))
+	/* The same bytes go again: the area stays busy until its last
+	 * send completes. */
+	if (worker_send_again(w, &s->msg, &s->stripped, &a->source, res,
+			      user_data(OP_UDP_SEND, id))) {
+		stat_inc(&w->stats.sends);
 		return;
+	}
 	if (res < 0) {
 		stat_inc(&w->stats.drops);
 		/* A device without checksum offload refuses GSO: EIO. */

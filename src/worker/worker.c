@@ -86,29 +86,6 @@ static void tun_deleted(struct worker *w)
 	w->out_pushed = true;
 }
 
-/* A control datagram refused because its source address may be gone
- * goes again from the routing table's choice, as the data path's do
- * (tx.c); only if that one goes through is the source reported gone. */
-static bool spare_resent(struct worker *w, unsigned int i, int res)
-{
-	struct spare_buf *b = &w->spare[i];
-	struct io_uring_sqe *sqe;
-
-	if (b->stripped) {
-		b->stripped = false;
-		if (res >= 0)
-			worker_source_gone(w, &b->source);
-		return false;
-	}
-	if (!source_addr_refused(res) || !source_addr_strip_cmsg(&b->msg))
-		return false;
-	b->stripped = true;
-	sqe = uring_sqe(&w->ring);
-	io_uring_prep_sendmsg(sqe, w->udp_fd, &b->msg, 0);
-	io_uring_sqe_set_data64(sqe, user_data(OP_SPARE_SEND, i));
-	return true;
-}
-
 static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	enum op op = (enum op)(cqe->user_data >> 32);
@@ -131,7 +108,10 @@ static void handle_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	case OP_SPARE_SEND:
 		stat_inc(&w->stats.sends);
-		if (spare_resent(w, i, cqe->res))
+		if (worker_send_again(w, &w->spare[i].msg,
+				      &w->spare[i].stripped,
+				      &w->spare[i].source, cqe->res,
+				      cqe->user_data))
 			return;
 		stat_inc(cqe->res >= 0 ? &w->stats.udp_tx : &w->stats.drops);
 		index_stack_push(&w->spare_free, i);
