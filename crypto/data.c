@@ -66,17 +66,6 @@ static uint64_t header_counter(const uint8_t *msg)
 	return le64toh(counter);
 }
 
-int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
-		 size_t mtu, size_t *msg_len)
-{
-	uint64_t nonce;
-	int ret = keypair_take_nonce(kp, &nonce);
-
-	if (!ret)
-		data_prepare_nonce(kp, buf, plain_len, mtu, nonce, msg_len);
-	return ret;
-}
-
 void data_prepare_nonce(const struct keypair *kp, uint8_t *buf,
 			size_t plain_len, size_t mtu, uint64_t nonce,
 			size_t *msg_len)
@@ -132,9 +121,13 @@ int data_seal(struct keypair *kp, uint8_t *msg, size_t msg_len,
 int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len)
 {
-	int ret = data_prepare(kp, buf, plain_len, mtu, msg_len);
+	uint64_t nonce;
+	int ret = keypair_take_nonce(kp, &nonce);
 
-	return ret ? ret : data_seal(kp, buf, *msg_len, 0);
+	if (ret)
+		return ret;
+	data_prepare_nonce(kp, buf, plain_len, mtu, nonce, msg_len);
+	return data_seal(kp, buf, *msg_len, 0);
 }
 
 int data_parse(const uint8_t *msg, size_t len, uint32_t *receiver_index,

@@ -27,18 +27,13 @@ size_t data_padded_len(size_t plain_len, size_t mtu);
 int data_encrypt(struct keypair *kp, uint8_t *buf, size_t plain_len,
 		 size_t mtu, size_t *msg_len);
 
-/* data_encrypt in two steps, so that the cheap, ordered one (the nonce)
- * stays with the worker that owns a batch and the costly one may run on
- * any worker: data_prepare takes the nonce, pads and writes the header;
- * data_seal encrypts the msg_len-byte message it prepared, in place,
- * with the nonce in its header. lane picks the keypair's EVP context
- * (struct keypair_aead): the caller's worker id. data_seal's -EIO leaves
- * the payload zeroed. */
-int data_prepare(struct keypair *kp, uint8_t *buf, size_t plain_len,
-		 size_t mtu, size_t *msg_len);
-/* data_prepare with a nonce the caller took (keypair_take_nonces), so
- * that any worker may prepare a message of a batch whose nonces its owner
- * took in order. */
+/* data_encrypt in steps, so that the ordered one (taking the nonces,
+ * keypair_take_nonces) stays with the worker that owns a batch and the
+ * costly ones may run on any worker: data_prepare_nonce pads the packet
+ * and writes the header for the nonce given; data_seal encrypts the
+ * msg_len-byte message prepared, in place, with the nonce in its header.
+ * lane picks the keypair's EVP context (struct keypair_aead): the
+ * caller's worker id. data_seal's -EIO leaves the payload zeroed. */
 void data_prepare_nonce(const struct keypair *kp, uint8_t *buf,
 			size_t plain_len, size_t mtu, uint64_t nonce,
 			size_t *msg_len);

@@ -58,7 +58,8 @@ int protocol_encrypt(struct peer *peer, uint8_t *buf, size_t plain_len,
 
 /* protocol_encrypt in steps, for a batch of one peer's packets: the
  * session to send on (NULL: stage the packets and start a handshake),
- * then data_prepare and data_seal (crypto/data.h) for each packet, then
+ * then keypair_take_nonces, data_prepare_nonce and data_seal
+ * (crypto/data.h) for its packets, then
  * whether the session is due for a rekey. */
 struct keypair *protocol_send_keypair(struct peer *peer, uint64_t now);
 bool protocol_send_wants_rekey(const struct keypair *kp, uint64_t now);
