@@ -1,6 +1,7 @@
 /* Routes to the TUN interface and the kill switch's unreachable default
- * routes (RTM_NEWROUTE, RTM_DELROUTE), and the RTM_GETROUTE dumps that
- * check what a table holds. */
+ * routes (RTM_NEWROUTE, RTM_DELROUTE), the RTM_GETROUTE dumps that check
+ * what a table holds, and the MTU of a path as wg-quick reads it from
+ * `ip route get` and `ip route show default`. */
 #include "netlink/rtnl.h"
 #include "netlink/internal.h"
 
@@ -119,15 +120,19 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
 			return MNL_CB_ERROR;
 		break;
+	case RTA_METRICS:
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+			return MNL_CB_ERROR;
+		break;
 	}
 	tb[type] = attr;
 	return MNL_CB_OK;
 }
 
-/* Parses one dumped route into rtm and tb[RTA_MAX + 1]. Returns 1 for a
+/* Parses one route message into rtm and tb[RTA_MAX + 1]. Returns 1 for a
  * route, 0 for a message to skip, MNL_CB_ERROR for a malformed one. */
-static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
-		       const struct nlattr **tb)
+static int route_read(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
+		      const struct nlattr **tb)
 {
 	if (nlh->nlmsg_type != RTM_NEWROUTE)
 		return 0;
@@ -136,11 +141,20 @@ static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
 		return MNL_CB_ERROR;
 	}
 	*rtm = mnl_nlmsg_get_payload(nlh);
-	if ((*rtm)->rtm_flags & RTM_F_CLONED)
-		return 0;
 	if (mnl_attr_parse(nlh, sizeof(**rtm), route_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
 	return 1;
+}
+
+/* route_read() for a dumped route: the route cache's clones are skipped.
+ * (`ip route get` answers with a clone, RTM_F_CLONED, so its reply is
+ * read through route_read().) */
+static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
+		       const struct nlattr **tb)
+{
+	int ret = route_read(nlh, rtm, tb);
+
+	return ret > 0 && ((*rtm)->rtm_flags & RTM_F_CLONED) ? 0 : ret;
 }
 
 static uint32_t route_table(const struct rtmsg *rtm, const struct nlattr **tb)
@@ -314,4 +328,121 @@ int netlink_table_in_use(struct netlink *nl, uint32_t table, bool *in_use)
 		}
 	}
 	return netlink_rule_table_in_use(nl, table, in_use);
+}
+
+/* What a route says about its path. */
+struct path_info {
+	bool found;
+	uint32_t oif;
+	uint32_t mtu;		/* the RTAX_MTU metric, 0 without one */
+};
+
+static uint32_t metrics_mtu(const struct nlattr *metrics)
+{
+	const struct nlattr *a;
+
+	if (!metrics)
+		return 0;
+	mnl_attr_for_each_nested(a, metrics)
+		if (mnl_attr_get_type(a) == RTAX_MTU &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			return mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* Copied out of tb, which points into a receive buffer about to go. */
+static void path_take(struct path_info *p, const struct nlattr **tb)
+{
+	p->found = true;
+	p->oif = tb[RTA_OIF] ? mnl_attr_get_u32(tb[RTA_OIF]) : 0;
+	p->mtu = metrics_mtu(tb[RTA_METRICS]);
+}
+
+/* The route's metric, or its device's MTU. */
+static int path_mtu_of(struct netlink *nl, const struct path_info *p,
+		       unsigned int *mtu)
+{
+	if (!p->found)
+		return -ENOENT;
+	if (p->mtu) {
+		*mtu = p->mtu;
+		return 0;
+	}
+	if (!p->oif)
+		return -ENETUNREACH;
+	return netlink_link_mtu(nl, (int)p->oif, mtu);
+}
+
+/* The answer to RTM_GETROUTE for one destination: a single route. */
+static int path_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct path_info *p = data;
+	const struct rtmsg *rtm;
+	int ret = route_read(nlh, &rtm, tb);
+
+	if (ret > 0 && !p->found)
+		path_take(p, tb);
+	return ret < 0 ? ret : MNL_CB_OK;
+}
+
+int netlink_path_mtu(struct netlink *nl, int family, const void *dst,
+		     uint32_t mark, unsigned int *mtu)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh = netlink_msg_start(buf, RTM_GETROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	size_t len = netlink_addr_len(family);
+	struct path_info p = { .found = false };
+	int ret;
+
+	if (!len)
+		return -EAFNOSUPPORT;
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = (uint8_t)(len * 8);
+	if (!mnl_attr_put_check(nlh, sizeof(buf), RTA_DST, len, dst) ||
+	    (mark && !mnl_attr_put_u32_check(nlh, sizeof(buf), RTA_MARK,
+					     mark)))
+		return -EMSGSIZE;
+	ret = netlink_request(nl, nlh, path_get_cb, &p);
+	return ret ? ret : path_mtu_of(nl, &p, mtu);
+}
+
+/* A dump's find with the path of the route it found. */
+struct default_find {
+	struct netlink_find f;	/* first: the match gets its address */
+	struct path_info path;
+};
+
+/* The first unicast default route of the main table, which is what
+ * `ip route show default | head -1` reads. */
+static int default_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct default_find *d = data;
+	const struct rtmsg *rtm;
+	int ret = route_parse(nlh, &rtm, tb);
+
+	if (ret <= 0 || d->f.found)
+		return ret < 0 ? ret : MNL_CB_OK;
+	if (rtm->rtm_dst_len || rtm->rtm_type != RTN_UNICAST ||
+	    route_table(rtm, tb) != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	d->f.found = true;
+	path_take(&d->path, tb);
+	return MNL_CB_OK;
+}
+
+int netlink_default_mtu(struct netlink *nl, int family, unsigned int *mtu)
+{
+	struct default_find d = { .f = { .match = default_match_cb } };
+	int ret;
+
+	if (!netlink_addr_len(family))
+		return -EAFNOSUPPORT;
+	ret = route_dump(nl, family, RT_TABLE_MAIN, &d.f);
+	if (ret)
+		return ret;
+	d.path.found = d.f.found;
+	return path_mtu_of(nl, &d.path, mtu);
 }
