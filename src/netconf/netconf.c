@@ -203,7 +203,6 @@ static int check(const char *ifname, int ifindex,
  * must be undone (netconf_down) before they can be forgotten. */
 static int journal_create(struct netconf_run *r)
 {
-	static const char header[] = NETCONF_JOURNAL_HEADER "\n";
 	int ret;
 
 	r->fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
@@ -217,7 +216,7 @@ static int journal_create(struct netconf_run *r)
 		return netconf_fail(r->err, r->err_len, -errno,
 				    "cannot create journal `%s': %s", r->path,
 				    strerror(errno));
-	ret = netconf_write_all(r->fd, header, sizeof(header) - 1);
+	ret = netconf_journal_write(r->fd, NULL, 0);
 	if (ret) {
 		close(r->fd);
 		unlink(r->path);
@@ -228,24 +227,23 @@ static int journal_create(struct netconf_run *r)
 	return 0;
 }
 
-/* After a failure: back to where we started (a kill switch kept from
- * a crashed run stays). err holds the failure; what became of the undo
- * is added to it. */
+/* After a failure: back to where we started. The kept prefix of done
+ * (a kill switch kept from a crashed run) stays, and the journal then
+ * holds it alone; without one the journal goes. err holds the failure;
+ * what became of the undo is added to it. */
 static void roll_back(struct netconf_run *r)
 {
 	size_t len = r->err ? strnlen(r->err, r->err_len) : 0;
 	char undo_err[256];
 	int ret;
 
-	if (r->n_kept) {
-		ret = netconf_roll_back_kept(r, undo_err, sizeof(undo_err));
-	} else {
-		close(r->fd);
-		ret = netconf_undo_all(r->nl, r->done, r->n_done, undo_err,
-				       sizeof(undo_err));
-		if (!ret)
-			unlink(r->path);
-	}
+	close(r->fd);
+	ret = netconf_undo_all(r->nl, r->done + r->n_kept,
+			       r->n_done - r->n_kept, undo_err,
+			       sizeof(undo_err));
+	if (!ret)
+		ret = netconf_journal_keep(r->path, r->done, r->n_kept,
+					   undo_err, sizeof(undo_err));
 	if (!r->err || len >= r->err_len)
 		return;
 	/* The journal still says what is left: netconf_down can finish. */
