@@ -147,7 +147,6 @@ static int apply_routes(struct netconf_run *r, const struct netconf_plan *p)
 static int apply(struct netconf_run *r, const struct netconf_plan *p,
 		 const struct netconf_options *opt)
 {
-	unsigned int mtu = p->mtu ? p->mtu : NETCONF_DEFAULT_MTU;
 	unsigned int old_mtu = 0;
 	bool was_up = false;
 	int ret;
@@ -159,7 +158,7 @@ static int apply(struct netconf_run *r, const struct netconf_plan *p,
 				    r->ifname, strerror(-ret));
 	ret = apply_addrs(r, p, opt && opt->nodad);
 	if (!ret)
-		ret = apply_mtu(r, old_mtu, mtu);
+		ret = apply_mtu(r, old_mtu, p->mtu);
 	if (!ret)
 		ret = apply_up(r, was_up);
 	if (!ret)

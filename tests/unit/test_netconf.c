@@ -645,7 +645,8 @@ START_TEST(test_table_off)
 	      "[Peer]\nPublicKey = " PEER1 "\n"
 	      "AllowedIPs = 10.41.0.0/16, fd00:41::/48, 0.0.0.0/0\n");
 	/* No MTU in the config: the default. */
-	ck_assert_uint_eq(kernel_mtu(TUN_NAME), NETCONF_DEFAULT_MTU);
+	ck_assert_uint_eq(kernel_mtu(TUN_NAME),
+			  NETCONF_FALLBACK_PATH_MTU - NETCONF_MTU_OVERHEAD);
 	ck_assert(kernel_up(TUN_NAME));
 	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, "10.40.0.1", 24), 1);
 	ck_assert_int_eq(kernel_addrs(AF_INET6, fx.ifindex, "fd00:40::1", 64),
