@@ -155,9 +155,10 @@ int netconf_undo_firewall(const struct netconf_entry *e, char *detail,
 bool netconf_resolved_usable(void);
 int netconf_apply_resolved(struct netconf_run *r,
 			   const struct netconf_plan *p);
-/* `resolvectl revert IFNAME`: -ENOENT without resolvectl, -EIO when it
- * fails. */
-int netconf_undo_resolved(const struct netconf_entry *e);
+/* `resolvectl revert IFNAME`: -ENOENT without resolvectl, -EIO for a
+ * non-zero exit, with the status in detail. */
+int netconf_undo_resolved(const struct netconf_entry *e, char *detail,
+			  size_t detail_len);
 
 /* ---- dns.c ----------------------------------------------------- */
 

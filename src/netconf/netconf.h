@@ -230,15 +230,14 @@ int netconf_nft_script(const char *ifname, const struct netconf_plan *p,
 enum netconf_resolvectl_cmd {
 	NETCONF_RESOLVECTL_DNS,		/* resolvectl dns IFNAME SERVER... */
 	NETCONF_RESOLVECTL_DOMAIN,	/* resolvectl domain IFNAME D... [~.] */
-	NETCONF_RESOLVECTL_REVERT,	/* resolvectl revert IFNAME */
 };
 
 /* The argv (NULL-terminated, malloc'ed; its strings are ifname's and
  * cfg's, which must outlive it) of one resolvectl command for cfg's DNS
  * on ifname. The domain command ends in "~." when full (a full tunnel:
  * every name goes to the tunnel's servers). *out is NULL when there is
- * nothing to say (no search domain and not full). cfg may be NULL for
- * the revert. 0 or -ENOMEM. */
+ * nothing to say (no search domain and not full). 0 or -ENOMEM. The
+ * undo, `resolvectl revert IFNAME`, is a fixed command line. */
 int netconf_resolvectl_argv(enum netconf_resolvectl_cmd cmd,
 			    const char *ifname, const struct config *cfg,
 			    bool full, char ***out);
