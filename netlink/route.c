@@ -22,8 +22,9 @@ struct route_key {
 	uint32_t metric;
 };
 
-static int route_key_init(struct route_key *k, int ifindex, int family,
-			  const void *dst, uint8_t prefixlen, uint32_t table)
+/* k's destination and table, checked: what every route has. */
+static int route_key_dst(struct route_key *k, int family, const void *dst,
+			 uint8_t prefixlen, uint32_t table)
 {
 	int ret = netlink_check_prefix(family, prefixlen);
 
@@ -34,17 +35,27 @@ static int route_key_init(struct route_key *k, int ifindex, int family,
 	if (table == RT_TABLE_UNSPEC ||
 	    !netlink_host_bits_clear(dst, netlink_addr_len(family), prefixlen))
 		return -EINVAL;
-	if (ifindex <= 0)
-		return -ENODEV;
 	*k = (struct route_key){
-		.ifindex = ifindex,
 		.family = family,
 		.dst = dst,
 		.len = netlink_addr_len(family),
 		.prefixlen = prefixlen,
 		.table = table,
-		.type = RTN_UNICAST,
 	};
+	return 0;
+}
+
+static int route_key_init(struct route_key *k, int ifindex, int family,
+			  const void *dst, uint8_t prefixlen, uint32_t table)
+{
+	int ret = route_key_dst(k, family, dst, prefixlen, table);
+
+	if (ret)
+		return ret;
+	if (ifindex <= 0)
+		return -ENODEV;
+	k->ifindex = ifindex;
+	k->type = RTN_UNICAST;
 	return 0;
 }
 
@@ -53,13 +64,13 @@ static int unreachable_key_init(struct route_key *k, int family,
 				uint32_t table, uint32_t metric)
 {
 	static const uint8_t any[16];
-	/* Checked as a route through some device, which it then has not. */
-	int ret = route_key_init(k, 1, family, any, 0, table);
+	int ret = route_key_dst(k, family, any, 0, table);
 
-	k->ifindex = 0;
+	if (ret)
+		return ret;
 	k->type = RTN_UNREACHABLE;
 	k->metric = metric;
-	return ret;
+	return 0;
 }
 
 /* Tables past 255 exist only as RTA_TABLE; rtm_table then says so. */
@@ -370,7 +381,7 @@ static int path_mtu_of(struct netlink *nl, const struct path_info *p,
 	}
 	if (!p->oif)
 		return -ENETUNREACH;
-	return netlink_link_mtu(nl, (int)p->oif, mtu);
+	return netlink_link_state(nl, (int)p->oif, mtu, NULL);
 }
 
 /* The answer to RTM_GETROUTE for one destination: a single route. */

@@ -127,11 +127,6 @@ void netconf_rule_text(const struct netlink_rule *rule, char *buf,
 /* The unreachable default route of family behind the device's in table. */
 int netconf_apply_kill_switch(struct netconf_run *r, int family,
 			      uint32_t table);
-/* Whether e is part of a kill switch that netconf_recover keeps for
- * cfg in table: its unreachable route, or a full-tunnel rule, of a
- * family cfg tunnels in full. */
-bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
-			       const struct netconf_entry *e);
 /* Takes over the journal netconf_recover left (r->path), which must
  * exist: its entries become r's (n_kept), and r's changes go on after
  * them. */

@@ -51,8 +51,11 @@ int netconf_apply_kill_switch(struct netconf_run *r, int family,
 	return netconf_record(r, &e);
 }
 
-bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
-			       const struct netconf_entry *e)
+/* Whether e is part of a kill switch that netconf_recover keeps for cfg
+ * in table: its unreachable route, or a full-tunnel rule, of a family
+ * cfg tunnels in full. */
+static bool kill_switch_keeps(const struct config *cfg, uint32_t table,
+			      const struct netconf_entry *e)
 {
 	if (e->kind == NETCONF_UNREACHABLE)
 		return e->table == table && netconf_has_full(cfg, e->family);
@@ -84,7 +87,7 @@ static size_t split_kept(const struct config *cfg, uint32_t table,
 
 	*n_rest = 0;
 	for (size_t i = 0; i < j->n; i++) {
-		if (netconf_kill_switch_keeps(cfg, table, &j->v[i]))
+		if (kill_switch_keeps(cfg, table, &j->v[i]))
 			j->v[n_kept++] = j->v[i];
 		else
 			rest[(*n_rest)++] = j->v[i];

@@ -14,31 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
-
-/* The link's MTU and flags, before we touch them. */
-static int link_state(const char *ifname, unsigned int *mtu, bool *up)
-{
-	struct ifreq ifr;
-	int fd, ret = 0;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		ret = -errno;
-	*mtu = (unsigned int)ifr.ifr_mtu;
-	if (!ret && ioctl(fd, SIOCGIFFLAGS, &ifr))
-		ret = -errno;
-	*up = ifr.ifr_flags & IFF_UP;
-	close(fd);
-	return ret;
-}
 
 static int apply_mtu(struct netconf_run *r, unsigned int old, unsigned int mtu)
 {
@@ -151,7 +129,8 @@ static int apply(struct netconf_run *r, const struct netconf_plan *p,
 	bool was_up = false;
 	int ret;
 
-	ret = link_state(r->ifname, &old_mtu, &was_up);
+	/* The link's MTU and state, before we touch them. */
+	ret = netlink_link_state(r->nl, r->ifindex, &old_mtu, &was_up);
 	if (ret)
 		return netconf_fail(r->err, r->err_len, ret,
 				    "cannot read the state of %s: %s",
