@@ -1,5 +1,5 @@
-/* Links: find the TUN interface by name, read a link's MTU, set the
- * TUN's MTU and state, delete it. */
+/* Links: find the TUN interface by name, read a link's MTU and state,
+ * set the TUN's MTU and state, delete it. */
 #include "netlink/rtnl.h"
 #include "netlink/internal.h"
 
@@ -18,10 +18,27 @@ static struct nlmsghdr *link_msg(void *buf, uint16_t type, int ifindex)
 	return nlh;
 }
 
-static int link_index_cb(const struct nlmsghdr *nlh, void *data)
+/* What the kernel's answer to RTM_GETLINK says about the link. */
+struct link_info {
+	int ifindex;
+	unsigned int flags;
+	unsigned int mtu;	/* 0 without IFLA_MTU */
+};
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct link_info *l = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_MTU &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		l->mtu = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-	int *ifindex = data;
+	struct link_info *l = data;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
@@ -29,8 +46,10 @@ static int link_index_cb(const struct nlmsghdr *nlh, void *data)
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	*ifindex = ifm->ifi_index;
-	return MNL_CB_OK;
+	l->ifindex = ifm->ifi_index;
+	l->flags = ifm->ifi_flags;
+	return mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, l) < 0 ?
+	       MNL_CB_ERROR : MNL_CB_OK;
 }
 
 int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex)
@@ -39,62 +58,42 @@ int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex)
 	 * (valgrind saw stack bytes go to the kernel). */
 	char buf[NL_MSG_SIZE] = { 0 };
 	size_t len = strnlen(ifname, IFNAMSIZ);
+	struct link_info l = { .ifindex = 0 };
 	struct nlmsghdr *nlh;
-	int found = 0, ret;
+	int ret;
 
 	if (!len || len >= IFNAMSIZ)
 		return -EINVAL;
 	nlh = link_msg(buf, RTM_GETLINK, 0);
 	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_IFNAME, ifname))
 		return -EMSGSIZE;
-	ret = netlink_request(nl, nlh, link_index_cb, &found);
+	ret = netlink_request(nl, nlh, link_cb, &l);
 	if (ret)
 		return ret;
-	if (found <= 0)
+	if (l.ifindex <= 0)
 		return -ENODEV;
-	*ifindex = found;
+	*ifindex = l.ifindex;
 	return 0;
 }
 
-static int link_mtu_attr_cb(const struct nlattr *attr, void *data)
-{
-	unsigned int *mtu = data;
-
-	if (mnl_attr_get_type(attr) == IFLA_MTU &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-		*mtu = mnl_attr_get_u32(attr);
-	return MNL_CB_OK;
-}
-
-static int link_mtu_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	return mnl_attr_parse(nlh, sizeof(*ifm), link_mtu_attr_cb, data) < 0 ?
-	       MNL_CB_ERROR : MNL_CB_OK;
-}
-
-int netlink_link_mtu(struct netlink *nl, int ifindex, unsigned int *mtu)
+int netlink_link_state(struct netlink *nl, int ifindex, unsigned int *mtu,
+		       bool *up)
 {
 	char buf[NL_MSG_SIZE];
-	unsigned int found = 0;
+	struct link_info l = { .mtu = 0 };
 	int ret;
 
 	if (ifindex <= 0)
 		return -ENODEV;
-	ret = netlink_request(nl, link_msg(buf, RTM_GETLINK, ifindex),
-			      link_mtu_cb, &found);
+	ret = netlink_request(nl, link_msg(buf, RTM_GETLINK, ifindex), link_cb,
+			      &l);
 	if (ret)
 		return ret;
-	if (!found)
+	if (!l.mtu)
 		return -ENODATA;
-	*mtu = found;
+	*mtu = l.mtu;
+	if (up)
+		*up = l.flags & IFF_UP;
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* Routes to the TUN interface and the kill switch's unreachable default
- * routes (RTM_NEWROUTE, RTM_DELROUTE), and the RTM_GETROUTE dumps that
- * check what a table holds. */
+ * routes (RTM_NEWROUTE, RTM_DELROUTE), the RTM_GETROUTE dumps that check
+ * what a table holds, and the MTU of a path as wg-quick reads it from
+ * `ip route get` and `ip route show default`. */
 #include "netlink/rtnl.h"
 #include "netlink/internal.h"
 
@@ -21,8 +22,9 @@ struct route_key {
 	uint32_t metric;
 };
 
-static int route_key_init(struct route_key *k, int ifindex, int family,
-			  const void *dst, uint8_t prefixlen, uint32_t table)
+/* k's destination and table, checked: what every route has. */
+static int route_key_dst(struct route_key *k, int family, const void *dst,
+			 uint8_t prefixlen, uint32_t table)
 {
 	int ret = netlink_check_prefix(family, prefixlen);
 
@@ -33,17 +35,27 @@ static int route_key_init(struct route_key *k, int ifindex, int family,
 	if (table == RT_TABLE_UNSPEC ||
 	    !netlink_host_bits_clear(dst, netlink_addr_len(family), prefixlen))
 		return -EINVAL;
-	if (ifindex <= 0)
-		return -ENODEV;
 	*k = (struct route_key){
-		.ifindex = ifindex,
 		.family = family,
 		.dst = dst,
 		.len = netlink_addr_len(family),
 		.prefixlen = prefixlen,
 		.table = table,
-		.type = RTN_UNICAST,
 	};
+	return 0;
+}
+
+static int route_key_init(struct route_key *k, int ifindex, int family,
+			  const void *dst, uint8_t prefixlen, uint32_t table)
+{
+	int ret = route_key_dst(k, family, dst, prefixlen, table);
+
+	if (ret)
+		return ret;
+	if (ifindex <= 0)
+		return -ENODEV;
+	k->ifindex = ifindex;
+	k->type = RTN_UNICAST;
 	return 0;
 }
 
@@ -52,13 +64,13 @@ static int unreachable_key_init(struct route_key *k, int family,
 				uint32_t table, uint32_t metric)
 {
 	static const uint8_t any[16];
-	/* Checked as a route through some device, which it then has not. */
-	int ret = route_key_init(k, 1, family, any, 0, table);
+	int ret = route_key_dst(k, family, any, 0, table);
 
-	k->ifindex = 0;
+	if (ret)
+		return ret;
 	k->type = RTN_UNREACHABLE;
 	k->metric = metric;
-	return ret;
+	return 0;
 }
 
 /* Tables past 255 exist only as RTA_TABLE; rtm_table then says so. */
@@ -119,15 +131,19 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
 			return MNL_CB_ERROR;
 		break;
+	case RTA_METRICS:
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+			return MNL_CB_ERROR;
+		break;
 	}
 	tb[type] = attr;
 	return MNL_CB_OK;
 }
 
-/* Parses one dumped route into rtm and tb[RTA_MAX + 1]. Returns 1 for a
+/* Parses one route message into rtm and tb[RTA_MAX + 1]. Returns 1 for a
  * route, 0 for a message to skip, MNL_CB_ERROR for a malformed one. */
-static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
-		       const struct nlattr **tb)
+static int route_read(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
+		      const struct nlattr **tb)
 {
 	if (nlh->nlmsg_type != RTM_NEWROUTE)
 		return 0;
@@ -136,11 +152,20 @@ static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
 		return MNL_CB_ERROR;
 	}
 	*rtm = mnl_nlmsg_get_payload(nlh);
-	if ((*rtm)->rtm_flags & RTM_F_CLONED)
-		return 0;
 	if (mnl_attr_parse(nlh, sizeof(**rtm), route_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
 	return 1;
+}
+
+/* route_read() for a dumped route: the route cache's clones are skipped.
+ * (`ip route get` answers with a clone, RTM_F_CLONED, so its reply is
+ * read through route_read().) */
+static int route_parse(const struct nlmsghdr *nlh, const struct rtmsg **rtm,
+		       const struct nlattr **tb)
+{
+	int ret = route_read(nlh, rtm, tb);
+
+	return ret > 0 && ((*rtm)->rtm_flags & RTM_F_CLONED) ? 0 : ret;
 }
 
 static uint32_t route_table(const struct rtmsg *rtm, const struct nlattr **tb)
@@ -314,4 +339,121 @@ int netlink_table_in_use(struct netlink *nl, uint32_t table, bool *in_use)
 		}
 	}
 	return netlink_rule_table_in_use(nl, table, in_use);
+}
+
+/* What a route says about its path. */
+struct path_info {
+	bool found;
+	uint32_t oif;
+	uint32_t mtu;		/* the RTAX_MTU metric, 0 without one */
+};
+
+static uint32_t metrics_mtu(const struct nlattr *metrics)
+{
+	const struct nlattr *a;
+
+	if (!metrics)
+		return 0;
+	mnl_attr_for_each_nested(a, metrics)
+		if (mnl_attr_get_type(a) == RTAX_MTU &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			return mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* Copied out of tb, which points into a receive buffer about to go. */
+static void path_take(struct path_info *p, const struct nlattr **tb)
+{
+	p->found = true;
+	p->oif = tb[RTA_OIF] ? mnl_attr_get_u32(tb[RTA_OIF]) : 0;
+	p->mtu = metrics_mtu(tb[RTA_METRICS]);
+}
+
+/* The route's metric, or its device's MTU. */
+static int path_mtu_of(struct netlink *nl, const struct path_info *p,
+		       unsigned int *mtu)
+{
+	if (!p->found)
+		return -ENOENT;
+	if (p->mtu) {
+		*mtu = p->mtu;
+		return 0;
+	}
+	if (!p->oif)
+		return -ENETUNREACH;
+	return netlink_link_state(nl, (int)p->oif, mtu, NULL);
+}
+
+/* The answer to RTM_GETROUTE for one destination: a single route. */
+static int path_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct path_info *p = data;
+	const struct rtmsg *rtm;
+	int ret = route_read(nlh, &rtm, tb);
+
+	if (ret > 0 && !p->found)
+		path_take(p, tb);
+	return ret < 0 ? ret : MNL_CB_OK;
+}
+
+int netlink_path_mtu(struct netlink *nl, int family, const void *dst,
+		     uint32_t mark, unsigned int *mtu)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh = netlink_msg_start(buf, RTM_GETROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	size_t len = netlink_addr_len(family);
+	struct path_info p = { .found = false };
+	int ret;
+
+	if (!len)
+		return -EAFNOSUPPORT;
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = (uint8_t)(len * 8);
+	if (!mnl_attr_put_check(nlh, sizeof(buf), RTA_DST, len, dst) ||
+	    (mark && !mnl_attr_put_u32_check(nlh, sizeof(buf), RTA_MARK,
+					     mark)))
+		return -EMSGSIZE;
+	ret = netlink_request(nl, nlh, path_get_cb, &p);
+	return ret ? ret : path_mtu_of(nl, &p, mtu);
+}
+
+/* A dump's find with the path of the route it found. */
+struct default_find {
+	struct netlink_find f;	/* first: the match gets its address */
+	struct path_info path;
+};
+
+/* The first unicast default route of the main table, which is what
+ * `ip route show default | head -1` reads. */
+static int default_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct default_find *d = data;
+	const struct rtmsg *rtm;
+	int ret = route_parse(nlh, &rtm, tb);
+
+	if (ret <= 0 || d->f.found)
+		return ret < 0 ? ret : MNL_CB_OK;
+	if (rtm->rtm_dst_len || rtm->rtm_type != RTN_UNICAST ||
+	    route_table(rtm, tb) != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	d->f.found = true;
+	path_take(&d->path, tb);
+	return MNL_CB_OK;
+}
+
+int netlink_default_mtu(struct netlink *nl, int family, unsigned int *mtu)
+{
+	struct default_find d = { .f = { .match = default_match_cb } };
+	int ret;
+
+	if (!netlink_addr_len(family))
+		return -EAFNOSUPPORT;
+	ret = route_dump(nl, family, RT_TABLE_MAIN, &d.f);
+	if (ret)
+		return ret;
+	d.path.found = d.f.found;
+	return path_mtu_of(nl, &d.path, mtu);
 }

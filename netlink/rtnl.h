@@ -32,7 +32,9 @@ void netlink_close(struct netlink *nl);
 /* -ENODEV when there is no such interface, -EINVAL for a name that no
  * interface can have. */
 int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex);
-int netlink_link_mtu(struct netlink *nl, int ifindex, unsigned int *mtu);
+/* The link's MTU and whether it is up (IFF_UP; up may be NULL). */
+int netlink_link_state(struct netlink *nl, int ifindex, unsigned int *mtu,
+		       bool *up);
 int netlink_link_set_mtu(struct netlink *nl, int ifindex, unsigned int mtu);
 
 /* The MTU of the path a packet to dst (4 or 16 bytes) carrying mark (0:

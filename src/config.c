@@ -391,15 +391,22 @@ static int v_hook(struct parser *p, const struct key_def *k, char *v)
 			   ((char *)p->c + k->strings_off), v);
 }
 
-static int v_save_config(struct parser *p, const struct key_def *k, char *v)
+/* A switch whose two words (any case) are yes and no. */
+static int v_switch(struct parser *p, const struct key_def *k, char *v,
+		    const char *yes, const char *no, bool *out)
 {
-	if (!strcasecmp(v, "true"))
-		p->c->save_config = true;
-	else if (!strcasecmp(v, "false"))
-		p->c->save_config = false;
+	if (!strcasecmp(v, yes))
+		*out = true;
+	else if (!strcasecmp(v, no))
+		*out = false;
 	else
 		return bad_value(p, k, v);
 	return 0;
+}
+
+static int v_save_config(struct parser *p, const struct key_def *k, char *v)
+{
+	return v_switch(p, k, v, "true", "false", &p->c->save_config);
 }
 
 static int v_threads(struct parser *p, const struct key_def *k, char *v)
@@ -414,13 +421,7 @@ static int v_threads(struct parser *p, const struct key_def *k, char *v)
 
 static int v_kill_switch(struct parser *p, const struct key_def *k, char *v)
 {
-	if (!strcasecmp(v, "on"))
-		p->c->kill_switch = true;
-	else if (!strcasecmp(v, "off"))
-		p->c->kill_switch = false;
-	else
-		return bad_value(p, k, v);
-	return 0;
+	return v_switch(p, k, v, "on", "off", &p->c->kill_switch);
 }
 
 static int v_public_key(struct parser *p, const struct key_def *k, char *v)

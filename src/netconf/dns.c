@@ -82,9 +82,12 @@ static enum netconf_dns_via dns_via(const struct config *cfg)
 	return NETCONF_DNS_NONE;
 }
 
-int netconf_check_tools(const struct config *cfg, char *err, size_t err_len)
+/* The way DNS goes, into *via; a refusal when it is set and has none. */
+static int dns_tool(const struct config *cfg, enum netconf_dns_via *via,
+		    char *err, size_t err_len)
 {
-	if (!cfg->dns.n || dns_via(cfg) != NETCONF_DNS_NONE)
+	*via = dns_via(cfg);
+	if (*via != NETCONF_DNS_NONE || !cfg->dns.n)
 		return 0;
 	return netconf_fail(err, err_len, -ENOENT,
 			    "DNS is set but there is no resolvconf (no `%s' "
@@ -95,15 +98,19 @@ int netconf_check_tools(const struct config *cfg, char *err, size_t err_len)
 			    NETCONF_RESOLVED_SOCKET);
 }
 
+int netconf_check_tools(const struct config *cfg, char *err, size_t err_len)
+{
+	enum netconf_dns_via via;
+
+	return dns_tool(cfg, &via, err, err_len);
+}
+
 int netconf_plan_dns(struct netconf_plan *plan, char *err, size_t err_len)
 {
-	int ret = netconf_check_tools(plan->cfg, err, err_len);
+	int ret = dns_tool(plan->cfg, &plan->dns_via, err, err_len);
 
-	if (ret)
+	if (ret || plan->dns_via != NETCONF_DNS_RESOLVCONF)
 		return ret;
-	plan->dns_via = dns_via(plan->cfg);
-	if (plan->dns_via != NETCONF_DNS_RESOLVCONF)
-		return 0;
 	ret = netconf_resolvconf_prefix(NETCONF_RESOLVCONF_ORDER,
 					plan->dns_prefix,
 					sizeof(plan->dns_prefix));

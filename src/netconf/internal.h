@@ -24,7 +24,8 @@ struct netconf_run {
 	/* Sized before the first change, so recording never allocates. */
 	struct netconf_entry *done;
 	size_t n_done, cap;
-	/* The first n_kept of done: a kill switch netconf_recover kept. */
+	/* The first n_kept of done: changes of an earlier run (a kill switch
+	 * netconf_recover kept) that a roll-back leaves in place. */
 	size_t n_kept;
 	char *err;
 	size_t err_len;
@@ -35,8 +36,13 @@ struct netconf_run {
 int netconf_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* All of buf to fd (a journal: no fsync, see run.c). */
-int netconf_write_all(int fd, const char *buf, size_t len);
+/* The journal's header, then the lines of the n entries of v, to fd
+ * (no fsync, see run.c). */
+int netconf_journal_write(int fd, const struct netconf_entry *v, size_t n);
+/* The journal at path holds the n entries of v from now on (replaced in
+ * one rename), or is removed when n is 0. */
+int netconf_journal_keep(const char *path, const struct netconf_entry *v,
+			 size_t n, char *err, size_t err_len);
 /* Called right after e was made: keeps it for the undo and writes its
  * journal line. */
 int netconf_record(struct netconf_run *r, const struct netconf_entry *e);
@@ -121,19 +127,10 @@ void netconf_rule_text(const struct netlink_rule *rule, char *buf,
 /* The unreachable default route of family behind the device's in table. */
 int netconf_apply_kill_switch(struct netconf_run *r, int family,
 			      uint32_t table);
-/* Whether e is part of a kill switch that netconf_recover keeps for
- * cfg in table: its unreachable route, or a full-tunnel rule, of a
- * family cfg tunnels in full. */
-bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
-			       const struct netconf_entry *e);
 /* Takes over the journal netconf_recover left (r->path), which must
  * exist: its entries become r's (n_kept), and r's changes go on after
  * them. */
 int netconf_resume(struct netconf_run *r);
-/* After a failure of a run that took over a kept kill switch: undoes
- * r's own changes only and leaves the journal holding the kill switch,
- * so that traffic stays refused until `down`. r->fd is closed. */
-int netconf_roll_back_kept(struct netconf_run *r, char *err, size_t len);
 
 /* ---- firewall.c ------------------------------------------------ */
 
@@ -153,9 +150,10 @@ int netconf_undo_firewall(const struct netconf_entry *e, char *detail,
 bool netconf_resolved_usable(void);
 int netconf_apply_resolved(struct netconf_run *r,
 			   const struct netconf_plan *p);
-/* `resolvectl revert IFNAME`: -ENOENT without resolvectl, -EIO when it
- * fails. */
-int netconf_undo_resolved(const struct netconf_entry *e);
+/* `resolvectl revert IFNAME`: -ENOENT without resolvectl, -EIO for a
+ * non-zero exit, with the status in detail. */
+int netconf_undo_resolved(const struct netconf_entry *e, char *detail,
+			  size_t detail_len);
 
 /* ---- dns.c ----------------------------------------------------- */
 

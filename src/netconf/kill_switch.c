@@ -14,8 +14,8 @@
  * (the unreachable routes and the rules that lead to them) in the
  * journal, the plan takes its table again, and netconf_up continues that
  * journal (netconf_resume), so that `down` still removes it all. Should
- * that up fail, the kill switch stays (netconf_roll_back_kept): failing
- * closed until `down`. */
+ * that up fail, its roll-back leaves the kept entries (netconf_run's
+ * n_kept) in place: failing closed until `down`. */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
 
@@ -51,8 +51,11 @@ int netconf_apply_kill_switch(struct netconf_run *r, int family,
 	return netconf_record(r, &e);
 }
 
-bool netconf_kill_switch_keeps(const struct config *cfg, uint32_t table,
-			       const struct netconf_entry *e)
+/* Whether e is part of a kill switch that netconf_recover keeps for cfg
+ * in table: its unreachable route, or a full-tunnel rule, of a family
+ * cfg tunnels in full. */
+static bool kill_switch_keeps(const struct config *cfg, uint32_t table,
+			      const struct netconf_entry *e)
 {
 	if (e->kind == NETCONF_UNREACHABLE)
 		return e->table == table && netconf_has_full(cfg, e->family);
@@ -74,39 +77,6 @@ static uint32_t kill_switch_table(const struct netconf_journal *j)
 	return 0;
 }
 
-/* Replaces the journal at path with one of the n entries of v, in one
- * rename, so that a crash leaves either the old or the new one. */
-static int journal_rewrite(const char *path, const struct netconf_entry *v,
-			   size_t n, char *err, size_t err_len)
-{
-	static const char header[] = NETCONF_JOURNAL_HEADER "\n";
-	char tmp[512], line[NETCONF_LINE_MAX + 2];
-	int fd, len, ret;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
-		return netconf_fail(err, err_len, -ENAMETOOLONG,
-				    "journal path `%s' too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return netconf_fail(err, err_len, -errno, "cannot create "
-				    "`%s': %s", tmp, strerror(errno));
-	ret = netconf_write_all(fd, header, sizeof(header) - 1);
-	for (size_t i = 0; !ret && i < n; i++) {
-		len = netconf_entry_format(&v[i], line, sizeof(line));
-		ret = len < 0 ? len : netconf_write_all(fd, line, (size_t)len);
-	}
-	close(fd);
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		return netconf_fail(err, err_len, ret, "cannot rewrite journal "
-				    "`%s': %s", path, strerror(-ret));
-	}
-	return 0;
-}
-
 /* Splits j into what cfg keeps (kept, in place at the front, in order)
  * and the rest (into rest, in order). Returns the number kept. */
 static size_t split_kept(const struct config *cfg, uint32_t table,
@@ -117,7 +87,7 @@ static size_t split_kept(const struct config *cfg, uint32_t table,
 
 	*n_rest = 0;
 	for (size_t i = 0; i < j->n; i++) {
-		if (netconf_kill_switch_keeps(cfg, table, &j->v[i]))
+		if (kill_switch_keeps(cfg, table, &j->v[i]))
 			j->v[n_kept++] = j->v[i];
 		else
 			rest[(*n_rest)++] = j->v[i];
@@ -142,12 +112,7 @@ static int keep_only(struct netlink *nl, const char *path,
 	free(rest);
 	if (ret)
 		return ret;
-	if (*n_kept)
-		return journal_rewrite(path, j->v, *n_kept, err, err_len);
-	if (unlink(path) && errno != ENOENT)
-		return netconf_fail(err, err_len, -errno, "cannot remove "
-				    "journal `%s': %s", path, strerror(errno));
-	return 0;
+	return netconf_journal_keep(path, j->v, *n_kept, err, err_len);
 }
 
 int netconf_recover(struct netlink *nl, const char *journal_path,
@@ -209,16 +174,4 @@ int netconf_resume(struct netconf_run *r)
 				    "journal `%s': %s", r->path,
 				    strerror(errno));
 	return 0;
-}
-
-int netconf_roll_back_kept(struct netconf_run *r, char *err, size_t len)
-{
-	int ret;
-
-	close(r->fd);
-	ret = netconf_undo_all(r->nl, r->done + r->n_kept,
-			       r->n_done - r->n_kept, err, len);
-	if (!ret)
-		ret = journal_rewrite(r->path, r->done, r->n_kept, err, len);
-	return ret;
 }

@@ -1,10 +1,11 @@
 /* The interface's MTU when the config sets none, as wg-quick's
  * set_mtu_up decides it: the largest MTU of the paths to the peers'
  * endpoints; without one, that of the main table's default route; else
- * 1500. Minus NETCONF_MTU_OVERHEAD, so that a full-size packet still
- * fits once wrapped for the worst family. The paths are asked with the
- * plan's fwmark, as the tunnel's own packets will go (a kill switch kept
- * from a crashed run already sends unmarked ones nowhere). */
+ * NETCONF_FALLBACK_PATH_MTU (1500). Minus NETCONF_MTU_OVERHEAD, so that
+ * a full-size packet still fits once wrapped for the worst family. The
+ * paths are asked with the plan's fwmark, as the tunnel's own packets
+ * will go (a kill switch kept from a crashed run already sends unmarked
+ * ones nowhere). */
 #include "src/netconf/netconf.h"
 #include "src/netconf/internal.h"
 
@@ -13,9 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* No path MTU found: wg-quick's assumption. */
-#define FALLBACK_PATH_MTU 1500u
 
 /* The path MTU to one peer's endpoint, 0 when it cannot be had (no
  * Endpoint, a name that does not resolve now, no route). text gets the
@@ -98,11 +96,11 @@ void netconf_plan_mtu(struct netlink *nl, struct netconf_plan *plan)
 	if (!path)
 		path = default_route_mtu(nl, why, sizeof(why));
 	if (!path)
-		path = FALLBACK_PATH_MTU;
+		path = NETCONF_FALLBACK_PATH_MTU;
 	/* Too small to carry anything wrapped (the kernel's IPv4 minimum
 	 * of 68): not a path we believe. */
 	if (path < NETCONF_MTU_OVERHEAD + 68) {
-		path = FALLBACK_PATH_MTU;
+		path = NETCONF_FALLBACK_PATH_MTU;
 		snprintf(why, sizeof(why), "as the path MTU was unusable");
 	}
 	plan->mtu = path - NETCONF_MTU_OVERHEAD;

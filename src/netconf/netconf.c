@@ -14,31 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
-
-/* The link's MTU and flags, before we touch them. */
-static int link_state(const char *ifname, unsigned int *mtu, bool *up)
-{
-	struct ifreq ifr;
-	int fd, ret = 0;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		ret = -errno;
-	*mtu = (unsigned int)ifr.ifr_mtu;
-	if (!ret && ioctl(fd, SIOCGIFFLAGS, &ifr))
-		ret = -errno;
-	*up = ifr.ifr_flags & IFF_UP;
-	close(fd);
-	return ret;
-}
 
 static int apply_mtu(struct netconf_run *r, unsigned int old, unsigned int mtu)
 {
@@ -147,19 +125,19 @@ static int apply_routes(struct netconf_run *r, const struct netconf_plan *p)
 static int apply(struct netconf_run *r, const struct netconf_plan *p,
 		 const struct netconf_options *opt)
 {
-	unsigned int mtu = p->mtu ? p->mtu : NETCONF_DEFAULT_MTU;
 	unsigned int old_mtu = 0;
 	bool was_up = false;
 	int ret;
 
-	ret = link_state(r->ifname, &old_mtu, &was_up);
+	/* The link's MTU and state, before we touch them. */
+	ret = netlink_link_state(r->nl, r->ifindex, &old_mtu, &was_up);
 	if (ret)
 		return netconf_fail(r->err, r->err_len, ret,
 				    "cannot read the state of %s: %s",
 				    r->ifname, strerror(-ret));
 	ret = apply_addrs(r, p, opt && opt->nodad);
 	if (!ret)
-		ret = apply_mtu(r, old_mtu, mtu);
+		ret = apply_mtu(r, old_mtu, p->mtu);
 	if (!ret)
 		ret = apply_up(r, was_up);
 	if (!ret)
@@ -203,7 +181,6 @@ static int check(const char *ifname, int ifindex,
  * must be undone (netconf_down) before they can be forgotten. */
 static int journal_create(struct netconf_run *r)
 {
-	static const char header[] = NETCONF_JOURNAL_HEADER "\n";
 	int ret;
 
 	r->fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
@@ -217,7 +194,7 @@ static int journal_create(struct netconf_run *r)
 		return netconf_fail(r->err, r->err_len, -errno,
 				    "cannot create journal `%s': %s", r->path,
 				    strerror(errno));
-	ret = netconf_write_all(r->fd, header, sizeof(header) - 1);
+	ret = netconf_journal_write(r->fd, NULL, 0);
 	if (ret) {
 		close(r->fd);
 		unlink(r->path);
@@ -228,24 +205,23 @@ static int journal_create(struct netconf_run *r)
 	return 0;
 }
 
-/* After a failure: back to where we started (a kill switch kept from
- * a crashed run stays). err holds the failure; what became of the undo
- * is added to it. */
+/* After a failure: back to where we started. The kept prefix of done
+ * (a kill switch kept from a crashed run) stays, and the journal then
+ * holds it alone; without one the journal goes. err holds the failure;
+ * what became of the undo is added to it. */
 static void roll_back(struct netconf_run *r)
 {
 	size_t len = r->err ? strnlen(r->err, r->err_len) : 0;
 	char undo_err[256];
 	int ret;
 
-	if (r->n_kept) {
-		ret = netconf_roll_back_kept(r, undo_err, sizeof(undo_err));
-	} else {
-		close(r->fd);
-		ret = netconf_undo_all(r->nl, r->done, r->n_done, undo_err,
-				       sizeof(undo_err));
-		if (!ret)
-			unlink(r->path);
-	}
+	close(r->fd);
+	ret = netconf_undo_all(r->nl, r->done + r->n_kept,
+			       r->n_done - r->n_kept, undo_err,
+			       sizeof(undo_err));
+	if (!ret)
+		ret = netconf_journal_keep(r->path, r->done, r->n_kept,
+					   undo_err, sizeof(undo_err));
 	if (!r->err || len >= r->err_len)
 		return;
 	/* The journal still says what is left: netconf_down can finish. */

@@ -59,8 +59,9 @@
 #include "netlink/rtnl.h"
 #include "src/config.h"
 
-/* When cfg->mtu is 0, as wg-quick without an endpoint route to measure. */
-#define NETCONF_DEFAULT_MTU 1420
+/* The path MTU wg-quick assumes when there is no route to measure: with
+ * no MTU =, the interface then gets this minus NETCONF_MTU_OVERHEAD. */
+#define NETCONF_FALLBACK_PATH_MTU 1500u
 /* What wg-quick takes off a path's MTU: the IPv6 header (40), UDP (8)
  * and WireGuard's data header and tag (32). */
 #define NETCONF_MTU_OVERHEAD 80u
@@ -144,10 +145,10 @@ int netconf_check_tools(const struct config *cfg, char *err, size_t err_len);
  * and the resolvconf prefix. The MTU is cfg->mtu, or as wg-quick the
  * largest MTU of the routes to the peers' endpoints (resolved now,
  * asked with the plan's fwmark), else that of the main table's IPv4 (then
- * IPv6) default route, else 1500, minus NETCONF_MTU_OVERHEAD. With DNS
- * servers in cfg, a resolvconf that
- * is not on PATH is -ENOENT ("DNS is set but resolvconf is not
- * installed"). Changes nothing. */
+ * IPv6) default route, else NETCONF_FALLBACK_PATH_MTU, minus
+ * NETCONF_MTU_OVERHEAD. With DNS servers in cfg and neither resolvconf
+ * on PATH nor a running systemd-resolved, -ENOENT (as
+ * netconf_check_tools). Changes nothing. */
 int netconf_plan(struct netlink *nl, const struct config *cfg,
 		 struct netconf_plan *plan, char *err, size_t err_len);
 /* netconf_plan after netconf_recover kept a kill switch in table
@@ -170,11 +171,11 @@ int netconf_recover(struct netlink *nl, const char *journal_path,
 		    char *err, size_t err_len);
 
 /* Applies plan->cfg to the interface ifname (index ifindex), in
- * wg-quick's order: every Address, the MTU (plan->mtu, or
- * NETCONF_DEFAULT_MTU when 0), link up, DNS through resolvconf, then a route to
- * the interface for every AllowedIPs prefix (masked) of every peer: in
- * the main table for Table = auto, in table_id for a number, none for
- * off. A /0 with Table = auto goes instead into plan->table, after the
+ * wg-quick's order: every Address, the MTU (plan->mtu, which
+ * netconf_plan always sets), link up, DNS (plan->dns_via: resolvconf or
+ * systemd-resolved), then a route to the interface for every AllowedIPs
+ * prefix (masked) of every peer: in the main table for Table = auto, in
+ * table_id for a number, none for off. A /0 with Table = auto goes instead into plan->table, after the
  * rules "not fwmark M lookup T" and "lookup main suppress_prefixlength
  * 0" of its family; for IPv4, net.ipv4.conf.all.src_valid_mark is then
  * set to 1 unless it is already. IPv6 is skipped when plan->ipv6_off.
@@ -185,7 +186,8 @@ int netconf_recover(struct netlink *nl, const char *journal_path,
  * netconf_recover first), unless plan->kept_table says that
  * netconf_recover left it holding a kill switch: then it is continued,
  * and a failure undoes this call's changes but keeps the kill switch
- * and the journal that holds it (the message says so), for `down`. opt may be NULL. On failure everything done
+ * and the journal that holds it (the message says so), for `down`.
+ * opt may be NULL. On failure everything done
  * is undone in reverse order and the journal removed (kept only when the
  * undoing failed too, and the message says so); returns -errno with a
  * message like "cannot add address 10.0.0.1/24 to wg0: File exists". */
@@ -228,15 +230,14 @@ int netconf_nft_script(const char *ifname, const struct netconf_plan *p,
 enum netconf_resolvectl_cmd {
 	NETCONF_RESOLVECTL_DNS,		/* resolvectl dns IFNAME SERVER... */
 	NETCONF_RESOLVECTL_DOMAIN,	/* resolvectl domain IFNAME D... [~.] */
-	NETCONF_RESOLVECTL_REVERT,	/* resolvectl revert IFNAME */
 };
 
 /* The argv (NULL-terminated, malloc'ed; its strings are ifname's and
  * cfg's, which must outlive it) of one resolvectl command for cfg's DNS
  * on ifname. The domain command ends in "~." when full (a full tunnel:
  * every name goes to the tunnel's servers). *out is NULL when there is
- * nothing to say (no search domain and not full). cfg may be NULL for
- * the revert. 0 or -ENOMEM. */
+ * nothing to say (no search domain and not full). 0 or -ENOMEM. The
+ * undo, `resolvectl revert IFNAME`, is a fixed command line. */
 int netconf_resolvectl_argv(enum netconf_resolvectl_cmd cmd,
 			    const char *ifname, const struct config *cfg,
 			    bool full, char ***out);

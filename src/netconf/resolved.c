@@ -43,15 +43,11 @@ int netconf_resolvectl_argv(enum netconf_resolvectl_cmd cmd,
 			    bool full, char ***out)
 {
 	bool route_all = cmd == NETCONF_RESOLVECTL_DOMAIN && full;
-	const struct config_strings *list;
+	const struct config_strings *list =
+		cmd == NETCONF_RESOLVECTL_DNS ? &cfg->dns : &cfg->dns_search;
 	char **argv;
 
 	*out = NULL;
-	if (cmd == NETCONF_RESOLVECTL_REVERT) {
-		*out = argv_start("revert", ifname, 0);
-		return *out ? 0 : -ENOMEM;
-	}
-	list = cmd == NETCONF_RESOLVECTL_DNS ? &cfg->dns : &cfg->dns_search;
 	/* Nothing to say: no command at all. */
 	if (!list->n && !route_all)
 		return 0;
@@ -72,9 +68,8 @@ static int run(enum netconf_resolvectl_cmd cmd, const char *ifname,
 	       const struct netconf_plan *p, char *detail, size_t detail_len)
 {
 	char **argv = NULL;
-	bool full = p && (p->full[0] || p->full[1]);
-	int ret = netconf_resolvectl_argv(cmd, ifname, p ? p->cfg : NULL,
-					  full, &argv);
+	int ret = netconf_resolvectl_argv(cmd, ifname, p->cfg,
+					  p->full[0] || p->full[1], &argv);
 
 	if (ret) {
 		snprintf(detail, detail_len, "%s", strerror(-ret));
@@ -108,10 +103,12 @@ int netconf_apply_resolved(struct netconf_run *r,
 	return ret;
 }
 
-int netconf_undo_resolved(const struct netconf_entry *e)
+int netconf_undo_resolved(const struct netconf_entry *e, char *detail,
+			  size_t detail_len)
 {
-	char detail[64];
+	char ifname[IFNAMSIZ];
+	char *argv[] = { RESOLVECTL, "revert", ifname, NULL };
 
-	return run(NETCONF_RESOLVECTL_REVERT, e->ifname, NULL, detail,
-		   sizeof(detail));
+	snprintf(ifname, sizeof(ifname), "%s", e->ifname);
+	return netconf_run_program(argv, "", 0, detail, detail_len);
 }

@@ -99,17 +99,26 @@ static int link_index(struct netlink *nl, struct link_cache *c,
 	return c->ret;
 }
 
-/* Entries of the device itself, which went away with it. */
-static int undo_on_link(struct netlink *nl, struct link_cache *c,
-			const struct netconf_entry *e)
+/* The index of e's device while it is still the one e was made on. */
+static int our_link(struct netlink *nl, struct link_cache *c,
+		    const struct netconf_entry *e, int *ifindex)
 {
-	int ifindex, ret = link_index(nl, c, e->ifname, &ifindex);
+	int ret = link_index(nl, c, e->ifname, ifindex);
 
 	if (ret)
 		return ret;
 	/* Another device under the name: ours went, and took it all. */
-	if (ifindex != e->ifindex)
-		return -ENODEV;
+	return *ifindex == e->ifindex ? 0 : -ENODEV;
+}
+
+/* Entries of the device itself, which went away with it. */
+static int undo_on_link(struct netlink *nl, struct link_cache *c,
+			const struct netconf_entry *e)
+{
+	int ifindex, ret = our_link(nl, c, e, &ifindex);
+
+	if (ret)
+		return ret;
 	switch (e->kind) {
 	case NETCONF_MTU:
 		return netlink_link_set_mtu(nl, ifindex, e->mtu);
@@ -121,21 +130,19 @@ static int undo_on_link(struct netlink *nl, struct link_cache *c,
 	case NETCONF_ROUTE:
 		return netlink_route_del(nl, ifindex, e->family, e->addr,
 					 e->prefixlen, e->table);
-	case NETCONF_RESOLVED:
-		return netconf_undo_resolved(e);
 	default:
 		return -EINVAL;
 	}
 }
 
 /* Rules, sysctls, DNS records, the kill switch and the nft table
- * outlive the device:
- * undone whatever became of it. detail gets what strerror cannot say. */
+ * outlive the device: undone whatever became of it; the rest only while
+ * the device is ours. detail gets what strerror cannot say. */
 static int undo_entry(struct netlink *nl, struct link_cache *c,
 		      const struct netconf_entry *e, char *detail,
 		      size_t detail_len)
 {
-	int ret;
+	int ifindex, ret;
 
 	switch (e->kind) {
 	case NETCONF_RULE:
@@ -152,6 +159,12 @@ static int undo_entry(struct netlink *nl, struct link_cache *c,
 		return netconf_undo_dns(e, detail, detail_len);
 	case NETCONF_NFT:
 		return netconf_undo_firewall(e, detail, detail_len);
+	case NETCONF_RESOLVED:
+		/* resolved's settings for the device went with it. */
+		ret = our_link(nl, c, e, &ifindex);
+		if (!ret)
+			return netconf_undo_resolved(e, detail, detail_len);
+		break;
 	default:
 		ret = undo_on_link(nl, c, e);
 		break;

@@ -87,7 +87,7 @@ static struct {
 	char err[512];
 	struct netconf_options opt;
 	const char *dns_prefix;	/* replaces the plan's when set */
-	char bin[128];		/* the fake resolvconf's directory */
+	char bin[128];		/* the fake programs' directory */
 	char record[192];	/* what it writes */
 } fx;
 
@@ -136,6 +136,8 @@ static void teardown(void)
 	unlink(fx.journal);
 	if (fx.bin[0]) {
 		snprintf(path, sizeof(path), "%s/resolvconf", fx.bin);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/resolvectl", fx.bin);
 		unlink(path);
 		rmdir(fx.bin);
 		unlink(fx.record);
@@ -645,7 +647,8 @@ START_TEST(test_table_off)
 	      "[Peer]\nPublicKey = " PEER1 "\n"
 	      "AllowedIPs = 10.41.0.0/16, fd00:41::/48, 0.0.0.0/0\n");
 	/* No MTU in the config: the default. */
-	ck_assert_uint_eq(kernel_mtu(TUN_NAME), NETCONF_DEFAULT_MTU);
+	ck_assert_uint_eq(kernel_mtu(TUN_NAME),
+			  NETCONF_FALLBACK_PATH_MTU - NETCONF_MTU_OVERHEAD);
 	ck_assert(kernel_up(TUN_NAME));
 	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, "10.40.0.1", 24), 1);
 	ck_assert_int_eq(kernel_addrs(AF_INET6, fx.ifindex, "fd00:40::1", 64),
@@ -1325,10 +1328,11 @@ END_TEST
 
 /* ---- DNS through resolvconf ------------------------------------------- */
 
-/* A resolvconf first on PATH that records its argv, what it reads, and
- * the interface's state when adding (wg-quick's order: addresses, MTU
- * and link up before DNS, routes after); exits $FAKE_RESOLVCONF_EXIT. */
-static void fake_resolvconf(void)
+/* A program name first on PATH that records its argv, what it reads,
+ * and for resolvconf the interface's state when adding (wg-quick's
+ * order: addresses, MTU and link up before DNS, routes after); exits
+ * $FAKE_RESOLVCONF_EXIT. */
+static void fake_program(const char *name)
 {
 	static const char script[] =
 		"#!/bin/sh\n"
@@ -1353,7 +1357,7 @@ static void fake_resolvconf(void)
 	snprintf(fx.bin, sizeof(fx.bin), "%s/bin", fx.dir);
 	snprintf(fx.record, sizeof(fx.record), "%s/record", fx.dir);
 	ck_assert_int_eq(mkdir(fx.bin, 0755), 0);
-	snprintf(path, sizeof(path), "%s/resolvconf", fx.bin);
+	snprintf(path, sizeof(path), "%s/%s", fx.bin, name);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, script, fx.record);
@@ -1362,6 +1366,11 @@ static void fake_resolvconf(void)
 	snprintf(env, sizeof(env), "%s:%s", fx.bin, getenv("PATH"));
 	ck_assert_int_eq(setenv("PATH", env, 1), 0);
 	ck_assert_int_eq(unsetenv("FAKE_RESOLVCONF_EXIT"), 0);
+}
+
+static void fake_resolvconf(void)
+{
+	fake_program("resolvconf");
 }
 
 /* What the fake recorded so far (caller frees). */
@@ -1447,6 +1456,30 @@ START_TEST(test_dns_failure)
 	ck_assert_uint_ne(kernel_mtu(TUN_NAME), 1380);
 	/* Not added, so not removed either. */
 	check_record(DNS_ADDED(TUN_NAME));
+}
+END_TEST
+
+/* systemd-resolved's settings are undone by `resolvectl revert IFNAME`
+ * (the set commands' lines are test_resolvectl_argv's); a revert that
+ * fails says its exit status. */
+START_TEST(test_resolved_revert)
+{
+	char text[128];
+
+	fake_program("resolvectl");
+	snprintf(text, sizeof(text), "ringvpn-journal 1\nresolved %s %d\n",
+		 TUN_NAME, fx.ifindex);
+	write_journal(text);
+	down_ok();
+	check_record("argv: revert " TUN_NAME "\n");
+	write_journal(text);
+	ck_assert_int_eq(setenv("FAKE_RESOLVCONF_EXIT", "3", 1), 0);
+	ck_assert_int_eq(netconf_down(&fx.nl, fx.journal, fx.err,
+				      sizeof(fx.err)), -EIO);
+	ck_assert_str_eq(fx.err, "cannot revert the DNS of " TUN_NAME " with "
+			 "`resolvectl revert " TUN_NAME "': exited with "
+			 "status 3");
+	check_record("argv: revert " TUN_NAME "\n");
 }
 END_TEST
 
@@ -1975,9 +2008,6 @@ START_TEST(test_resolvectl_argv)
 						 "wg0", &bare, false, &argv),
 			 0);
 	check_argv(argv, "-");
-	ck_assert_int_eq(netconf_resolvectl_argv(NETCONF_RESOLVECTL_REVERT,
-						 "wg0", NULL, false, &argv), 0);
-	check_argv(argv, "resolvectl revert wg0");
 	config_free(&c);
 	config_free(&bare);
 }
@@ -2082,6 +2112,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(tc, test_sysctl_read_only);
 	tcase_add_test(tc, test_dns);
 	tcase_add_test(tc, test_dns_failure);
+	tcase_add_test(tc, test_resolved_revert);
 	tcase_add_test(tc, test_dns_no_resolvconf);
 	tcase_add_test(tc, test_resolvconf_prefix);
 	tcase_add_test(tc, test_many_routes);

@@ -571,7 +571,7 @@ START_TEST(test_path_mtu)
 
 	link_up(fx.ifindex);
 	ck_assert_int_eq(netlink_link_set_mtu(&fx.nl, fx.ifindex, 1400), 0);
-	ck_assert_int_eq(netlink_link_mtu(&fx.nl, fx.ifindex, &mtu), 0);
+	ck_assert_int_eq(netlink_link_state(&fx.nl, fx.ifindex, &mtu, NULL), 0);
 	ck_assert_uint_eq(mtu, 1400);
 	inet_pton(AF_INET, "10.76.0.9", dst);
 	ck_assert_int_eq(netlink_path_mtu(&fx.nl, AF_INET, dst, 0, &mtu),
@@ -590,8 +590,8 @@ START_TEST(test_path_mtu)
 					   RT_TABLE_MAIN, NULL), 0);
 	ck_assert_int_eq(netlink_default_mtu(&fx.nl, AF_INET, &mtu), 0);
 	ck_assert_uint_eq(mtu, 1400);
-	ck_assert_int_eq(netlink_link_mtu(&fx.nl, NO_SUCH_IFINDEX, &mtu),
-			 -ENODEV);
+	ck_assert_int_eq(netlink_link_state(&fx.nl, NO_SUCH_IFINDEX, &mtu,
+					    NULL), -ENODEV);
 }
 END_TEST
 
