@@ -23,7 +23,6 @@
 #include "src/worker/share.h"
 #include "src/worker/worker.h"
 
-#define DEFAULT_MTU 1420
 #define TUN_GONE_WAIT_MS 2000
 
 static uint64_t clock_scale_from_env(const char *ifname)
@@ -206,7 +205,10 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 	tn->dp.ifname = tn->ifname;
 	tn->dp.dev = &tn->dev;
 	tn->dp.epoch = &tn->epoch;
-	tn->dp.mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	/* Until the plan says (and for an interface made without one, for
+	 * wg(8) to configure): the MTU over a 1500-byte link. */
+	tn->dp.mtu = cfg->mtu ? cfg->mtu :
+		     NETCONF_FALLBACK_PATH_MTU - NETCONF_MTU_OVERHEAD;
 	tn->dp.clock_scale = clock_scale_from_env(ifname);
 	tn->signal_fd = tn->dp.control_event = -1;
 	tn->n_workers = tunnel_worker_count(cfg);
