@@ -79,6 +79,10 @@ autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 
 echo "== build and check"
 build_and_check build --enable-test-clock
+# The benchmark's programs are EXTRA_PROGRAMS, which neither `make` nor a
+# test builds: built here, a change to the code they share with the
+# daemon and the tests cannot break them unseen.
+step "benchmark tools build" bash -c 'make -C build contrib/bench/rx_load contrib/bench/aead_speed >build/bench.log 2>&1 || { tail -n 40 build/bench.log; exit 1; }'
 echo "== build and check under ASan/UBSan"
 build_and_check build-asan --enable-sanitizers --enable-test-clock
 

@@ -22,10 +22,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h> /* isfinite */
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,8 +41,8 @@
 #include "src/device.h"
 #include "src/peer.h"
 #include "src/protocol.h"
+#include "tests/interop/tool_util.h"
 
-#define NSEC_PER_SEC 1000000000ULL
 #define RETRY_NS NSEC_PER_SEC
 #define UDP_MAX 65536
 
@@ -88,14 +86,6 @@ struct rx_load {
 	uint8_t rx[UDP_MAX] __attribute__((aligned(16)));
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = {
@@ -110,31 +100,6 @@ static void sleep_until(uint64_t t)
 
 /* ------------------------------------------------------------------------
  * The handshake */
-
-/* Waits for a datagram until `until`: its length, 0 when the time is up,
- * or -errno. */
-static long receive(struct rx_load *ld, uint64_t until,
-		    struct sockaddr_storage *src, socklen_t *src_len)
-{
-	struct pollfd pfd = { .fd = ld->fd, .events = POLLIN };
-	uint64_t now = now_ns();
-	ssize_t n;
-	int ret;
-
-	if (now >= until)
-		return 0;
-	ret = poll(&pfd, 1, (int)((until - now + 999999) / 1000000));
-	if (ret <= 0)
-		return ret < 0 && errno != EINTR ? -errno : 0;
-	*src_len = sizeof(*src);
-	n = recvfrom(ld->fd, ld->rx, sizeof(ld->rx), 0,
-		     (struct sockaddr *)src, src_len);
-	if (n < 0)
-		/* ECONNREFUSED: the daemon is not up (yet); retry. */
-		return errno == EINTR || errno == EAGAIN ||
-		       errno == ECONNREFUSED ? 0 : -errno;
-	return n ? (long)n : 1; /* 1 byte of nothing classifies invalid */
-}
 
 static int send_initiation(struct rx_load *ld)
 {
@@ -190,8 +155,9 @@ static int handshake(struct rx_load *ld)
 				return ret;
 			next = now_ns() + RETRY_NS;
 		}
-		n = receive(ld, next < deadline ? next : deadline, &src,
-			    &src_len);
+		n = receive_until(ld->fd, ld->rx, sizeof(ld->rx),
+				  next < deadline ? next : deadline, &src,
+				  &src_len);
 		if (n <= 0) {
 			ret = (int)n;
 			continue;
@@ -301,57 +267,6 @@ static void print_result(const struct rx_load *ld, const struct result *r)
 
 /* ------------------------------------------------------------------------
  * Set-up */
-
-static int read_key_file(uint8_t key[WG_KEY_LEN], const char *path)
-{
-	char text[128];
-	size_t len;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	while (len && strchr("\r\n\t ", text[len - 1]))
-		text[--len] = '\0';
-	return key_from_base64(key, text);
-}
-
-/* IPV4:PORT or [IPV6]:PORT, numeric only. */
-static int parse_endpoint(const char *text, struct sockaddr_storage *ss,
-			  socklen_t *len)
-{
-	struct addrinfo hints = {
-		.ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-	};
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(text, ':');
-	struct addrinfo *res;
-	size_t hlen;
-
-	if (!colon)
-		return -EINVAL;
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hlen < 2 || colon[-1] != ']')
-			return -EINVAL;
-		text++;
-		hlen -= 2;
-	}
-	if (!hlen || hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	if (getaddrinfo(host, colon + 1, &hints, &res))
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
 
 /* A socket connected to the daemon: sends need no address, and only the
  * daemon's datagrams come back. A large send buffer (forced, as root)

@@ -6,6 +6,7 @@
 
 #include "crypto/data.h"
 #include "crypto/messages.h"
+#include "tun/offload.h"
 
 #define INNER_SPORT 40000
 #define IPPROTO_UDP_NUM 17
@@ -22,38 +23,17 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* RFC 1071's sum of len bytes (an odd last byte padded), added to sum. */
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint16_t ipv4_checksum(const uint8_t *p, size_t len)
-{
-	return fold(sum16(0, p, len));
-}
-
 /* The UDP checksum of the packet at pkt: pseudo-header (addresses,
  * protocol, UDP length), then the datagram with its checksum field 0. */
 static uint16_t udp_checksum(const uint8_t *pkt, size_t size)
 {
-	size_t udp_len = size - RX_IPV4_HDR_LEN;
-	uint32_t sum = sum16(0, pkt + 12, 8);
+	uint32_t udp_len = (uint32_t)(size - RX_IPV4_HDR_LEN);
+	uint32_t sum = offload_pseudo_sum(pkt + 12, pkt + 16, 4,
+					  IPPROTO_UDP_NUM, udp_len);
 	uint16_t c;
 
-	sum += IPPROTO_UDP_NUM + (uint32_t)udp_len;
-	c = fold(sum16(sum, pkt + RX_IPV4_HDR_LEN, udp_len));
+	sum = offload_csum_add(sum, pkt + RX_IPV4_HDR_LEN, udp_len);
+	c = (uint16_t)~offload_csum_fold(sum);
 	return c ? c : 0xffff; /* 0 would say "none" */
 }
 
@@ -91,7 +71,8 @@ static void stamp(uint8_t *pkt, uint64_t seq)
 	for (int i = 0; i < RX_SEQ_LEN; i++)
 		payload[i] = (uint8_t)(seq >> (8 * (RX_SEQ_LEN - 1 - i)));
 	put16(pkt + 10, 0);
-	put16(pkt + 10, ipv4_checksum(pkt, RX_IPV4_HDR_LEN));
+	put16(pkt + 10, (uint16_t)~offload_csum_fold(
+				offload_csum_add(0, pkt, RX_IPV4_HDR_LEN)));
 	put16(pkt + RX_IPV4_HDR_LEN + 6, 0);
 	put16(pkt + RX_IPV4_HDR_LEN + 6,
 	      udp_checksum(pkt, get16(pkt + 2)));

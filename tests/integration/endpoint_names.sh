@@ -57,8 +57,6 @@ rv_pair -g "$S" "$C" "$T4_S/24" "$T4_C/24"
 sed -i "s/^Endpoint = .*/Endpoint = $NAME:$RV_PORT_A/" "$TMP/$C.conf"
 sed -i "s/^\[Interface\]\$/&\nSaveConfig = true/" "$TMP/$C.conf"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # shellcheck disable=SC2317 # run in the background
 name_appears_later() {
 	sleep 2

@@ -85,14 +85,6 @@ sharing_matches() {
 	esac
 }
 
-# shellcheck disable=SC2317 # called through check
-stop_both() {
-	local rc=0
-	stop_ringvpn "$1" || rc=1
-	stop_ringvpn "$2" || rc=1
-	return "$rc"
-}
-
 run_mode() {
 	local off=$1 tag=$2 a b what
 	what="off: ${off:-nothing}"
@@ -127,7 +119,7 @@ run_mode() {
 	check "$what: A's workers share crypto unless parallel is off" \
 		sharing_matches "$a" "$off"
 	check "$what: SIGTERM: both exit 0, interfaces removed" \
-		stop_both "$a" "$b"
+		stop_ringvpns "$a" "$b"
 	unset "RV_NS[$a]" "RV_NS[$b]"
 }
 

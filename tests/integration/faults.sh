@@ -39,7 +39,6 @@ PUB_G=${RV_PUB[$G]}
 PUB_C=${RV_PUB[$C]}
 ping_ok "$NS_C" "$T_G" || true
 
-now_ms() { date +%s%3N; }
 handshake_of() { # NS IFNAME PUBKEY
 	ip netns exec "$1" wg show "$2" latest-handshakes |
 		awk -v k="$3" '$1 == k { print $2 }'
@@ -59,9 +58,7 @@ restart_client() {
 	local id t0 t1
 	start_mid || return 1
 	id=$XFER_ID
-	kill -KILL "${RV_PID[$C]}"
-	wait "${RV_PID[$C]}" 2>/dev/null || true
-	lib_untrack_pid "${RV_PID[$C]}"
+	kill9_ringvpn "$C"
 	t0=$(now_ms)
 	start_ringvpn "$NS_C" "$TMP/$C.conf" || return 1
 	wait_for 10 ping_once || return 1
@@ -128,9 +125,7 @@ kill9_then_up() {
 	before=$(state "$NS_C")
 	start_ringvpn "$NS_C" "$conf" || return 1
 	ping_ok "$NS_C" "$T_G" || return 1
-	kill -KILL "${RV_PID[$C]}"
-	wait "${RV_PID[$C]}" 2>/dev/null || true
-	lib_untrack_pid "${RV_PID[$C]}"
+	kill9_ringvpn "$C"
 	start_ringvpn "$NS_C" "$conf" || return 1
 	transfer "$NS_C" "$NS_G" "$T_G" $((4 << 20)) || return 1
 	in_rv "$C" "$RINGVPN" down "$C"

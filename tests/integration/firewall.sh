@@ -143,13 +143,6 @@ check "without the table: the spoofed ping is answered" spoof_answered
 check "without the table: rp_filter=1 drops the tunnel's replies" tunnel_dead
 check "down: succeeds with the table gone, net_state as before" down_clean
 
-kill9_client() {
-	local pid=${RV_PID[$C]}
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
-	lib_untrack_pid "$pid"
-}
-
 recovered() {
 	grep "undoing what a previous run left behind" "${RV_LOG[$C]}" &&
 		table_present
@@ -161,7 +154,7 @@ if ! start_ringvpn "$NS_C" "$TMP/$C.conf"; then
 	report FAIL "up again"
 	exit 1
 fi
-kill9_client
+kill9_ringvpn "$C"
 check "kill -9: the table is left behind" table_present
 if ! start_ringvpn "$NS_C" "$TMP/$C.conf"; then
 	report FAIL "up after kill -9"

@@ -166,10 +166,7 @@ transfer_over_underlay() {
 }
 
 kill9_client() {
-	local pid=${RV_PID[$C]}
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
-	lib_untrack_pid "$pid"
+	kill9_ringvpn "$C"
 	test -f "${RV_RUNDIR[$C]}/$C.journal" || { echo "no journal left"; return 1; }
 	full_present_rules
 }

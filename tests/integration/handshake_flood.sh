@@ -126,9 +126,9 @@ at_most() { [ "${1:-x}" -le "$2" ] 2>/dev/null; }
 # shellcheck disable=SC2317 # called through check
 timed_transfer() {
 	local t0 t1
-	t0=$(date +%s%3N)
+	t0=$(now_ms)
 	transfer "$NS_B" "$NS_A" "$T4_GW" $((XFER_MIB << 20)) || return 1
-	t1=$(date +%s%3N)
+	t1=$(now_ms)
 	printf -v "$1" '%s' $((t1 - t0))
 }
 mib_per_s() { awk -v ms="${1:-0}" -v m="$XFER_MIB" \
@@ -213,11 +213,11 @@ report "$(passes at_most $((RSS_PEAK - RSS_BEFORE)) "$MAX_GROWTH_KIB")" \
 # reply; the milliseconds from `up` to the reply go to MS_VAR.
 new_client() {
 	local t0 t1
-	t0=$(date +%s%3N)
+	t0=$(now_ms)
 	start_ringvpn "$NS_F" "$CONF_NEW" || return 1
 	wait_for 5 ip netns exec "$NS_F" ping -n -q -c 1 -W 1 "$T4_GW" \
 		>/dev/null || return 1
-	t1=$(date +%s%3N)
+	t1=$(now_ms)
 	printf -v "$1" '%s' $((t1 - t0))
 }
 sleep 1.2 # the gateway counts as under load for 1 s after a burst

@@ -187,7 +187,7 @@ wg_set_clean() {
 }
 
 stops_clean() {
-	stop_ringvpn "$A" && stop_ringvpn "$B" && no_keys_freed
+	stop_ringvpns "$A" "$B" && no_keys_freed
 }
 
 step "positive control: the scanner finds a key freed raw, as hex by a realloc, as base64 by open_memstream" \

@@ -114,10 +114,7 @@ connect_refused() {
 }
 
 kill9_client() {
-	local pid=${RV_PID[$C]}
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
-	lib_untrack_pid "$pid"
+	kill9_ringvpn "$C"
 	wait_for 5 gone
 }
 

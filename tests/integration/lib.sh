@@ -9,11 +9,13 @@
 #   - keys and configuration files: make_key, config_interface,
 #     config_peer, config_values, and rv_pair, the usual two ringvpn
 #     configs naming each other, started if asked;
-#   - instances: start_ringvpn, stop_ringvpn, in_rv, rv_show,
-#     rv_peer_field, rv_worker_field, test_clock_said; start_wggo,
-#     stop_wggo; bg_start, bg_wait, stop_pids for many at once;
+#   - instances: start_ringvpn (`ringvpn up`), start_userspace
+#     (`ringvpn -f NAME`), rv_register, stop_ringvpn, stop_ringvpns,
+#     kill9_ringvpn, in_rv, rv_show, rv_peer_field, rv_worker_field,
+#     test_clock_said; start_wggo, stop_wggo; bg_start, bg_wait,
+#     stop_pids for many at once;
 #   - checks: check and report (one PASS or FAIL line per case, the logs
-#     on failure), ping_ok, wait_for, net_state, asan_build;
+#     on failure), ping_ok, wait_for, now_ms, net_state, asan_build;
 #   - transfers of random data with their SHA-256 compared: transfer,
 #     transfer_start, transfer_wait.
 #
@@ -128,6 +130,9 @@ lib_untrack_pid() {
 	done
 	LIB_PIDS=("${LIB_PIDS[@]}")
 }
+
+# now_ms: the time in milliseconds (since the epoch), for durations.
+now_ms() { date +%s%3N; }
 
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 on
 # timeout.
@@ -388,17 +393,26 @@ rv_ready() {
 # ready_or_gone PID NS NAME CONF: stops the wait early if the daemon died.
 ready_or_gone() { pid_gone "$1" || rv_ready "$2" "$3" "$4"; }
 
+# rv_register NS NAME: NAME is a ringvpn interface in NS with its own run
+# directory ($TMP/run-NAME, made here) and log ($TMP/NAME.log): in_rv,
+# rv_show, stop_ringvpn and the diagnostics find it, and the cleanup
+# removes its socket.
+rv_register() {
+	local ns=$1 name=$2
+	RV_NS[$name]=$ns
+	RV_RUNDIR[$name]=$TMP/run-$name
+	RV_LOG[$name]=$TMP/$name.log
+	LIB_IFNAMES+=("$name")
+	mkdir -p "${RV_RUNDIR[$name]}"
+}
+
 # start_ringvpn NS CONF: `ringvpn up -f CONF` in NS, with its own run
 # directory; waits (10 s) until the interface is ready. The environment
 # is passed on (RINGVPN_TEST_CLOCK_SCALE). 1 if it did not come up.
 start_ringvpn() {
 	local ns=$1 conf=$2 name pid
 	name=$(basename "$conf" .conf)
-	RV_NS[$name]=$ns
-	RV_RUNDIR[$name]=$TMP/run-$name
-	RV_LOG[$name]=$TMP/$name.log
-	LIB_IFNAMES+=("$name")
-	mkdir -p "${RV_RUNDIR[$name]}"
+	rv_register "$ns" "$name"
 	# Not through in_rv: $! must be the daemon itself (ip netns exec and
 	# env exec it), not a subshell running a function.
 	ip netns exec "$ns" env RINGVPN_RUNDIR="${RV_RUNDIR[$name]}" \
@@ -411,6 +425,22 @@ start_ringvpn() {
 	echo "ringvpn $name in $ns did not come up (process $(
 		kill -0 "$pid" 2>/dev/null && echo running || echo gone))"
 	return 1
+}
+
+# start_userspace NS NAME: `ringvpn -f NAME` in NS (the userspace-
+# implementation form: an interface with no configuration), in the
+# background, registered as rv_register does; RV_PID[NAME] is the daemon.
+# Waits (10 s) for its UAPI socket; 1 if it did not appear.
+start_userspace() {
+	local ns=$1 name=$2 pid
+	rv_register "$ns" "$name"
+	# $! must be the daemon itself, as in start_ringvpn.
+	ip netns exec "$ns" env RINGVPN_RUNDIR="${RV_RUNDIR[$name]}" \
+		"$RINGVPN" -f "$name" >"${RV_LOG[$name]}" 2>&1 &
+	pid=$!
+	RV_PID[$name]=$pid
+	lib_track_pid "$pid"
+	wait_for 10 test -S "/var/run/wireguard/$name.sock"
 }
 
 # stop_ringvpn NAME: SIGTERM, then 0 only if the daemon exited with status
@@ -436,6 +466,26 @@ stop_ringvpn() {
 		rc=1
 	fi
 	return "$rc"
+}
+
+# stop_ringvpns NAME...: stop_ringvpn on each, all of them even when one
+# fails; 1 if any failed.
+stop_ringvpns() {
+	local name rc=0
+	for name in "$@"; do
+		stop_ringvpn "$name" || rc=1
+	done
+	return "$rc"
+}
+
+# kill9_ringvpn NAME: kill -9, as a crash would, and reaps the daemon:
+# what it leaves behind (a journal, rules, a table, its socket) stays for
+# the test to look at, and the next start_ringvpn of NAME recovers it.
+kill9_ringvpn() {
+	local pid=${RV_PID[$1]}
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	lib_untrack_pid "$pid"
 }
 
 rv_show() { in_rv "$1" "$RINGVPN" show "$1"; }

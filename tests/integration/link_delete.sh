@@ -42,11 +42,7 @@ config_interface "$TMP/$B.conf" b "$PORT_B" "$T4_B/24"
 config_peer "$TMP/$B.conf" "$PUB_A" "$T4_A/32" ""
 start_ringvpn "$NS_B" "$TMP/$B.conf" || { report FAIL "B starts"; exit 1; }
 
-mkdir -p "$RUN_A"
-RV_NS[$A]=$NS_A
-RV_RUNDIR[$A]=$RUN_A
-RV_LOG[$A]=$TMP/$A.log
-LIB_IFNAMES+=("$A")
+rv_register "$NS_A" "$A"
 
 # Looks every millisecond (or so: a sleep is a process) for a socket
 # that comes or goes within milliseconds.

@@ -138,9 +138,7 @@ STRANGER=
 # pid file: what pid reuse would do). Nothing may signal it.
 stale_pid_never_signalled() {
 	local run=${RV_RUNDIR[$A]} out rc=0
-	kill -KILL "${RV_PID[$A]}"
-	wait "${RV_PID[$A]}" 2>/dev/null || true
-	lib_untrack_pid "${RV_PID[$A]}"
+	kill9_ringvpn "$A"
 	sleep 300 &
 	STRANGER=$!
 	lib_track_pid "$STRANGER"

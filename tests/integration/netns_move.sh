@@ -56,16 +56,8 @@ still_runs() {
 
 moved_userspace() {
 	local a=rvnm$$u pid rx
-	RV_NS[$a]=$NS_A
-	RV_RUNDIR[$a]=$TMP/run-$a
-	RV_LOG[$a]=$TMP/$a.log
-	LIB_IFNAMES+=("$a")
-	mkdir -p "$TMP/run-$a"
-	ip netns exec "$NS_A" env RINGVPN_RUNDIR="$TMP/run-$a" \
-		"$RINGVPN" -f "$a" >"$TMP/$a.log" 2>&1 &
-	pid=$!
-	lib_track_pid "$pid"
-	wait_for 10 test -S "/var/run/wireguard/$a.sock" || return 1
+	start_userspace "$NS_A" "$a" || return 1
+	pid=${RV_PID[$a]}
 	ip netns exec "$NS_A" wg set "$a" private-key "$TMP/a.key" \
 		listen-port "$PORT_A" peer "$PUB_B" allowed-ips "$T4_B/32" \
 		endpoint "$UL4_B:$PORT_B" || return 1

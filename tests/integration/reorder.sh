@@ -164,14 +164,6 @@ shared_crypto() {
 	[ "$total" -gt 0 ]
 }
 
-# shellcheck disable=SC2317 # called through check
-stop_both() {
-	local rc=0
-	stop_ringvpn "$1" || rc=1
-	stop_ringvpn "$2" || rc=1
-	return "$rc"
-}
-
 # one_way N FROM TO SRC_NS DST_NS DST_ADDR: every case in one direction.
 one_way() {
 	local t="Threads = $1, $2 -> $3"
@@ -196,7 +188,7 @@ run_threads() {
 	check "Threads = $n: the workers shared the crypto" \
 		shared_crypto "$a" "$b"
 	check "Threads = $n: SIGTERM: both exit 0, interfaces removed" \
-		stop_both "$a" "$b"
+		stop_ringvpns "$a" "$b"
 	unset "RV_NS[$a]" "RV_NS[$b]"
 }
 

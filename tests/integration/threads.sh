@@ -70,14 +70,6 @@ parallel_flows() {
 	return "$rc"
 }
 
-# shellcheck disable=SC2317 # called through check
-stop_both() {
-	local rc=0
-	stop_ringvpn "$1" || rc=1
-	stop_ringvpn "$2" || rc=1
-	return "$rc"
-}
-
 run_threads() {
 	local n=$1 a=rv$$a$1 b=rv$$b$1
 	if ! rv_pair -u "$a" "$b" "$T4_A/24" "$T4_B/24" "Threads = $n"; then
@@ -96,7 +88,7 @@ run_threads() {
 			)more than one worker read from TUN" parallel_flows "$a"
 	fi
 	check "Threads = $n: SIGTERM: both exit 0, interfaces removed" \
-		stop_both "$a" "$b"
+		stop_ringvpns "$a" "$b"
 	unset "RV_NS[$a]" "RV_NS[$b]"
 }
 

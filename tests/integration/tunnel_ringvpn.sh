@@ -19,14 +19,6 @@ T6_A=fd00:91::1
 T6_B=fd00:91::2
 BIG=$((256 << 20))
 
-# shellcheck disable=SC2317 # called through check
-stop_both() {
-	local rc=0
-	stop_ringvpn "$1" || rc=1
-	stop_ringvpn "$2" || rc=1
-	return "$rc"
-}
-
 # run_underlay FAMILY ENDPOINT_OF_A TRANSFER_FROM
 run_underlay() {
 	local fam=$1 ep_a=$2 from=$3 a b got
@@ -63,7 +55,7 @@ run_underlay() {
 	fi
 
 	check "IPv$fam underlay: SIGTERM: both exit 0, interfaces removed" \
-		stop_both "$a" "$b"
+		stop_ringvpns "$a" "$b"
 	unset "RV_NS[$a]" "RV_NS[$b]"
 }
 

@@ -40,21 +40,6 @@ hex() { base64 -d <<<"$1" | od -An -tx1 | tr -d ' \n'; }
 # uapi REQUEST: the raw reply of our socket.
 uapi() { printf '%b' "$1" | timeout 5 ncat -U "$SOCK" 2>/dev/null || true; }
 
-start_userspace() {
-	local pid
-	mkdir -p "$TMP/run-$IF_A"
-	RV_NS[$IF_A]=$NS_A
-	RV_RUNDIR[$IF_A]=$TMP/run-$IF_A
-	RV_LOG[$IF_A]=$TMP/$IF_A.log
-	LIB_IFNAMES+=("$IF_A")
-	ip netns exec "$NS_A" env RINGVPN_RUNDIR="$TMP/run-$IF_A" \
-		"$RINGVPN" -f "$IF_A" >"$TMP/$IF_A.log" 2>&1 &
-	pid=$!
-	RV_PID[$IF_A]=$pid
-	lib_track_pid "$pid"
-	wait_for 10 test -S "$SOCK"
-}
-
 # The directory is 0755 when ringvpn made it; tests running at the same
 # time may have run wireguard-go under wg-quick's umask 077 first (0700).
 # Either way root's, and nobody else may write to it.
@@ -303,7 +288,7 @@ sighup_reloads() {
 		[ "$(handshake_of "$PUB_B")" = "$before" ]
 }
 
-start_userspace
+start_userspace "$NS_A" "$IF_A"
 check "ringvpn IFNAME: unconfigured, socket 0600 in a directory only root writes" \
 	socket_modes
 check "wg show and ringvpn show of the unconfigured interface" \

@@ -15,16 +15,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto/data.h"
@@ -32,8 +29,8 @@
 #include "src/device.h"
 #include "src/peer.h"
 #include "src/protocol.h"
+#include "tests/interop/tool_util.h"
 
-#define NSEC_PER_SEC 1000000000ULL
 #define TUNNEL_MTU 1420
 #define RETRY_NS NSEC_PER_SEC
 #define UDP_MAX 65536
@@ -86,14 +83,6 @@ struct engine_peer {
 	uint8_t tx[MESSAGE_DATA_HEADER_LEN + TUNNEL_MTU + DATA_TAILROOM]
 		__attribute__((aligned(16)));
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -230,34 +219,6 @@ static int send_to(struct engine_peer *ep, const void *msg, size_t len,
 		return -errno;
 	}
 	return 0;
-}
-
-/* Waits until a datagram arrives or `until` passes; returns its length,
- * 0 when the time is up, or -errno. */
-static long receive(struct engine_peer *ep, uint64_t until,
-		    struct sockaddr_storage *src, socklen_t *src_len)
-{
-	struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
-	uint64_t now = now_ns();
-	ssize_t n;
-	int ms, ret;
-
-	if (now >= until)
-		return 0;
-	ms = (int)((until - now + 999999) / 1000000);
-	ret = poll(&pfd, 1, ms);
-	if (ret < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (!ret)
-		return 0;
-	*src_len = sizeof(*src);
-	n = recvfrom(ep->fd, ep->rx, sizeof(ep->rx), 0,
-		     (struct sockaddr *)src, src_len);
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
-	/* A zero-length datagram is not a timeout: report it as 1 byte of
-	 * nothing, which classifies as invalid and is dropped. */
-	return n ? (long)n : 1;
 }
 
 static int send_initiation(struct engine_peer *ep)
@@ -449,8 +410,9 @@ static int run_initiate(struct engine_peer *ep)
 				       request_len);
 			next = now_ns() + RETRY_NS;
 		}
-		n = receive(ep, next < ep->deadline ? next : ep->deadline,
-			    &src, &src_len);
+		n = receive_until(ep->fd, ep->rx, sizeof(ep->rx),
+				  next < ep->deadline ? next : ep->deadline,
+				  &src, &src_len);
 		if (n < 0)
 			return (int)n;
 		if (!n)
@@ -549,7 +511,8 @@ static int run_respond(struct engine_peer *ep)
 	printf("listening on UDP port %u\n", ep->opt->listen_port);
 	fflush(stdout);
 	while (replied < ep->opt->count) {
-		n = receive(ep, ep->deadline, &src, &src_len);
+		n = receive_until(ep->fd, ep->rx, sizeof(ep->rx),
+				  ep->deadline, &src, &src_len);
 		if (n < 0)
 			return (int)n;
 		if (!n) {
@@ -581,71 +544,6 @@ static int run_respond(struct engine_peer *ep)
 		fflush(stdout);
 	}
 	printf("answered %u echo requests\n", replied);
-	return 0;
-}
-
-static int read_key_file(uint8_t key[WG_KEY_LEN], const char *path)
-{
-	char text[128];
-	size_t len;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "engine_peer: %s: %s\n", path,
-			strerror(errno));
-		return -errno;
-	}
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
-		       text[len - 1] == ' ' || text[len - 1] == '\t'))
-		text[--len] = '\0';
-	if (key_from_base64(key, text)) {
-		fprintf(stderr, "engine_peer: %s: not a base64 key\n", path);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Accepts IPV4:PORT and [IPV6]:PORT, numeric only. */
-static int parse_endpoint(const char *text, struct sockaddr_storage *ss,
-			  socklen_t *len)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-	};
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *port;
-	struct addrinfo *res;
-	size_t hlen;
-
-	if (text[0] == '[') {
-		colon = strstr(text, "]:");
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - text - 1);
-		port = colon + 2;
-		text++;
-	} else {
-		colon = strrchr(text, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - text);
-		port = colon + 1;
-	}
-	if (!hlen || hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	if (getaddrinfo(host, port, &hints, &res))
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
 	return 0;
 }
 
@@ -786,8 +684,11 @@ static int setup(struct engine_peer *ep)
 		return -EINVAL;
 	}
 	ret = read_key_file(priv, opt->key_file);
-	if (ret)
+	if (ret) {
+		fprintf(stderr, "engine_peer: %s: %s\n", opt->key_file,
+			ret == -EINVAL ? "not a base64 key" : strerror(-ret));
 		return ret;
+	}
 	ret = device_set_private_key(&ep->dev, priv);
 	memset(priv, 0, sizeof(priv));
 	if (!ret)

@@ -36,7 +36,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
@@ -53,8 +52,8 @@
 #include "crypto/handshake.h"
 #include "crypto/keys.h"
 #include "crypto/messages.h"
+#include "tests/interop/tool_util.h"
 
-#define NS_PER_SEC 1000000000ULL
 #define TICK_NS 1000000ULL /* sends are paced per millisecond */
 #define BATCH 64
 #define MAX_SOURCES 1024
@@ -106,14 +105,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 static void usage(FILE *f)
@@ -189,39 +180,13 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
-/* IPv4:PORT or [IPv6]:PORT, numeric. */
-static int parse_endpoint(struct flood *f, const char *text)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	char host[64];
-	const char *port = strrchr(text, ':');
-	size_t hlen = port ? (size_t)(port - text) : 0;
-	struct addrinfo *res;
-
-	if (hlen > 1 && text[0] == '[' && text[hlen - 1] == ']') {
-		text++;
-		hlen -= 2;
-	}
-	if (!hlen || hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	if (getaddrinfo(host, port + 1, &hints, &res))
-		return -EINVAL;
-	memcpy(&f->dst, res->ai_addr, res->ai_addrlen);
-	f->dst_len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 /* One unconnected socket: with --sources each datagram names its own
  * source address, and the replies to all of them arrive here. */
 static int open_socket(struct flood *f)
 {
 	int one = 1, family, ret;
 
-	ret = parse_endpoint(f, f->opt.endpoint);
+	ret = parse_endpoint(f->opt.endpoint, &f->dst, &f->dst_len);
 	if (ret)
 		return ret;
 	family = f->dst.ss_family;
@@ -434,13 +399,13 @@ static void send_batch(struct flood *f, unsigned int n)
 static void run(struct flood *f)
 {
 	const uint64_t start = now_ns();
-	const uint64_t end = start + f->opt.seconds * NS_PER_SEC;
+	const uint64_t end = start + f->opt.seconds * NSEC_PER_SEC;
 	struct timespec tick = { 0, TICK_NS };
 	uint64_t now;
 
 	while (!stop && (now = now_ns()) < end) {
 		/* Whatever the schedule says is due by now, in batches. */
-		uint64_t due = (now - start) * f->opt.rate / NS_PER_SEC;
+		uint64_t due = (now - start) * f->opt.rate / NSEC_PER_SEC;
 
 		/* A rate the sender cannot reach must not run past the end:
 		 * the clock is read again after every batch. */
@@ -459,7 +424,7 @@ static void run(struct flood *f)
 
 static void report(const struct flood *f, uint64_t ns)
 {
-	double s = (double)ns / NS_PER_SEC;
+	double s = (double)ns / NSEC_PER_SEC;
 
 	printf("hs_flood: sent %lu %s in %.3f s (%.0f/s) from %lu sources "
 	       "(%lu dropped at the socket), got %lu cookie replies, "

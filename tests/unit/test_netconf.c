@@ -226,6 +226,8 @@ struct route_query {
 	bool not_kernel;	/* leave out the kernel's own (RTPROT_KERNEL) */
 	const char *dst;	/* NULL: any */
 	int plen;
+	int type;		/* RTN_UNSPEC (0): any */
+	uint32_t priority;	/* 0: any */
 };
 
 static int kernel_routes(const struct route_query *q)
@@ -252,7 +254,9 @@ static int kernel_routes(const struct route_query *q)
 		     rtnl_route_get_protocol(r) != q->protocol) ||
 		    (q->not_kernel &&
 		     rtnl_route_get_protocol(r) == RTPROT_KERNEL) ||
-		    (q->dst && !route_dst_is(r, &d, q->plen)))
+		    (q->dst && !route_dst_is(r, &d, q->plen)) ||
+		    (q->type && rtnl_route_get_type(r) != q->type) ||
+		    (q->priority && rtnl_route_get_priority(r) != q->priority))
 			continue;
 		n++;
 	}
@@ -798,6 +802,15 @@ END_TEST
 
 static void crashed_up_text(const char *conf);
 
+/* The crashed run's TUN went with it; a new one comes, as the next up
+ * makes it. */
+static void new_tun(void)
+{
+	tun_close(&fx.tun);
+	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
+	fx.ifindex = fx.tun.ifindex;
+}
+
 static const char tunnel_conf[] =
 	IFACE
 	"Address = 10.40.0.1/24, fd00:40::1/64\n"
@@ -911,9 +924,7 @@ START_TEST(test_full_tunnel_crash)
 	check_full(AF_INET6, FULL_TABLE, FULL_TABLE, true);
 	ck_assert_int_eq(up_text(tunnel_conf), -EEXIST);
 
-	tun_close(&fx.tun);
-	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
-	fx.ifindex = fx.tun.ifindex;
+	new_tun();
 	down_ok();
 	check_unchanged(&before);
 	ck_assert_int_eq(kernel_rule(AF_INET, FULL_TABLE, FULL_TABLE, true, -1,
@@ -940,37 +951,18 @@ static const char kill_switch_conf[] =
 /* The kill switch's route of family in table (any device, or none). */
 static int unreachable_routes(int family, uint32_t table)
 {
-	struct nl_cache *cache;
-	struct nl_object *o;
-	int n = 0;
+	struct route_query q = {
+		.family = family, .table = table, .protocol = RTPROT_STATIC,
+		.type = RTN_UNREACHABLE, .priority = UINT32_MAX,
+	};
 
-	ck_assert_int_eq(rtnl_route_alloc_cache(fx.sk, family, 0, &cache), 0);
-	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_route *r = (struct rtnl_route *)o;
-
-		n += rtnl_route_get_family(r) == family &&
-		     rtnl_route_get_table(r) == table &&
-		     rtnl_route_get_type(r) == RTN_UNREACHABLE &&
-		     rtnl_route_get_priority(r) == UINT32_MAX &&
-		     rtnl_route_get_protocol(r) == RTPROT_STATIC;
-	}
-	nl_cache_free(cache);
-	return n;
+	return kernel_routes(&q);
 }
 
 static void check_kill_switch(bool present)
 {
 	ck_assert_int_eq(unreachable_routes(AF_INET, FULL_TABLE), present);
 	ck_assert_int_eq(unreachable_routes(AF_INET6, FULL_TABLE), present);
-}
-
-/* The crashed run's TUN went with it; a new one comes, as the next up
- * makes it. */
-static void new_tun(void)
-{
-	tun_close(&fx.tun);
-	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
-	fx.ifindex = fx.tun.ifindex;
 }
 
 /* up with KillSwitch: the unreachable routes behind the device's, in
@@ -1432,9 +1424,7 @@ START_TEST(test_dns)
 	fx.dns_prefix = "tun.";
 	crashed_up_text(dns_conf);
 	check_record(DNS_ADDED("tun." TUN_NAME));
-	tun_close(&fx.tun);
-	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
-	fx.ifindex = fx.tun.ifindex;
+	new_tun();
 	down_ok();
 	check_record("argv: -d tun." TUN_NAME " -f\n");
 }
@@ -1655,9 +1645,7 @@ START_TEST(test_crash_device_recreated)
 	int old = fx.ifindex;
 
 	crashed_up();
-	tun_close(&fx.tun);
-	ck_assert_int_eq(tun_create(&fx.tun, TUN_NAME, 1, 0), 0);
-	fx.ifindex = fx.tun.ifindex;
+	new_tun();
 	ck_assert_int_ne(fx.ifindex, old);
 	ck_assert_int_eq(netlink_link_set_mtu(&fx.nl, fx.ifindex, 1380), 0);
 	ck_assert_int_eq(netlink_link_set_up(&fx.nl, fx.ifindex, true), 0);
