@@ -75,65 +75,53 @@ static void take_answer(struct tunnel *tn, const struct resolver_result *res)
 		switch_endpoint(tn, peer, res);
 }
 
-/* Whether peer i of the file is due: no handshake, no `up` and no
- * lookup in the last RERESOLVE_AFTER seconds. */
-static bool due(const struct tunnel *tn, const struct peer *peer, size_t i,
+/* Whether the peer's name is due: no handshake, no `up` and no lookup
+ * in the last RERESOLVE_AFTER seconds. */
+static bool due(const struct reresolve *rr, const struct peer *peer,
 		uint64_t now)
 {
-	const struct reresolve *rr = &tn->reresolve;
 	uint64_t last = rr->since;
 
 	if (peer->handshake_at > last)
 		last = peer->handshake_at;
-	if (rr->last_try[i] > last)
-		last = rr->last_try[i];
+	if (peer->name_tried_at > last)
+		last = peer->name_tried_at;
 	return now - last >= RERESOLVE_AFTER * NS_PER_S;
 }
 
-static void ask(struct tunnel *tn, size_t i, uint64_t now)
+struct check {
+	struct tunnel *tn;
+	uint64_t now;
+};
+
+static void ask(struct peer *peer, void *arg)
 {
-	struct reresolve *rr = &tn->reresolve;
-	const struct config_peer *p = &tn->cfg->peers[i];
+	struct check *c = arg;
+	struct reresolve *rr = &c->tn->reresolve;
 	int ret;
 
+	if (!reresolve_is_name(peer->endpoint_host) || !due(rr, peer, c->now))
+		return;
 	if (!rr->resolver && !(rr->resolver = resolver_new())) {
 		log_warn("%s: cannot start the resolver thread: %s",
-			 tn->ifname, strerror(errno));
+			 c->tn->ifname, strerror(errno));
 		return;
 	}
-	ret = resolver_ask(rr->resolver, p->public_key, p->endpoint_host,
-			   p->endpoint_port);
+	ret = resolver_ask(rr->resolver, peer_public_key(peer),
+			   peer->endpoint_host, peer->endpoint_port);
 	if (!ret || ret == -EBUSY)
-		rr->last_try[i] = now;
-}
-
-static void check_names(struct tunnel *tn, uint64_t now)
-{
-	const struct config *cfg = tn->cfg;
-
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		struct peer *peer;
-
-		if (!reresolve_is_name(cfg->peers[i].endpoint_host))
-			continue;
-		peer = peer_table_find(&tn->dev.peers, cfg->peers[i].public_key);
-		if (peer && due(tn, peer, i, now))
-			ask(tn, i, now);
-	}
+		peer->name_tried_at = c->now;
 }
 
 void reresolve_tick(struct tunnel *tn, uint64_t now)
 {
 	struct reresolve *rr = &tn->reresolve;
 	struct resolver_result res[ANSWERS_PER_ROUND];
+	struct check c = { tn, now };
 	size_t n;
 
-	if (!tn->cfg || !tn->cfg->n_peers)
-		return;
-	if (!rr->last_try) {
-		rr->last_try = calloc(tn->cfg->n_peers, sizeof(*rr->last_try));
-		if (!rr->last_try)
-			return; /* out of memory: the next round tries again */
+	if (!rr->started) {
+		rr->started = true;
 		rr->since = now;
 		rr->next_check = now;
 	}
@@ -145,12 +133,11 @@ void reresolve_tick(struct tunnel *tn, uint64_t now)
 	if (now < rr->next_check)
 		return;
 	rr->next_check = now + RERESOLVE_CHECK * NS_PER_S;
-	check_names(tn, now);
+	peer_table_each(&tn->dev.peers, ask, &c);
 }
 
 void reresolve_stop(struct reresolve *rr)
 {
 	resolver_free(rr->resolver);
-	free(rr->last_try);
 	memset(rr, 0, sizeof(*rr));
 }
