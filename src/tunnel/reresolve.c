@@ -7,6 +7,7 @@
 
 #include "src/sockaddr.h"
 #include "src/tunnel/apply.h"
+#include "src/tunnel/control.h"
 #include "src/tunnel/state.h"
 
 #define NS_PER_S 1000000000ULL
@@ -19,15 +20,6 @@ bool reresolve_is_name(const char *host)
 	return host && !strchr(host, ':') && inet_pton(AF_INET, host, &a) != 1;
 }
 
-static void short_key(char out[9], const uint8_t *key)
-{
-	char b64[WG_KEY_B64_LEN + 1];
-
-	key_to_base64(b64, key);
-	memcpy(out, b64, 8);
-	out[8] = '\0';
-}
-
 /* The answer's endpoint, through the one path every change takes. */
 static void switch_endpoint(struct tunnel *tn, struct peer *peer,
 			    const struct resolver_result *res)
@@ -36,11 +28,11 @@ static void switch_endpoint(struct tunnel *tn, struct peer *peer,
 				  .endpoint = res->addr,
 				  .endpoint_len = res->len };
 	struct change c = { .peers = &pc, .n_peers = 1 };
-	char who[9], text[SOCKADDR_TEXT_MAX];
+	char who[SHORT_KEY_LEN + 1], text[SOCKADDR_TEXT_MAX];
 	int ret;
 
 	memcpy(pc.public_key, peer_public_key(peer), WG_KEY_LEN);
-	short_key(who, res->key);
+	control_short_key(who, res->key);
 	sockaddr_to_text(&res->addr, text);
 	ret = tunnel_apply(tn, &c);
 	if (ret)
@@ -56,11 +48,11 @@ static void take_answer(struct tunnel *tn, const struct resolver_result *res)
 	struct peer *peer = peer_table_find(&tn->dev.peers, res->key);
 	struct sockaddr_storage now;
 	socklen_t len;
-	char who[9];
+	char who[SHORT_KEY_LEN + 1];
 
 	if (!peer) /* removed meanwhile */
 		return;
-	short_key(who, res->key);
+	control_short_key(who, res->key);
 	if (res->ret) {
 		log_warn("%s: peer %s: cannot resolve its Endpoint again: %s; "
 			 "keeping the old one", tn->ifname, who,
