@@ -249,6 +249,5 @@ int tunnel_run(struct tunnel *tn)
 	 * nobody answers, and a daemon started to succeed us (ip link del,
 	 * then ringvpn NAME) sees at once that the name is not served. */
 	uapi_server_close(&tn->uapi);
-	reresolve_stop(&tn->reresolve);
 	return ret;
 }

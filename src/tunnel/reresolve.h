@@ -41,7 +41,8 @@ bool reresolve_is_name(const char *host);
 /* Every round of the control loop: applies the answers, and every
  * RERESOLVE_CHECK seconds asks again for the names that are due. */
 void reresolve_tick(struct tunnel *tn, uint64_t now);
-/* Lets the resolver go and frees; rr is empty again. */
+/* Lets the resolver go and frees; rr is empty again. tunnel_down calls
+ * it before the peers go; a zeroed rr (a failed `up`) is fine. */
 void reresolve_stop(struct reresolve *rr);
 
 #endif
