@@ -9,8 +9,11 @@
 
 void change_free(struct change *c)
 {
-	for (size_t i = 0; i < c->n_peers; i++)
+	for (size_t i = 0; i < c->n_peers; i++) {
 		free(c->peers[i].allowed_ips);
+		free(c->peers[i].endpoint_host);
+		free(c->peers[i].endpoint_port);
+	}
 	if (c->peers) {
 		sodium_memzero(c->peers, c->n_peers * sizeof(*c->peers));
 		free(c->peers);

@@ -35,6 +35,13 @@ struct peer_change {
 	bool set_endpoint;
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
+	/* The Endpoint as a config file wrote it, for the peer to keep
+	 * (struct peer): set_endpoint_name replaces the peer's with these
+	 * (both NULL: it has none now). A file's peer sets it always; a UAPI
+	 * endpoint= sets it with NULLs, since the name no longer applies.
+	 * Owned (change_free); no UAPI key: change_write leaves it out. */
+	bool set_endpoint_name;
+	char *endpoint_host, *endpoint_port;
 	bool set_keepalive;        /* persistent_keepalive_interval=0..65535 */
 	uint16_t keepalive;
 	bool replace_allowed_ips;  /* replace_allowed_ips=true */

@@ -982,6 +982,12 @@ int config_resolve_endpoint(const struct config_peer *p,
 				 p->line);
 		return -ENOENT;
 	}
+	if (p->endpoint_len) {
+		memset(ss, 0, sizeof(*ss));
+		memcpy(ss, &p->endpoint_addr, p->endpoint_len);
+		*len = p->endpoint_len;
+		return 0;
+	}
 	r = getaddrinfo(p->endpoint_host, p->endpoint_port, &hints, &res);
 	if (!r && res->ai_addrlen <= sizeof(*ss)) {
 		memset(ss, 0, sizeof(*ss));

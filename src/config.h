@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "crypto/keys.h"
@@ -60,6 +61,12 @@ struct config_peer {
 	 * literal may carry a %scope); the port is decimal, 1-65535. */
 	char *endpoint_host;
 	char *endpoint_port;
+	/* The Endpoint's address once resolve_wait has resolved it (len 0:
+	 * not yet; a sockaddr_in or _in6, as len says), which
+	 * config_resolve_endpoint returns rather than ask again: `up`
+	 * resolves each name once. A file loaded fresh has none. */
+	struct sockaddr_in6 endpoint_addr;
+	socklen_t endpoint_len;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	unsigned line; /* of the [Peer] header, for later messages */
 };
@@ -116,8 +123,9 @@ int config_load(struct config *c, const char *path, char *err,
 /* Wipes the secrets and frees everything; leaves *c empty. */
 void config_free(struct config *c);
 
-/* Resolves the peer's Endpoint with getaddrinfo (numeric port, no
- * AI_ADDRCONFIG, UDP) and keeps the first result. Returns 0, -ENOENT (the
+/* The peer's Endpoint address: the one kept in p (endpoint_len), else
+ * the first result of getaddrinfo (numeric port, no AI_ADDRCONFIG, UDP),
+ * which is not kept (see resolve_wait). Returns 0, -ENOENT (the
  * peer has no Endpoint), -EAGAIN (temporary failure: the caller may retry,
  * as wg does), -ENOMEM or -EINVAL, with a message in err. */
 int config_resolve_endpoint(const struct config_peer *p,

@@ -29,21 +29,27 @@ static int peer_from_config(struct peer_change *pc,
 		if (ret)
 			return ret;
 		pc->set_endpoint = true;
+		pc->endpoint_host = strdup(p->endpoint_host);
+		pc->endpoint_port = strdup(p->endpoint_port);
+		if (!pc->endpoint_host || !pc->endpoint_port)
+			goto no_memory;
 	}
+	pc->set_endpoint_name = true; /* none, when the file has none */
 	pc->set_keepalive = true;
 	pc->keepalive = p->persistent_keepalive;
 	pc->replace_allowed_ips = true;
 	pc->allowed_ips = calloc(p->n_allowed_ips ? p->n_allowed_ips : 1,
 				 sizeof(*pc->allowed_ips));
-	if (!pc->allowed_ips) {
-		snprintf(err, err_len, "out of memory");
-		return -ENOMEM;
-	}
+	if (!pc->allowed_ips)
+		goto no_memory;
 	for (size_t i = 0; i < p->n_allowed_ips; i++)
 		pc->allowed_ips[i].prefix =
 			prefix_masked(&p->allowed_ips[i]);
 	pc->n_allowed_ips = p->n_allowed_ips;
 	return 0;
+no_memory: /* change_free frees what was taken */
+	snprintf(err, err_len, "out of memory");
+	return -ENOMEM;
 }
 
 /* Entries for the peers the device has and the file does not name. */

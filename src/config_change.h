@@ -17,7 +17,8 @@
  * port and fwmark when the file sets them; remove for each key in
  * current[0..n_current) that the file does not name; then every peer of
  * the file with its preshared key (all-zero when none), endpoint
- * (resolved here), keepalive, and replace_allowed_ips with its prefixes
+ * (resolved here) and the Endpoint as written (none when the file has
+ * none), keepalive, and replace_allowed_ips with its prefixes
  * (host bits cleared). Returns 0, or -errno with a message in err (an
  * endpoint that does not resolve, -ENOMEM); *out is then empty. */
 int config_change(const struct config *cfg,

@@ -152,6 +152,7 @@ void device_remove_peer(struct device *dev, struct peer *peer)
 {
 	device_zero_peer_keys(dev, peer);
 	peer_drop_staged(peer);
+	peer_set_endpoint_name(peer, NULL, NULL, 0); /* frees: cannot fail */
 	allowedips_remove_by_owner(dev->allowedips, peer);
 	peer_table_remove(&dev->peers, peer);
 	timers_stop(&peer->timers);

@@ -97,6 +97,10 @@ static int apply_peer(struct device *dev, const struct peer_change *c,
 	if (c->set_endpoint)
 		peer_set_endpoint(peer, (const struct sockaddr *)&c->endpoint,
 				  c->endpoint_len);
+	if (c->set_endpoint_name &&
+	    (ret = peer_set_endpoint_name(peer, c->endpoint_host,
+					  c->endpoint_port, now)))
+		return ret;
 	if (c->set_keepalive && c->keepalive != peer->persistent_keepalive) {
 		peer->persistent_keepalive = c->keepalive;
 		timers_set_persistent_keepalive(&peer->timers, c->keepalive,

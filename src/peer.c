@@ -133,3 +133,28 @@ void peer_drop_staged(struct peer *p)
 	while (p->staged_count)
 		free(peer_unstage(p));
 }
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int peer_set_endpoint_name(struct peer *p, const char *host,
+			   const char *port, uint64_t now)
+{
+	char *h = NULL, *pt = NULL;
+
+	if (same_text(p->endpoint_host, host) &&
+	    same_text(p->endpoint_port, port))
+		return 0;
+	if ((host && !(h = strdup(host))) || (port && !(pt = strdup(port)))) {
+		free(h);
+		return -ENOMEM;
+	}
+	free(p->endpoint_host);
+	free(p->endpoint_port);
+	p->endpoint_host = h;
+	p->endpoint_port = pt;
+	p->name_tried_at = now;
+	return 0;
+}

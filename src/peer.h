@@ -86,6 +86,13 @@ struct peer {
 	uint64_t handshakes;
 	uint64_t last_handshake_ns; /* wall clock, unix ns; 0 = never */
 	uint64_t handshake_at; /* engine ns of the same; 0 = never */
+	/* The Endpoint as a config file wrote it (NULL when the peer's
+	 * endpoint came from elsewhere: the UAPI, roaming only): a name is
+	 * looked up again (src/tunnel/reresolve.h) and SaveConfig writes it
+	 * back. A UAPI endpoint= ends it. name_tried_at: engine ns of the
+	 * last lookup of it. */
+	char *endpoint_host, *endpoint_port;
+	uint64_t name_tried_at;
 	/* Taken out of the device (UAPI remove, syncconf): its memory waits
 	 * for the workers to pass an epoch, and messages about it that are
 	 * still queued are ignored. */
@@ -125,6 +132,12 @@ static inline bool peer_set_endpoint(struct peer *p, const struct sockaddr *sa,
 {
 	return peer_set_path(p, sa, len, NULL);
 }
+/* Control thread: the Endpoint as written (both NULL: none), copied
+ * unless it is the one the peer has. A new one was resolved by whoever
+ * gives it: name_tried_at becomes now. Returns 0, or -ENOMEM with the
+ * old one kept. */
+int peer_set_endpoint_name(struct peer *p, const char *host,
+			   const char *port, uint64_t now);
 /* Forgets the local address if it is still gone (the kernel refused to
  * send from it), keeping the endpoint; true when it did. */
 bool peer_forget_source(struct peer *p, const struct source_addr *gone);

@@ -46,26 +46,32 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* 0 when every Endpoint resolves, else the first failure. */
-static int try_all(const struct config *cfg, char *err, size_t err_len)
+/* 0 when every Endpoint resolves, else the first failure. Each answer
+ * is kept in the peer, so the name is asked no more: not on a retry,
+ * nor by `up` after (config_resolve_endpoint returns it). */
+static int try_all(struct config *cfg, char *err, size_t err_len)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
 	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct config_peer *p = &cfg->peers[i];
 		int ret;
 
-		if (!cfg->peers[i].endpoint_host)
+		if (!p->endpoint_host || p->endpoint_len)
 			continue;
-		ret = config_resolve_endpoint(&cfg->peers[i], &ss, &len, err,
-					      err_len);
+		ret = config_resolve_endpoint(p, &ss, &len, err, err_len);
 		if (ret)
 			return ret;
+		if (len <= sizeof(p->endpoint_addr)) {
+			memcpy(&p->endpoint_addr, &ss, len);
+			p->endpoint_len = len;
+		}
 	}
 	return 0;
 }
 
-int resolve_wait(const struct config *cfg, long retries,
+int resolve_wait(struct config *cfg, long retries,
 		 void (*say)(const char *line), char *err, size_t err_len)
 {
 	char line[640];

@@ -26,10 +26,13 @@ int resolve_retries_parse(const char *value, long *retries);
 unsigned resolve_wait_ms(unsigned n);
 
 /* Returns once every Endpoint of cfg resolves (0), or the last failure
- * after retries retries, with err saying which Endpoint and why. Before
- * each wait, say (if not NULL) gets a line telling what failed and how
- * long the wait is. */
-int resolve_wait(const struct config *cfg, long retries,
+ * after retries retries, with err saying which Endpoint and why. Each
+ * answer is kept in its config_peer (endpoint_addr), for
+ * config_resolve_endpoint to return: every later step of `up` uses it,
+ * and none asks again (a name that answered once and fails after counts
+ * as resolved). Before each wait, say (if not NULL) gets a line telling
+ * what failed and how long the wait is. */
+int resolve_wait(struct config *cfg, long retries,
 		 void (*say)(const char *line), char *err, size_t err_len);
 
 #endif

@@ -177,7 +177,7 @@ static void say_retry(const char *line)
 /* After PreUp, as wg-quick resolves after it (a hook may bring up what
  * resolution needs): every Endpoint name resolves, or the retries are
  * spent and err says which name failed and why. */
-static int names_resolve(const struct config *cfg, long retries, char *err,
+static int names_resolve(struct config *cfg, long retries, char *err,
 			 size_t err_len)
 {
 	char why[400];

@@ -212,30 +212,28 @@ static int read_running(struct tunnel *tn, struct secret_buf *b,
 
 /* An Endpoint written as a name stays that name: the daemon resolves
  * it again when the address behind it moves (src/tunnel/reresolve.h),
- * and the next `up` should too. */
-static void keep_names(const struct config *cfg, struct uapi_view *v)
+ * and the next `up` should too. The name is the peer's (the file's at
+ * `up` or at the last reload; an endpoint set through the UAPI has
+ * none), so an endpoint set since is written as it is. */
+static void keep_names(struct tunnel *tn, struct uapi_view *v)
 {
 	for (size_t i = 0; i < v->n_peers; i++) {
 		struct uapi_peer_view *p = &v->peers[i];
+		const struct peer *peer = peer_table_find(&tn->dev.peers,
+							  p->public_key);
+		size_t host, port;
 
-		for (size_t j = 0; j < cfg->n_peers; j++) {
-			const struct config_peer *c = &cfg->peers[j];
-			size_t host, port;
-
-			if (memcmp(c->public_key, p->public_key, WG_KEY_LEN) ||
-			    !reresolve_is_name(c->endpoint_host))
-				continue;
-			/* A name too long for the view keeps the address
-			 * rather than be cut. */
-			host = strlen(c->endpoint_host);
-			port = strlen(c->endpoint_port);
-			if (host + port + 2 > sizeof(p->endpoint))
-				continue;
-			memcpy(p->endpoint, c->endpoint_host, host);
-			p->endpoint[host] = ':';
-			memcpy(p->endpoint + host + 1, c->endpoint_port,
-			       port + 1);
-		}
+		if (!peer || !reresolve_is_name(peer->endpoint_host))
+			continue;
+		/* A name too long for the view keeps the address rather
+		 * than be cut. */
+		host = strlen(peer->endpoint_host);
+		port = strlen(peer->endpoint_port);
+		if (host + port + 2 > sizeof(p->endpoint))
+			continue;
+		memcpy(p->endpoint, peer->endpoint_host, host);
+		p->endpoint[host] = ':';
+		memcpy(p->endpoint + host + 1, peer->endpoint_port, port + 1);
 	}
 }
 
@@ -264,7 +262,7 @@ int save_config(struct tunnel *tn, const char *path, char *err,
 	step = "cannot read the device";
 	if ((ret = read_running(tn, &reply, &v)))
 		goto out;
-	keep_names(tn->cfg, &v);
+	keep_names(tn, &v);
 	step = "cannot compose it";
 	if ((ret = compose(&orig, &v, &text)))
 		goto out;

@@ -29,13 +29,13 @@ static unsigned jitter_ms(void)
 	return randombytes_uniform(REKEY_TIMEOUT_JITTER_MAX_MS + 1);
 }
 
-static void short_key(char out[9], const struct peer *peer)
+void control_short_key(char out[SHORT_KEY_LEN + 1], const uint8_t *key)
 {
 	char b64[WG_KEY_B64_LEN + 1];
 
-	key_to_base64(b64, peer_public_key(peer));
-	memcpy(out, b64, 8);
-	out[8] = '\0';
+	key_to_base64(b64, key);
+	memcpy(out, b64, SHORT_KEY_LEN);
+	out[SHORT_KEY_LEN] = '\0';
 }
 
 /* Hands a datagram to a worker (round robin: any worker's socket sends
@@ -146,7 +146,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 			       uint64_t now, bool initiator)
 {
 	struct timespec wall;
-	char who[9];
+	char who[SHORT_KEY_LEN + 1];
 
 	timers_handshake_complete(&peer->timers, now);
 	peer->handshakes++;
@@ -154,7 +154,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 	clock_gettime(CLOCK_REALTIME, &wall);
 	peer->last_handshake_ns = (uint64_t)wall.tv_sec * 1000000000ULL +
 				  (uint64_t)wall.tv_nsec;
-	short_key(who, peer);
+	control_short_key(who, peer_public_key(peer));
 	log_info("%s: peer %s: handshake completed", tn->ifname, who);
 	/* The responder cannot send until our first packet confirms the
 	 * session: give it one even when we have nothing to say. */
@@ -341,10 +341,10 @@ static void fold_facts(struct peer *peer)
 static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
 		uint64_t now)
 {
-	char who[9];
+	char who[SHORT_KEY_LEN + 1];
 
 	if (actions & TIMER_GIVE_UP) {
-		short_key(who, peer);
+		control_short_key(who, peer_public_key(peer));
 		log_info("%s: peer %s: unreachable: no handshake after %d "
 			 "seconds, giving up until there is traffic for it",
 			 tn->ifname, who, REKEY_ATTEMPT_TIME);
@@ -374,7 +374,7 @@ static void log_roaming(struct tunnel *tn, struct peer *peer)
 {
 	uint32_t moves = atomic_load_explicit(&peer->endpoint_moves,
 					      memory_order_relaxed);
-	char who[9], where[SOCKADDR_TEXT_MAX];
+	char who[SHORT_KEY_LEN + 1], where[SOCKADDR_TEXT_MAX];
 	struct sockaddr_storage ep;
 	bool first = !peer->endpoint_moves_logged;
 
@@ -383,7 +383,7 @@ static void log_roaming(struct tunnel *tn, struct peer *peer)
 	peer->endpoint_moves_logged = moves + 1;
 	if (first || !peer_get_endpoint(peer, &ep))
 		return;
-	short_key(who, peer);
+	control_short_key(who, peer_public_key(peer));
 	sockaddr_to_text(&ep, where);
 	log_info("%s: peer %s: endpoint changed to %s", tn->ifname, who,
 		 where);

@@ -163,13 +163,18 @@ static bool workers_lost_tun(const struct tunnel *tn)
 	return false;
 }
 
+static void log_deleted(const struct tunnel *tn)
+{
+	log_info("%s: the interface was deleted", tn->ifname);
+}
+
 /* As a userspace implementation should: we go when our TUN interface
  * is deleted (wg-quick down does `ip link delete`), wherever it lives
  * then, or our UAPI socket file is removed. The device is asked through
  * its queue, never looked up by name or index here: it may have moved
  * to another namespace (a container's) and keeps working there. The
- * workers notice a deletion first (workers_lost_tun); this, once a
- * second, is for a worker that had no read in flight. */
+ * workers notice a deletion first (workers_lost_tun, every round); this,
+ * once a second, is for a worker that had no read in flight. */
 static bool lost_interface(struct tunnel *tn)
 {
 	char name[IF_NAMESIZE];
@@ -178,8 +183,8 @@ static bool lost_interface(struct tunnel *tn)
 		log_info("%s: the UAPI socket was removed", tn->ifname);
 		return true;
 	}
-	if (workers_lost_tun(tn) || tun_name_now(&tn->tun, name) == -EBADFD) {
-		log_info("%s: the interface was deleted", tn->ifname);
+	if (tun_name_now(&tn->tun, name) == -EBADFD) {
+		log_deleted(tn);
 		return true;
 	}
 	return false;
@@ -218,8 +223,10 @@ static int run_loop(struct tunnel *tn)
 				  monotonic_usec() / 1000, uapi_handle, tn);
 		if (atomic_load(&tn->dp.stopping))
 			return -EIO; /* workers could not restart */
-		if (workers_lost_tun(tn) && lost_interface(tn))
+		if (workers_lost_tun(tn)) {
+			log_deleted(tn);
 			return 0;
+		}
 		now = tunnel_now(tn);
 		control_drain(tn, now);
 		next = control_tick(tn, now);
@@ -242,6 +249,5 @@ int tunnel_run(struct tunnel *tn)
 	 * nobody answers, and a daemon started to succeed us (ip link del,
 	 * then ringvpn NAME) sees at once that the name is not served. */
 	uapi_server_close(&tn->uapi);
-	reresolve_stop(&tn->reresolve);
 	return ret;
 }

@@ -7,6 +7,7 @@
 
 #include "src/sockaddr.h"
 #include "src/tunnel/apply.h"
+#include "src/tunnel/control.h"
 #include "src/tunnel/state.h"
 
 #define NS_PER_S 1000000000ULL
@@ -19,15 +20,6 @@ bool reresolve_is_name(const char *host)
 	return host && !strchr(host, ':') && inet_pton(AF_INET, host, &a) != 1;
 }
 
-static void short_key(char out[9], const uint8_t *key)
-{
-	char b64[WG_KEY_B64_LEN + 1];
-
-	key_to_base64(b64, key);
-	memcpy(out, b64, 8);
-	out[8] = '\0';
-}
-
 /* The answer's endpoint, through the one path every change takes. */
 static void switch_endpoint(struct tunnel *tn, struct peer *peer,
 			    const struct resolver_result *res)
@@ -36,11 +28,11 @@ static void switch_endpoint(struct tunnel *tn, struct peer *peer,
 				  .endpoint = res->addr,
 				  .endpoint_len = res->len };
 	struct change c = { .peers = &pc, .n_peers = 1 };
-	char who[9], text[SOCKADDR_TEXT_MAX];
+	char who[SHORT_KEY_LEN + 1], text[SOCKADDR_TEXT_MAX];
 	int ret;
 
 	memcpy(pc.public_key, peer_public_key(peer), WG_KEY_LEN);
-	short_key(who, res->key);
+	control_short_key(who, res->key);
 	sockaddr_to_text(&res->addr, text);
 	ret = tunnel_apply(tn, &c);
 	if (ret)
@@ -56,11 +48,11 @@ static void take_answer(struct tunnel *tn, const struct resolver_result *res)
 	struct peer *peer = peer_table_find(&tn->dev.peers, res->key);
 	struct sockaddr_storage now;
 	socklen_t len;
-	char who[9];
+	char who[SHORT_KEY_LEN + 1];
 
 	if (!peer) /* removed meanwhile */
 		return;
-	short_key(who, res->key);
+	control_short_key(who, res->key);
 	if (res->ret) {
 		log_warn("%s: peer %s: cannot resolve its Endpoint again: %s; "
 			 "keeping the old one", tn->ifname, who,
@@ -75,65 +67,53 @@ static void take_answer(struct tunnel *tn, const struct resolver_result *res)
 		switch_endpoint(tn, peer, res);
 }
 
-/* Whether peer i of the file is due: no handshake, no `up` and no
- * lookup in the last RERESOLVE_AFTER seconds. */
-static bool due(const struct tunnel *tn, const struct peer *peer, size_t i,
+/* Whether the peer's name is due: no handshake, no `up` and no lookup
+ * in the last RERESOLVE_AFTER seconds. */
+static bool due(const struct reresolve *rr, const struct peer *peer,
 		uint64_t now)
 {
-	const struct reresolve *rr = &tn->reresolve;
 	uint64_t last = rr->since;
 
 	if (peer->handshake_at > last)
 		last = peer->handshake_at;
-	if (rr->last_try[i] > last)
-		last = rr->last_try[i];
+	if (peer->name_tried_at > last)
+		last = peer->name_tried_at;
 	return now - last >= RERESOLVE_AFTER * NS_PER_S;
 }
 
-static void ask(struct tunnel *tn, size_t i, uint64_t now)
+struct check {
+	struct tunnel *tn;
+	uint64_t now;
+};
+
+static void ask(struct peer *peer, void *arg)
 {
-	struct reresolve *rr = &tn->reresolve;
-	const struct config_peer *p = &tn->cfg->peers[i];
+	struct check *c = arg;
+	struct reresolve *rr = &c->tn->reresolve;
 	int ret;
 
+	if (!reresolve_is_name(peer->endpoint_host) || !due(rr, peer, c->now))
+		return;
 	if (!rr->resolver && !(rr->resolver = resolver_new())) {
 		log_warn("%s: cannot start the resolver thread: %s",
-			 tn->ifname, strerror(errno));
+			 c->tn->ifname, strerror(errno));
 		return;
 	}
-	ret = resolver_ask(rr->resolver, p->public_key, p->endpoint_host,
-			   p->endpoint_port);
+	ret = resolver_ask(rr->resolver, peer_public_key(peer),
+			   peer->endpoint_host, peer->endpoint_port);
 	if (!ret || ret == -EBUSY)
-		rr->last_try[i] = now;
-}
-
-static void check_names(struct tunnel *tn, uint64_t now)
-{
-	const struct config *cfg = tn->cfg;
-
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		struct peer *peer;
-
-		if (!reresolve_is_name(cfg->peers[i].endpoint_host))
-			continue;
-		peer = peer_table_find(&tn->dev.peers, cfg->peers[i].public_key);
-		if (peer && due(tn, peer, i, now))
-			ask(tn, i, now);
-	}
+		peer->name_tried_at = c->now;
 }
 
 void reresolve_tick(struct tunnel *tn, uint64_t now)
 {
 	struct reresolve *rr = &tn->reresolve;
 	struct resolver_result res[ANSWERS_PER_ROUND];
+	struct check c = { tn, now };
 	size_t n;
 
-	if (!tn->cfg || !tn->cfg->n_peers)
-		return;
-	if (!rr->last_try) {
-		rr->last_try = calloc(tn->cfg->n_peers, sizeof(*rr->last_try));
-		if (!rr->last_try)
-			return; /* out of memory: the next round tries again */
+	if (!rr->started) {
+		rr->started = true;
 		rr->since = now;
 		rr->next_check = now;
 	}
@@ -145,12 +125,11 @@ void reresolve_tick(struct tunnel *tn, uint64_t now)
 	if (now < rr->next_check)
 		return;
 	rr->next_check = now + RERESOLVE_CHECK * NS_PER_S;
-	check_names(tn, now);
+	peer_table_each(&tn->dev.peers, ask, &c);
 }
 
 void reresolve_stop(struct reresolve *rr)
 {
 	resolver_free(rr->resolver);
-	free(rr->last_try);
 	memset(rr, 0, sizeof(*rr));
 }

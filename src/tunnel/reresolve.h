@@ -9,9 +9,11 @@
  * handshake, plus one handshake. Control thread only; engine time, so
  * a test clock speeds it up as it does the protocol's timers.
  *
- * The names are the ones of the file at `up` (tn->cfg). A failed lookup
- * keeps the endpoint and is logged; the next try is RERESOLVE_AFTER
- * later. */
+ * The names are the peers' own (struct peer's endpoint_host): the file
+ * at `up` or at the last reload gave them, and an endpoint set through
+ * the UAPI ends them; the time of a peer's last lookup is the peer's
+ * too. A failed lookup keeps the endpoint and is logged; the next try
+ * is RERESOLVE_AFTER later. */
 #ifndef RINGVPN_SRC_TUNNEL_RERESOLVE_H
 #define RINGVPN_SRC_TUNNEL_RERESOLVE_H
 
@@ -27,9 +29,9 @@ struct tunnel;
 
 struct reresolve {
 	struct resolver *resolver; /* started for the first name asked */
+	bool started;              /* since and next_check are set */
 	uint64_t since;            /* engine ns of the first tick */
 	uint64_t next_check;       /* engine ns */
-	uint64_t *last_try;        /* per peer of tn->cfg: engine ns */
 };
 
 /* Whether an Endpoint host is a name, not an address: only names can
@@ -39,7 +41,8 @@ bool reresolve_is_name(const char *host);
 /* Every round of the control loop: applies the answers, and every
  * RERESOLVE_CHECK seconds asks again for the names that are due. */
 void reresolve_tick(struct tunnel *tn, uint64_t now);
-/* Lets the resolver go and frees; rr is empty again. */
+/* Lets the resolver go and frees; rr is empty again. tunnel_down calls
+ * it before the peers go; a zeroed rr (a failed `up`) is fine. */
 void reresolve_stop(struct reresolve *rr);
 
 #endif

@@ -286,6 +286,9 @@ void tunnel_down(struct tunnel *tn)
 	char err[256];
 
 	uapi_server_close(&tn->uapi);
+	/* Before the peers go (device_destroy): the thread holds copies of
+	 * the names only, and no answer is taken after this. */
+	reresolve_stop(&tn->reresolve);
 	if (tn->workers) {
 		tunnel_workers_stop(tn);
 		socket_group_wait_closed(tn);

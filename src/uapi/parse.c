@@ -234,6 +234,7 @@ static int v_endpoint(struct parser *p, const struct key_def *k, char *v)
 	if (!parse_endpoint(copy, &peer->endpoint, &peer->endpoint_len))
 		return bad_value(p, k, v);
 	peer->set_endpoint = true;
+	peer->set_endpoint_name = true; /* an address by hand: no name */
 	return 0;
 }
 

@@ -16,6 +16,10 @@
 #     `ringvpn show` (each under 1 s) and, once failed, is logged and
 #     keeps the endpoint;
 #   - SaveConfig = true writes the name back, not the address it had;
+#   - C again, and `wg set` gives the peer an address that answers
+#     nobody: the name (which still resolves, to the server) is not
+#     looked up again, so 135 s (engine) later the endpoint is still the
+#     one set, and SaveConfig writes that endpoint, not the name;
 #   - with WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never
 #     resolves, `up` fails after the two retries (>= 2.2 s) with the
 #     resolver's message quoting the Endpoint and "gave up after 2
@@ -145,6 +149,29 @@ name_saved() {
 		grep -x "Endpoint = $NAME:$RV_PORT_A" "$TMP/$C.conf"
 }
 
+# Before, the names were the file's at `up` for ever: the name's address
+# came back after 135 s, and SaveConfig wrote the name.
+endpoint_set_ends_name() {
+	local want=198.18.0.77:$RV_PORT_A ep
+	netns_etc "$NS_C" resolv.conf "nameserver 127.0.0.1
+options timeout:1 attempts:1"
+	netns_etc "$NS_C" hosts "127.0.0.1 localhost
+$UL4_NEW $NAME"
+	start_ringvpn "$NS_C" "$TMP/$C.conf" || return 1
+	ip netns exec "$NS_C" wg set "$C" peer "${RV_PUB[$S]}" endpoint "$want" ||
+		return 1
+	# Past the lookup the name would get: 135 s after `up` and the 5 s
+	# check (engine time), and a margin.
+	sleep $(((135 + 5) / SCALE + 3))
+	ep=$(rv_peer_field "$C" endpoint)
+	echo "endpoint $ep"
+	if grep "Endpoint name now resolves to" "${RV_LOG[$C]}"; then
+		return 1
+	fi
+	[ "$ep" = "$want" ] && stop_ringvpn "$C" &&
+		grep -x "Endpoint = $want" "$TMP/$C.conf"
+}
+
 # A third config, D, whose Endpoint never resolves.
 RV_PUB[d]=$(make_key d)
 config_interface "$TMP/${C}d.conf" d 51829 "10.98.1.2/24"
@@ -196,6 +223,8 @@ check "the server moves: the name is resolved again, traffic resumes within $BOU
 check "a lookup that hangs does not hold up the control thread (show < 1 s); the endpoint stays" \
 	lookup_hangs
 check "SaveConfig keeps the Endpoint name" name_saved
+check "wg set endpoint: the old name is not resolved again (135 engine s), SaveConfig writes the endpoint set" \
+	endpoint_set_ends_name
 check "WG_ENDPOINT_RESOLUTION_RETRIES=2 and a name that never resolves: up -f fails with the message" \
 	retries_run_out 2 -f
 check "the same with =1 and up in the background: the parent says why" \

@@ -159,6 +159,99 @@ START_TEST(apply_keeps_what_it_does_not_change)
 }
 END_TEST
 
+/* Applies cfg's change to dev, whose one peer (if any) is bob. */
+static void apply_file(struct device *dev, const struct config *cfg,
+		       const uint8_t *bob, uint64_t now)
+{
+	struct change c;
+	char err[256];
+
+	ck_assert_msg(config_change(cfg, (const uint8_t(*)[32])bob,
+				    dev->peers.count, &c, err,
+				    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(device_apply(dev, &c, now), 0);
+	change_free(&c);
+}
+
+static void endpoint_is(struct peer *peer, const char *addr)
+{
+	struct sockaddr_storage ep;
+	char text[INET_ADDRSTRLEN];
+
+	ck_assert_uint_eq(peer_get_endpoint(peer, &ep),
+			  sizeof(struct sockaddr_in));
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&ep)->sin_addr, text,
+		  sizeof(text));
+	ck_assert_str_eq(text, addr);
+}
+
+/* The Endpoint as written goes with the peer (the re-resolver and
+ * SaveConfig read it there) and follows every change: a file's; none
+ * after a UAPI endpoint= (the name no longer applies), nor after a file
+ * without the Endpoint (the address stays); the re-resolver's change of
+ * the address alone keeps it. Before, the names were the file's at `up`
+ * for ever. */
+START_TEST(endpoint_name_follows_the_peer)
+{
+	static const char head[] = "[Interface]\nPrivateKey = " ALICE_PRIV
+				   "\n[Peer]\nPublicKey = " BOB_PUB "\n";
+	char named[256], set[256], hex[WG_KEY_HEX_LEN + 1], err[256];
+	struct peer_change pc = { .update_only = true, .set_endpoint = true,
+				  .endpoint_len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in *to = (struct sockaddr_in *)&pc.endpoint;
+	struct change c = { .peers = &pc, .n_peers = 1 };
+	struct sockaddr_storage ep;
+	uint8_t bob[WG_KEY_LEN];
+	struct config cfg, bare;
+	struct device dev;
+	struct peer *peer;
+
+	ck_assert_int_eq(device_init(&dev, NULL), 0);
+	key(bob, BOB_PUB);
+	snprintf(named, sizeof(named), "%sEndpoint = localhost:51821\n", head);
+	parse(&cfg, named);
+	parse(&bare, head);
+	apply_file(&dev, &cfg, bob, 5);
+	peer = device_find_peer(&dev, bob);
+	ck_assert_ptr_nonnull(peer);
+	ck_assert_str_eq(peer->endpoint_host, "localhost");
+	ck_assert_str_eq(peer->endpoint_port, "51821");
+	ck_assert_uint_eq(peer->name_tried_at, 5); /* resolved then */
+	/* The re-resolver's answer: the address moves, the name stays. */
+	memcpy(pc.public_key, bob, WG_KEY_LEN);
+	to->sin_family = AF_INET;
+	to->sin_port = htons(51821);
+	inet_pton(AF_INET, "198.18.0.9", &to->sin_addr);
+	ck_assert_int_eq(device_apply(&dev, &c, 9), 0);
+	endpoint_is(peer, "198.18.0.9");
+	ck_assert_str_eq(peer->endpoint_host, "localhost");
+	ck_assert_uint_eq(peer->name_tried_at, 5);
+	/* wg set ... endpoint 198.18.0.10:51821 */
+	key_to_hex(hex, bob);
+	snprintf(set, sizeof(set), "public_key=%s\nendpoint=198.18.0.10:51821\n",
+		 hex);
+	ck_assert_msg(uapi_parse_set(&c, set, strlen(set), err,
+				     sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(device_apply(&dev, &c, 12), 0);
+	change_free(&c);
+	endpoint_is(peer, "198.18.0.10");
+	ck_assert_ptr_null(peer->endpoint_host);
+	ck_assert_ptr_null(peer->endpoint_port);
+	/* A reload names it again; one without the Endpoint ends it. */
+	apply_file(&dev, &cfg, bob, 20);
+	ck_assert_str_eq(peer->endpoint_host, "localhost");
+	ck_assert_uint_eq(peer->name_tried_at, 20);
+	apply_file(&dev, &bare, bob, 30);
+	ck_assert_ptr_eq(device_find_peer(&dev, bob), peer);
+	ck_assert_ptr_null(peer->endpoint_host);
+	ck_assert_ptr_null(peer->endpoint_port);
+	ck_assert_uint_ne(peer_get_endpoint(peer, &ep), 0); /* kept */
+	device_destroy(&dev);
+	config_free(&bare);
+	config_free(&cfg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("change");
@@ -169,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, file_becomes_change);
 	tcase_add_test(tc, written_change_parses_back);
 	tcase_add_test(tc, apply_keeps_what_it_does_not_change);
+	tcase_add_test(tc, endpoint_name_follows_the_peer);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -1,13 +1,15 @@
 /* Endpoint names: WG_ENDPOINT_RESOLUTION_RETRIES read as wg reads it
  * (a number or "infinity"; anything else refused), the backoff between
- * retries (1 s, then 1.2 times longer, at most 20 s), and resolve_wait
- * with literal endpoints (no wait, no retry line); the resolver thread:
+ * retries (1 s, then 1.2 times longer, at most 20 s), resolve_wait
+ * with literal endpoints (no wait, no retry line), and the answer it
+ * keeps for the rest of `up`; the resolver thread:
  * answers in order with the asker's key, one question per key at a time,
  * a name that cannot be resolved answered with an error, and freeing it
  * with questions left (it returns at once; the thread cleans up). */
 #include <check.h>
 #include <errno.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -99,6 +101,47 @@ START_TEST(test_literals_need_no_wait)
 }
 END_TEST
 
+/* resolve_wait keeps each answer, and config_resolve_endpoint (which
+ * config_change and the MTU's route lookup call) returns it without
+ * asking again: a name server that answers once and then fails (here: a
+ * host that no longer resolves) no longer defeats the retries at `up`.
+ * A config loaded afresh (a reload's) has no answer. */
+START_TEST(test_answer_kept)
+{
+	static const char text[] =
+		"[Interface]\nPrivateKey = "
+		"yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+		"[Peer]\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n"
+		"Endpoint = localhost:51820\n";
+	struct sockaddr_storage ss, again;
+	struct config c, fresh;
+	char err[256] = "";
+	socklen_t len, len2;
+
+	ck_assert_int_eq(crypto_init(), 0);
+	ck_assert_int_eq(config_parse(&c, "wg0.conf", text, strlen(text), err,
+				      sizeof(err)), 0);
+	ck_assert_int_eq(config_parse(&fresh, "wg0.conf", text, strlen(text),
+				      err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.peers[0].endpoint_len, 0);
+	ck_assert_int_eq(resolve_wait(&c, 0, count, err, sizeof(err)), 0);
+	ck_assert_uint_ne(c.peers[0].endpoint_len, 0);
+	ck_assert_int_eq(config_resolve_endpoint(&c.peers[0], &ss, &len, err,
+						 sizeof(err)), 0);
+	/* The name server fails from now on. */
+	free(c.peers[0].endpoint_host);
+	c.peers[0].endpoint_host = strdup("nothere.invalid");
+	ck_assert_ptr_nonnull(c.peers[0].endpoint_host);
+	ck_assert_int_eq(config_resolve_endpoint(&c.peers[0], &again, &len2,
+						 err, sizeof(err)), 0);
+	ck_assert_uint_eq(len2, len);
+	ck_assert_mem_eq(&again, &ss, len);
+	ck_assert_uint_eq(fresh.peers[0].endpoint_len, 0);
+	config_free(&fresh);
+	config_free(&c);
+}
+END_TEST
+
 /* Up to 5 s for n answers. */
 static size_t wait_answers(struct resolver *r, struct resolver_result *out,
 			   size_t n)
@@ -178,6 +221,7 @@ int main(void)
 			    sizeof(retries_cases) / sizeof(retries_cases[0]));
 	tcase_add_test(wait, test_backoff);
 	tcase_add_test(wait, test_literals_need_no_wait);
+	tcase_add_test(wait, test_answer_kept);
 	tcase_add_test(thread, test_resolver_answers);
 	tcase_add_test(thread, test_resolver_one_question_per_key);
 	suite_add_tcase(s, wait);
