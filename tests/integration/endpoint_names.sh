@@ -52,6 +52,10 @@ UL4_NEW=198.18.0.11
 # What the documentation promises, in engine seconds: 135 s without a
 # handshake, the 5 s check, and a handshake's retransmission (5 s).
 BOUND=$((135 + 5 + 5))
+# What the test itself adds: traffic is seen back only by a ping that
+# waits up to 1 s (then 0.1 s of wait_for), so the measured gap may be
+# one such try later than the resumption: 1.1 s of real time.
+STEP=$((SCALE * 11 / 10 + 1))
 
 netns_etc "$NS_C" resolv.conf "nameserver 127.0.0.1
 options timeout:1 attempts:1"
@@ -112,7 +116,7 @@ follows_the_name() {
 	echo "traffic resumed $((t1 - t0)) ms after the move ($gap engine s);" \
 		"endpoint $ep"
 	grep "Endpoint name now resolves to" "${RV_LOG[$C]}"
-	[ "$gap" -le "$BOUND" ] && [ "$ep" = "$UL4_NEW:$RV_PORT_A" ] &&
+	[ "$gap" -le $((BOUND + STEP)) ] && [ "$ep" = "$UL4_NEW:$RV_PORT_A" ] &&
 		grep -q "its Endpoint name now resolves to $UL4_NEW:$RV_PORT_A" \
 			"${RV_LOG[$C]}" &&
 		transfer "$NS_C" "$NS_S" "$T4_S" 1048576
@@ -218,7 +222,7 @@ if ! start_ringvpn "$NS_S" "$TMP/$S.conf"; then
 fi
 check "up retries until the name resolves (2 s later); 1 MiB arrives" \
 	up_waits_for_name
-check "the server moves: the name is resolved again, traffic resumes within $BOUND engine s, 1 MiB arrives" \
+check "the server moves: the name is resolved again, traffic resumes within $BOUND engine s (+$STEP of measuring), 1 MiB arrives" \
 	follows_the_name
 check "a lookup that hangs does not hold up the control thread (show < 1 s); the endpoint stays" \
 	lookup_hangs
