@@ -84,20 +84,35 @@ static int find_or_add(struct device *dev, const struct peer_change *c,
 	return ret;
 }
 
+/* Whether c gives the peer the address it has: `wg syncconf` sends every
+ * peer's endpoint as an address, and one that did not move keeps the
+ * name it came from (only a new address by hand ends the name). */
+static bool same_endpoint(struct peer *peer, const struct peer_change *c)
+{
+	struct sockaddr_storage now;
+	socklen_t len = peer_get_endpoint(peer, &now);
+
+	return len && len == c->endpoint_len &&
+	       !memcmp(&now, &c->endpoint, len);
+}
+
 static int apply_peer(struct device *dev, const struct peer_change *c,
 		      uint64_t now)
 {
 	struct peer *peer;
+	bool keep_name;
 	int ret = find_or_add(dev, c, &peer);
 
 	if (ret || !peer)
 		return ret;
 	if (c->set_psk)
 		handshake_set_psk(&peer->handshake, c->psk);
+	keep_name = c->set_endpoint && !c->endpoint_host &&
+		    same_endpoint(peer, c);
 	if (c->set_endpoint)
 		peer_set_endpoint(peer, (const struct sockaddr *)&c->endpoint,
 				  c->endpoint_len);
-	if (c->set_endpoint_name &&
+	if (c->set_endpoint_name && !keep_name &&
 	    (ret = peer_set_endpoint_name(peer, c->endpoint_host,
 					  c->endpoint_port, now)))
 		return ret;

@@ -226,8 +226,18 @@ START_TEST(endpoint_name_follows_the_peer)
 	endpoint_is(peer, "198.18.0.9");
 	ck_assert_str_eq(peer->endpoint_host, "localhost");
 	ck_assert_uint_eq(peer->name_tried_at, 5);
-	/* wg set ... endpoint 198.18.0.10:51821 */
+	/* wg syncconf sends the endpoint it has, as an address: the
+	 * name stays. */
 	key_to_hex(hex, bob);
+	snprintf(set, sizeof(set), "public_key=%s\nendpoint=198.18.0.9:51821\n",
+		 hex);
+	ck_assert_msg(uapi_parse_set(&c, set, strlen(set), err,
+				     sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(device_apply(&dev, &c, 10), 0);
+	change_free(&c);
+	endpoint_is(peer, "198.18.0.9");
+	ck_assert_str_eq(peer->endpoint_host, "localhost");
+	/* wg set ... endpoint 198.18.0.10:51821: a new address ends it. */
 	snprintf(set, sizeof(set), "public_key=%s\nendpoint=198.18.0.10:51821\n",
 		 hex);
 	ck_assert_msg(uapi_parse_set(&c, set, strlen(set), err,
