@@ -20,6 +20,7 @@
 #include "src/daemon/save_config.h"
 #include "src/resolve_wait.h"
 #include "src/rundir.h"
+#include "src/secret_buf.h"
 #include "src/tunnel/control_loop.h"
 #include "src/tunnel/tunnel.h"
 #include "src/uapi/server.h"
@@ -133,22 +134,25 @@ static void run_down_hooks(const struct config_strings *hooks,
 /* Whether the file says SaveConfig = true now: as with wg-quick, which
  * reads the file at `down`, an edit made while the tunnel ran counts.
  * A file that no longer parses is not overwritten (it is someone's work
- * in progress); that is worth a warning only if `up` was asked to save. */
-static bool save_wanted(const struct tunnel *tn)
+ * in progress); that is worth a warning only if `up` was asked to save.
+ * When it is wanted, *now and *text are the file, read once, for
+ * save_config to rewrite. */
+static bool save_wanted(const struct tunnel *tn, struct config *now,
+			struct secret_buf *text)
 {
-	struct config now;
 	char err[512];
-	bool want;
 
-	if (config_load(&now, tn->config_path, err, sizeof(err))) {
+	if (config_load_text(now, text, tn->config_path, err, sizeof(err))) {
 		if (tn->cfg->save_config)
 			log_warn("%s: SaveConfig: not saved: %s", tn->ifname,
 				 err);
 		return false;
 	}
-	want = now.save_config;
-	config_free(&now);
-	return want;
+	if (now->save_config)
+		return true;
+	config_free(now);
+	secret_buf_free(text);
+	return false;
 }
 
 /* After PreDown, while the device still holds everything, as wg-quick
@@ -156,17 +160,21 @@ static bool save_wanted(const struct tunnel *tn)
  * then as it was. */
 static void save_running(struct tunnel *tn)
 {
+	struct secret_buf text = { 0 };
+	struct config now;
 	char err[512];
 
-	if (!*tn->config_path || !save_wanted(tn))
+	if (!*tn->config_path || !save_wanted(tn, &now, &text))
 		return;
-	if (save_config(tn, tn->config_path, err, sizeof(err)))
+	if (save_config(tn, tn->config_path, &text, &now, err, sizeof(err)))
 		log_error("%s: %s", tn->ifname, err);
 	else if (*err)
 		log_warn("%s: %s", tn->ifname, err);
 	else
 		log_info("%s: saved the configuration to %s", tn->ifname,
 			 tn->config_path);
+	config_free(&now);
+	secret_buf_free(&text);
 }
 
 static void say_retry(const char *line)
