@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/io.h"
 #include "src/netconf/netconf.h"
 
 #define NETCONF_JOURNAL_HEADER "ringvpn-journal 1"
@@ -35,8 +36,11 @@ struct netconf_run {
 int netconf_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* All of buf to fd (a journal: no fsync, see run.c). */
-int netconf_write_all(int fd, const char *buf, size_t len);
+/* All of buf to fd (a journal: no fsync, see netconf_record). */
+static inline int netconf_write_all(int fd, const char *buf, size_t len)
+{
+	return write_all(fd, buf, len);
+}
 /* Called right after e was made: keeps it for the undo and writes its
  * journal line. */
 int netconf_record(struct netconf_run *r, const struct netconf_entry *e);
