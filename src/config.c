@@ -26,6 +26,8 @@ enum quote_mode {
 	Q_PUBLIC, /* as is: a public key */
 };
 
+/* The device's keys first: they index struct config_layout's
+ * device_lines. */
 enum key_id {
 	K_PRIVATE_KEY,
 	K_LISTEN_PORT,
@@ -48,6 +50,8 @@ enum key_id {
 	K_KEEPALIVE,
 	K_COUNT
 };
+_Static_assert(K_FWMARK + 1 == CONFIG_DEVICE_KEYS,
+	       "the device's keys come first");
 
 struct parser {
 	struct config *c;
@@ -56,7 +60,6 @@ struct parser {
 	size_t err_len;
 	unsigned line;
 	enum section section;
-	unsigned interface_line; /* 0 until [Interface] is seen */
 	bool has_private_key;
 	/* Where each key was first given in the current section: single-valued
 	 * keys may appear once per section. */
@@ -600,6 +603,20 @@ static int unknown_key(struct parser *p, const char *key)
 	return fail(p, "unknown key", key, Q_PLAIN, expected);
 }
 
+/* What SaveConfig needs to know of an [Interface] line that holds
+ * something: a device's key is rewritten, the rest kept as written. */
+static void note_key(struct parser *p, enum key_id id)
+{
+	struct config_layout *l = &p->c->layout;
+
+	if (p->section != SEC_INTERFACE)
+		return;
+	if (id < CONFIG_DEVICE_KEYS)
+		l->device_lines[id] = p->line;
+	else
+		l->interface_end = p->line + 1;
+}
+
 static int take_key_value(struct parser *p, char *l)
 {
 	const struct key_def *k;
@@ -638,6 +655,7 @@ static int take_key_value(struct parser *p, char *l)
 	}
 	if (!*first)
 		*first = p->line;
+	note_key(p, (enum key_id)(k - keys));
 	return k->parse(p, k, value);
 }
 
@@ -699,10 +717,10 @@ static int take_section(struct parser *p, const char *l)
 	if (s == SEC_NONE)
 		return fail(p, "unknown section", l, Q_PLAIN,
 			    "[Interface] or [Peer]");
-	if (s == SEC_INTERFACE && p->interface_line) {
+	if (s == SEC_INTERFACE && p->c->layout.interface_line) {
 		snprintf(expected, sizeof(expected),
 			 "only one; the first is on line %u",
-			 p->interface_line);
+			 p->c->layout.interface_line);
 		return fail(p, "second section", l, Q_PLAIN, expected);
 	}
 	ret = end_section(p);
@@ -713,7 +731,8 @@ static int take_section(struct parser *p, const char *l)
 	p->section = s;
 	if (s == SEC_PEER)
 		return new_peer(p);
-	p->interface_line = line;
+	p->c->layout.interface_line = line;
+	p->c->layout.interface_end = line + 1;
 	return 0;
 }
 
@@ -737,6 +756,8 @@ static int take_line(struct parser *p, const char *s, size_t n, char *buf)
 	if (hash)
 		*hash = '\0';
 	l = trim(buf);
+	if (!*l && hash && p->section == SEC_INTERFACE)
+		p->c->layout.interface_end = p->line + 1; /* a comment */
 	if (!*l)
 		return 0;
 	if (*l == '[')
@@ -799,16 +820,16 @@ static int finish(struct parser *p)
 
 	if (ret)
 		return ret;
-	if (!p->interface_line)
+	if (!p->c->layout.interface_line)
 		return fail(p, "missing section", "[Interface]", Q_PLAIN,
 			    "exactly one [Interface] section");
 	if (!p->has_private_key) {
-		p->line = p->interface_line;
+		p->line = p->c->layout.interface_line;
 		return fail(p, "missing PrivateKey in", "[Interface]", Q_PLAIN,
 			    "a PrivateKey line");
 	}
 	if (key_public_from_private(c->public_key, c->private_key)) {
-		p->line = p->interface_line;
+		p->line = p->c->layout.interface_line;
 		return fail(p, "invalid PrivateKey", "", Q_SECRET,
 			    "a key with a non-zero public key");
 	}
@@ -922,8 +943,17 @@ static int permission_warning(struct config *c, const char *path, int fd)
 int config_load(struct config *c, const char *path, char *err,
 		size_t err_len)
 {
-	const char *base = strrchr(path, '/');
 	struct secret_buf text = { 0 };
+	int ret = config_load_text(c, &text, path, err, err_len);
+
+	secret_buf_free(&text);
+	return ret;
+}
+
+int config_load_text(struct config *c, struct secret_buf *text,
+		     const char *path, char *err, size_t err_len)
+{
+	const char *base = strrchr(path, '/');
 	int fd, ret;
 
 	memset(c, 0, sizeof(*c));
@@ -932,7 +962,7 @@ int config_load(struct config *c, const char *path, char *err,
 		ret = -errno;
 		goto read_error;
 	}
-	ret = secret_buf_read_fd(&text, fd, CONFIG_MAX_FILE);
+	ret = secret_buf_read_fd(text, fd, CONFIG_MAX_FILE);
 	if (ret == -EFBIG) {
 		if (err_len)
 			snprintf(err, err_len,
@@ -942,8 +972,8 @@ int config_load(struct config *c, const char *path, char *err,
 	}
 	if (ret)
 		goto read_error;
-	ret = config_parse(c, base && base[1] ? base + 1 : path, text.data,
-			   text.len, err, err_len);
+	ret = config_parse(c, base && base[1] ? base + 1 : path, text->data,
+			   text->len, err, err_len);
 	if (!ret && permission_warning(c, path, fd)) {
 		config_free(c);
 		ret = -ENOMEM;
@@ -955,7 +985,8 @@ read_error:
 		snprintf(err, err_len, "cannot read `%s': %s", path,
 			 strerror(-ret));
 out:
-	secret_buf_free(&text);
+	if (ret)
+		secret_buf_free(text);
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -39,6 +39,8 @@
 #include "crypto/keys.h"
 #include "src/prefix.h"
 
+struct secret_buf;
+
 /* Longest line accepted, without its newline. */
 #define CONFIG_MAX_LINE 4096
 /* Largest file config_load reads (a guard against /dev/zero and the like;
@@ -71,6 +73,22 @@ struct config_peer {
 	unsigned line; /* of the [Peer] header, for later messages */
 };
 
+/* Where the file says what the running device holds, for SaveConfig
+ * (src/daemon/save_config.h) to write the device's values there and keep
+ * every other line as written. Lines count from 1, as in messages; 0 is
+ * none. A [Peer] section starts at its peer's line. */
+#define CONFIG_DEVICE_KEYS 3
+struct config_layout {
+	unsigned interface_line; /* the [Interface] header */
+	/* One past the section's last line that says something besides
+	 * the device's keys (another key, or a comment): the blank lines
+	 * after it are the gap before the next section. */
+	unsigned interface_end;
+	/* The [Interface] lines of PrivateKey, ListenPort and FwMark, which
+	 * wg(8) may change while the tunnel runs. */
+	unsigned device_lines[CONFIG_DEVICE_KEYS];
+};
+
 enum config_table {
 	CONFIG_TABLE_AUTO, /* the default */
 	CONFIG_TABLE_OFF,
@@ -98,6 +116,7 @@ struct config {
 	bool kill_switch;
 	struct config_peer *peers;
 	size_t n_peers;
+	struct config_layout layout;
 	/* Non-fatal findings of config_load (a world-readable file), one
 	 * line each without a newline, for the caller to print. */
 	struct config_strings warnings;
@@ -119,6 +138,13 @@ int config_parse(struct config *c, const char *name, const char *text,
  * group); the file buffer is wiped after parsing. */
 int config_load(struct config *c, const char *path, char *err,
 		size_t err_len);
+
+/* config_load that also hands back the file's text in *text (empty on
+ * entry), for a caller that rewrites the file: c->layout says where
+ * things are in it. The text holds the private key; secret_buf_free
+ * wipes it. On failure *text is left empty. */
+int config_load_text(struct config *c, struct secret_buf *text,
+		     const char *path, char *err, size_t err_len);
 
 /* Wipes the secrets and frees everything; leaves *c empty. */
 void config_free(struct config *c);

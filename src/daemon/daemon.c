@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "src/clock.h"
 #include "src/daemon/hooks.h"
 #include "src/log.h"
 #include "src/daemon/name_lock.h"
@@ -20,6 +20,7 @@
 #include "src/daemon/save_config.h"
 #include "src/resolve_wait.h"
 #include "src/rundir.h"
+#include "src/secret_buf.h"
 #include "src/tunnel/control_loop.h"
 #include "src/tunnel/tunnel.h"
 #include "src/uapi/server.h"
@@ -35,6 +36,23 @@ static bool name_served(const char *ifname)
 	return uapi_socket_present(ifname) && if_nametoindex(ifname);
 }
 
+struct name_take {
+	struct name_lock *lock;
+	const char *ifname;
+	pid_t *holder;
+	int ret;
+};
+
+/* Taken, or refused for good: anything but a holder that does not
+ * serve the name (yet, or any more). */
+static bool name_settled(void *arg)
+{
+	struct name_take *t = arg;
+
+	t->ret = name_lock_take(t->lock, t->ifname, t->holder, NULL);
+	return t->ret != -EEXIST || name_served(t->ifname);
+}
+
 /* NAME's lock, waiting a while for a holder on its way out. A daemon
  * whose interface was deleted notices at once, removes its UAPI socket
  * and drops the lock a few milliseconds later: a successor started
@@ -43,34 +61,19 @@ static bool name_served(const char *ifname)
  * the name refuses us at once; one still coming up lacks its socket or
  * its interface for a moment, and the wait ends as soon as it has both.
  * (One whose interface moved to another namespace keeps us waiting the
- * whole time before we are refused.) */
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* -EEXIST: a holder serves the name; -EBUSY: one still holds it after
- * the whole wait, without serving it here (slow to come up or to go
- * down, or its interface is in another namespace). The wait is by the
- * clock, not by the sleeps, so a loaded machine does not stretch it. */
+ * whole time before we are refused.) -EEXIST: a holder serves the
+ * name; -EBUSY: one still holds it after the whole wait, without
+ * serving it here (slow to come up or to go down, or its interface is
+ * in another namespace). */
 static int take_name(struct name_lock *lock, const char *ifname,
 		     pid_t *holder)
 {
-	const struct timespec step = { 0, SUCCESSOR_STEP_MS * 1000000L };
-	uint64_t deadline = monotonic_ms() + SUCCESSOR_WAIT_MS;
-	int ret;
+	struct name_take t = { lock, ifname, holder, 0 };
 
-	for (;;) {
-		ret = name_lock_take(lock, ifname, holder, NULL);
-		if (ret != -EEXIST || name_served(ifname))
-			return ret;
-		if (monotonic_ms() >= deadline)
-			return -EBUSY;
-		nanosleep(&step, NULL);
-	}
+	if (!wait_until(name_settled, &t, SUCCESSOR_WAIT_MS,
+			SUCCESSOR_STEP_MS))
+		return -EBUSY;
+	return t.ret;
 }
 
 /* The first step of every daemon: NAME is ours before anything is
@@ -133,22 +136,25 @@ static void run_down_hooks(const struct config_strings *hooks,
 /* Whether the file says SaveConfig = true now: as with wg-quick, which
  * reads the file at `down`, an edit made while the tunnel ran counts.
  * A file that no longer parses is not overwritten (it is someone's work
- * in progress); that is worth a warning only if `up` was asked to save. */
-static bool save_wanted(const struct tunnel *tn)
+ * in progress); that is worth a warning only if `up` was asked to save.
+ * When it is wanted, *now and *text are the file, read once, for
+ * save_config to rewrite. */
+static bool save_wanted(const struct tunnel *tn, struct config *now,
+			struct secret_buf *text)
 {
-	struct config now;
 	char err[512];
-	bool want;
 
-	if (config_load(&now, tn->config_path, err, sizeof(err))) {
+	if (config_load_text(now, text, tn->config_path, err, sizeof(err))) {
 		if (tn->cfg->save_config)
 			log_warn("%s: SaveConfig: not saved: %s", tn->ifname,
 				 err);
 		return false;
 	}
-	want = now.save_config;
-	config_free(&now);
-	return want;
+	if (now->save_config)
+		return true;
+	config_free(now);
+	secret_buf_free(text);
+	return false;
 }
 
 /* After PreDown, while the device still holds everything, as wg-quick
@@ -156,17 +162,21 @@ static bool save_wanted(const struct tunnel *tn)
  * then as it was. */
 static void save_running(struct tunnel *tn)
 {
+	struct secret_buf text = { 0 };
+	struct config now;
 	char err[512];
 
-	if (!*tn->config_path || !save_wanted(tn))
+	if (!*tn->config_path || !save_wanted(tn, &now, &text))
 		return;
-	if (save_config(tn, tn->config_path, err, sizeof(err)))
+	if (save_config(tn, tn->config_path, &text, &now, err, sizeof(err)))
 		log_error("%s: %s", tn->ifname, err);
 	else if (*err)
 		log_warn("%s: %s", tn->ifname, err);
 	else
 		log_info("%s: saved the configuration to %s", tn->ifname,
 			 tn->config_path);
+	config_free(&now);
+	secret_buf_free(&text);
 }
 
 static void say_retry(const char *line)

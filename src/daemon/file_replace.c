@@ -10,20 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "src/io.h"
 
 /* The temporary file gets the old one's mode before any text is in it,
  * so a 0600 file's keys are never readable by others, not even briefly

@@ -1,13 +1,9 @@
 #include "src/daemon/save_config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "crypto/keys.h"
 #include "src/config.h"
@@ -16,83 +12,6 @@
 #include "src/tunnel/reresolve.h"
 #include "src/tunnel/state.h"
 #include "src/uapi/uapi.h"
-
-enum section { S_NONE, S_INTERFACE, S_PEER, S_OTHER };
-
-/* The [Interface] keys that the device holds, and so the running values
- * replace (compared case-insensitively, as the parser does). */
-static const char *const device_keys[] = { "PrivateKey", "ListenPort",
-					   "FwMark" };
-
-/* [start, end) without the blanks around it: the parser's blanks, which
- * are isspace()'s in the C locale (a line holds no newline). */
-static void trim(const char **start, const char **end)
-{
-	while (*start < *end && isspace((unsigned char)**start))
-		(*start)++;
-	while (*end > *start && isspace((unsigned char)(*end)[-1]))
-		(*end)--;
-}
-
-static bool same_word(const char *s, const char *e, const char *word)
-{
-	size_t n = strlen(word);
-
-	return (size_t)(e - s) == n && !strncasecmp(s, word, n);
-}
-
-/* The section a header line opens, or -1 when line is not a header. */
-static int header(const char *s, const char *e)
-{
-	const char *hash = memchr(s, '#', (size_t)(e - s));
-
-	if (hash)
-		e = hash;
-	trim(&s, &e);
-	if (e - s < 2 || *s != '[' || e[-1] != ']')
-		return -1;
-	s++, e--;
-	trim(&s, &e);
-	if (same_word(s, e, "Interface"))
-		return S_INTERFACE;
-	return same_word(s, e, "Peer") ? S_PEER : S_OTHER;
-}
-
-/* The parser allows a UTF-8 byte order mark before the first line
- * (files from some editors start with one). */
-static const char *after_bom(const char *s, const char *e)
-{
-	return e - s >= 3 && !memcmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
-}
-
-static bool is_blank(const char *s, const char *e)
-{
-	trim(&s, &e);
-	return s == e;
-}
-
-static bool is_device_key(const char *s, const char *e)
-{
-	const char *eq = memchr(s, '=', (size_t)(e - s));
-
-	if (!eq)
-		return false;
-	e = eq;
-	trim(&s, &e);
-	for (size_t i = 0; i < sizeof(device_keys) / sizeof(*device_keys); i++)
-		if (same_word(s, e, device_keys[i]))
-			return true;
-	return false;
-}
-
-/* Lines outside any section or in one we do not know stay too: the
- * parser refuses them, so a file that has them was edited since `up`,
- * and the edit is the user's. */
-static bool kept(enum section sec, const char *s, const char *e)
-{
-	return sec == S_NONE || sec == S_OTHER ||
-	       (sec == S_INTERFACE && !is_device_key(s, e));
-}
 
 static void write_device(FILE *out, const struct uapi_view *run)
 {
@@ -131,66 +50,55 @@ static void write_peer(FILE *out, const struct uapi_peer_view *p)
 		fprintf(out, "PersistentKeepalive = %u\n", p->keepalive);
 }
 
-/* Copies what comes before the first [Peer] but the device's keys; the
- * device's values go right after the [Interface] header. Blank lines
- * at the end are left out: each [Peer] brings its own, so saving again
- * and again does not make the gap grow. */
-static void write_interface(FILE *out, const char *orig, size_t len,
+/* Whether line n of the file stays as written: what comes before the
+ * first section, and [Interface] but the device's keys and the blank
+ * lines at its end (each [Peer] brings its own, so saving again and
+ * again does not make the gap grow). */
+static bool kept(const struct config *file, unsigned n)
+{
+	const struct config_layout *l = &file->layout;
+	unsigned first = l->interface_line;
+
+	if (file->n_peers && file->peers[0].line < first)
+		first = file->peers[0].line;
+	if (n < first)
+		return true;
+	if (n < l->interface_line || n >= l->interface_end)
+		return false;
+	for (size_t i = 0; i < CONFIG_DEVICE_KEYS; i++)
+		if (n == l->device_lines[i])
+			return false;
+	return true;
+}
+
+/* The kept lines byte for byte, the device's values right after the
+ * [Interface] header. */
+static void write_interface(FILE *out, const char *text, size_t len,
+			    const struct config *file,
 			    const struct uapi_view *run)
 {
-	const char *end = orig + len;
-	enum section sec = S_NONE;
-	bool device_done = false;
-	unsigned blanks = 0; /* kept blank lines not written yet */
+	unsigned n = 0;
 
-	for (const char *s = orig; s < end;) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end;
-		int h = header(s == orig ? after_bom(s, e) : s, e);
+	for (size_t pos = 0; pos < len;) {
+		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+		size_t line_len = nl ? (size_t)(nl - s) : len - pos;
 
-		if (h >= 0)
-			sec = (enum section)h;
-		if (kept(sec, s, e) && is_blank(s, e)) {
-			blanks++;
-		} else if (kept(sec, s, e)) {
-			for (; blanks; blanks--)
-				fputc('\n', out);
-			fwrite(s, 1, (size_t)(e - s), out); /* byte for byte */
+		if (kept(file, ++n)) {
+			fwrite(s, 1, line_len, out);
 			fputc('\n', out);
 		}
-		if (h == S_INTERFACE && !device_done) {
+		if (n == file->layout.interface_line)
 			write_device(out, run);
-			device_done = true;
-		}
-		s = e + 1;
-	}
-	/* A file edited since `up` may have lost its header. */
-	if (!device_done) {
-		fputs("[Interface]\n", out);
-		write_device(out, run);
+		pos += line_len + 1;
 	}
 }
 
-void save_config_text(FILE *out, const char *orig, size_t len,
-		      const struct uapi_view *run)
+void save_config_text(FILE *out, const char *text, size_t len,
+		      const struct config *file, const struct uapi_view *run)
 {
-	write_interface(out, orig, len, run);
+	write_interface(out, text, len, file, run);
 	for (size_t i = 0; i < run->n_peers; i++)
 		write_peer(out, &run->peers[i]);
-}
-
-/* The file as it is now: a hand edit made while the tunnel ran is kept
- * (in the lines this copies). */
-static int read_file(const char *path, struct secret_buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = secret_buf_read_fd(b, fd, CONFIG_MAX_FILE);
-	close(fd);
-	return ret;
 }
 
 /* The device as get=1 shows it: the one reader of a running device's
@@ -237,37 +145,35 @@ static void keep_names(struct tunnel *tn, struct uapi_view *v)
 	}
 }
 
-static int compose(const struct secret_buf *orig, const struct uapi_view *v,
-		   struct secret_buf *out)
+static int compose(const struct secret_buf *text, const struct config *file,
+		   const struct uapi_view *v, struct secret_buf *out)
 {
 	FILE *f = secret_buf_stream(out);
 
 	if (!f)
 		return -errno;
-	save_config_text(f, orig->data, orig->len, v);
+	save_config_text(f, text->data, text->len, file, v);
 	return secret_buf_stream_close(f);
 }
 
-int save_config(struct tunnel *tn, const char *path, char *err,
-		size_t err_len)
+int save_config(struct tunnel *tn, const char *path,
+		const struct secret_buf *text, const struct config *file,
+		char *err, size_t err_len)
 {
-	struct secret_buf orig = { 0 }, reply = { 0 }, text = { 0 };
+	struct secret_buf reply = { 0 }, saved = { 0 };
 	struct uapi_view v = { 0 };
 	const char *step;
 	int ret, owner_lost = 0;
 
-	step = "cannot read it";
-	if ((ret = read_file(path, &orig)))
-		goto out;
 	step = "cannot read the device";
 	if ((ret = read_running(tn, &reply, &v)))
 		goto out;
 	keep_names(tn, &v);
 	step = "cannot compose it";
-	if ((ret = compose(&orig, &v, &text)))
+	if ((ret = compose(text, file, &v, &saved)))
 		goto out;
 	step = "cannot replace it";
-	ret = file_replace(path, text.data ? text.data : "", text.len,
+	ret = file_replace(path, saved.data ? saved.data : "", saved.len,
 			   &owner_lost);
 out:
 	*err = '\0';
@@ -278,8 +184,7 @@ out:
 		snprintf(err, err_len, "SaveConfig: `%s': saved, but its owner "
 			 "could not be kept", path);
 	uapi_view_free(&v);
-	secret_buf_free(&orig);
 	secret_buf_free(&reply);
-	secret_buf_free(&text);
+	secret_buf_free(&saved);
 	return ret;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/io.h"
 #include "src/netconf/netconf.h"
 
 #define NETCONF_JOURNAL_HEADER "ringvpn-journal 1"

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "src/clock.h"
 #include "src/config_change.h"
 #include "src/tunnel/control.h"
 #include "src/tunnel/stats_file.h"
@@ -81,10 +82,7 @@ static int reload_file(struct tunnel *tn, char *err, size_t err_len)
 
 static uint64_t monotonic_usec(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return monotonic_ns() / 1000;
 }
 
 void tunnel_notify(const struct tunnel *tn, const char *text)

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "src/clock.h"
 #include "src/log.h"
 #include "src/source_addr.h"
 #include "src/tunnel/workers.h"
@@ -149,17 +149,17 @@ int socket_group_open(struct tunnel *tn, int *fds, char *err,
 	return 0;
 }
 
+static bool port_closed(void *arg)
+{
+	struct tunnel *tn = arg;
+
+	return check_port_free(tn, tn->listen_port) != -EADDRINUSE;
+}
+
 void socket_group_wait_closed(struct tunnel *tn)
 {
-	const struct timespec step = { 0, CLOSE_STEP_MS * 1000000L };
-
-	for (int i = 0; tn->listen_port && i < CLOSE_WAIT_MS / CLOSE_STEP_MS;
-	     i++) {
-		if (check_port_free(tn, tn->listen_port) != -EADDRINUSE)
-			return;
-		nanosleep(&step, NULL);
-	}
-	if (tn->listen_port)
+	if (tn->listen_port &&
+	    !wait_until(port_closed, tn, CLOSE_WAIT_MS, CLOSE_STEP_MS))
 		log_debug("%s: UDP port %u still in use %d ms after close",
 			  tn->ifname, tn->listen_port, CLOSE_WAIT_MS);
 }

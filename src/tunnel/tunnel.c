@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "src/clock.h"
 #include "src/config_change.h"
 #include "src/device_apply.h"
 #include "src/worker/features.h"
@@ -24,6 +24,7 @@
 #include "src/worker/worker.h"
 
 #define TUN_GONE_WAIT_MS 2000
+#define TUN_GONE_STEP_MS 5
 
 static uint64_t clock_scale_from_env(const char *ifname)
 {
@@ -256,6 +257,20 @@ fail:
 }
 
 
+struct interface_ref {
+	const char *ifname;
+	int ifindex;
+};
+
+static bool interface_gone(void *arg)
+{
+	const struct interface_ref *i = arg;
+	char name[IF_NAMESIZE];
+
+	return !if_indextoname((unsigned)i->ifindex, name) ||
+	       strcmp(name, i->ifname);
+}
+
 /* The kernel unregisters a TUN device when its last file reference
  * goes, and the io_uring rings we just closed drop theirs from a kernel
  * worker, a moment after close returns. Whoever waits for us to exit
@@ -265,17 +280,11 @@ fail:
  * seen from here, and its index here may be someone else's by now. */
 static void wait_interface_gone(const char *ifname, int ifindex)
 {
-	struct timespec tick = { 0, 5 * 1000 * 1000 };
-	char name[IF_NAMESIZE];
+	struct interface_ref i = { ifname, ifindex };
 
-	if (ifindex <= 0)
+	if (ifindex <= 0 ||
+	    wait_until(interface_gone, &i, TUN_GONE_WAIT_MS, TUN_GONE_STEP_MS))
 		return;
-	for (int i = 0; i < TUN_GONE_WAIT_MS / 5; i++) {
-		if (!if_indextoname((unsigned)ifindex, name) ||
-		    strcmp(name, ifname))
-			return;
-		nanosleep(&tick, NULL);
-	}
 	log_debug("%s: the interface still exists %d ms after close", ifname,
 		  TUN_GONE_WAIT_MS);
 }

@@ -13,7 +13,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
+
+#include "src/clock.h"
 
 struct device;
 struct epoch;
@@ -41,11 +42,7 @@ struct datapath {
  * The clock the protocol and the timers are given as input. */
 static inline uint64_t datapath_now(const struct datapath *dp)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) *
-	       dp->clock_scale;
+	return monotonic_ns() * dp->clock_scale;
 }
 
 #endif

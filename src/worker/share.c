@@ -123,14 +123,6 @@ static void post(struct share_job *job, unsigned int chunks)
 			      memory_order_release);
 }
 
-uint64_t share_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
 	       unsigned int chunks, bool worth, uint64_t now)
 {

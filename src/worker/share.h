@@ -36,7 +36,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
+
+#include "src/clock.h"
 
 /* Jobs one board holds: one per output area of its worker. */
 #define SHARE_SLOTS 32
@@ -120,7 +121,10 @@ void share_run(struct share_crew *crew, unsigned int self, unsigned int slot,
 
 /* The clock of `now` and `posted`: monotonic nanoseconds, never the test
  * clock's faster time (the grace is about real wake-up latency). */
-uint64_t share_clock(void);
+static inline uint64_t share_clock(void)
+{
+	return monotonic_ns();
+}
 
 /* Owner: every chunk of the job finished (their writes are visible). */
 static inline bool share_job_done(const struct share_job *job)

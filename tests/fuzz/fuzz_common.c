@@ -100,3 +100,38 @@ int fuzz_establish(struct fuzz_node *ini, struct fuzz_node *resp,
 		memcpy(resp_msg, res.reply, sizeof(*resp_msg));
 	return 0;
 }
+
+static bool strings_eq(const struct config_strings *a,
+		       const struct config_strings *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+bool fuzz_prefixes_eq(const struct prefix *a, const struct prefix *b,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].family != b[i].family || a[i].cidr != b[i].cidr ||
+		    memcmp(a[i].addr, b[i].addr, sizeof(a[i].addr)))
+			return false;
+	return true;
+}
+
+bool fuzz_interface_eq(const struct config *a, const struct config *b)
+{
+	return a->n_addresses == b->n_addresses &&
+	       fuzz_prefixes_eq(a->addresses, b->addresses, a->n_addresses) &&
+	       a->mtu == b->mtu && a->table == b->table &&
+	       a->table_id == b->table_id && strings_eq(&a->dns, &b->dns) &&
+	       strings_eq(&a->dns_search, &b->dns_search) &&
+	       strings_eq(&a->pre_up, &b->pre_up) &&
+	       strings_eq(&a->post_up, &b->post_up) &&
+	       strings_eq(&a->pre_down, &b->pre_down) &&
+	       strings_eq(&a->post_down, &b->post_down) &&
+	       a->save_config == b->save_config && a->threads == b->threads;
+}

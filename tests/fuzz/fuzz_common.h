@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "src/config.h"
 #include "src/device.h"
 #include "src/protocol.h"
 
@@ -68,6 +69,14 @@ const struct sockaddr *fuzz_source(struct sockaddr_storage *ss, bool ipv6);
 int fuzz_establish(struct fuzz_node *ini, struct fuzz_node *resp,
 		   uint64_t now, struct message_handshake_initiation *init,
 		   struct message_handshake_response *resp_msg);
+
+/* n prefixes alike (family, length, address; not padding). */
+bool fuzz_prefixes_eq(const struct prefix *a, const struct prefix *b,
+		      size_t n);
+/* Whether two configs say the same in the [Interface] keys the device
+ * does not hold: Address, MTU, Table, DNS, the hooks, SaveConfig and
+ * Threads (fuzz_config's printer knows no KillSwitch yet). */
+bool fuzz_interface_eq(const struct config *a, const struct config *b);
 
 /* libFuzzer's entry points, which each target defines. */
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -14,9 +14,7 @@
 
 #include "crypto/keys.h"
 #include "src/config.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_common.h"
 
 #define NAME "fuzz.conf"
 
@@ -187,27 +185,6 @@ static char *print_config(const struct config *c, size_t *len)
 	return text;
 }
 
-static bool strings_eq(const struct config_strings *a,
-		       const struct config_strings *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
-static bool prefixes_eq(const struct prefix *a,
-			const struct prefix *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i].family != b[i].family || a[i].cidr != b[i].cidr ||
-		    memcmp(a[i].addr, b[i].addr, 16))
-			return false;
-	return true;
-}
-
 static bool opt_str_eq(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
@@ -219,7 +196,8 @@ static bool peer_eq(const struct config_peer *a, const struct config_peer *b)
 	       a->has_psk == b->has_psk &&
 	       !memcmp(a->psk, b->psk, WG_KEY_LEN) &&
 	       a->n_allowed_ips == b->n_allowed_ips &&
-	       prefixes_eq(a->allowed_ips, b->allowed_ips, a->n_allowed_ips) &&
+	       fuzz_prefixes_eq(a->allowed_ips, b->allowed_ips,
+				a->n_allowed_ips) &&
 	       opt_str_eq(a->endpoint_host, b->endpoint_host) &&
 	       opt_str_eq(a->endpoint_port, b->endpoint_port) &&
 	       a->persistent_keepalive == b->persistent_keepalive;
@@ -231,17 +209,7 @@ static bool config_eq(const struct config *a, const struct config *b)
 	    memcmp(a->public_key, b->public_key, WG_KEY_LEN) ||
 	    a->has_listen_port != b->has_listen_port ||
 	    a->listen_port != b->listen_port || a->fwmark != b->fwmark ||
-	    a->n_addresses != b->n_addresses ||
-	    !prefixes_eq(a->addresses, b->addresses, a->n_addresses) ||
-	    a->mtu != b->mtu || a->table != b->table ||
-	    a->table_id != b->table_id || !strings_eq(&a->dns, &b->dns) ||
-	    !strings_eq(&a->dns_search, &b->dns_search) ||
-	    !strings_eq(&a->pre_up, &b->pre_up) ||
-	    !strings_eq(&a->post_up, &b->post_up) ||
-	    !strings_eq(&a->pre_down, &b->pre_down) ||
-	    !strings_eq(&a->post_down, &b->post_down) ||
-	    a->save_config != b->save_config || a->threads != b->threads ||
-	    a->n_peers != b->n_peers)
+	    !fuzz_interface_eq(a, b) || a->n_peers != b->n_peers)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!peer_eq(&a->peers[i], &b->peers[i]))

@@ -2,12 +2,16 @@
  * save_config.h) on arbitrary file text with a fixed running device (a
  * key, port, fwmark and two peers).
  *
- * Whatever the text, the output holds the device's PrivateKey line and
- * every peer. When the text is a config the parser
- * accepts, so is the output, and it reads back as the device: its key,
- * port, fwmark and exactly the running peers, with their endpoints and
- * keepalives; the other [Interface] keys (MTU, Threads, SaveConfig) keep
- * the values they had. */
+ * SaveConfig takes what the parser makes of the file, so a text the
+ * parser refuses is not saved (`down` leaves such a file as it is).
+ * When the parser accepts the text, the output holds the device's
+ * PrivateKey line and every peer, the parser accepts it too, and it
+ * reads back as the device: its key, port, fwmark and exactly the
+ * running peers, with their endpoints and keepalives; every other
+ * [Interface] key (Address, MTU, Table, DNS, the hooks, SaveConfig,
+ * Threads, KillSwitch) keeps the value it had. Saved again, the output
+ * stays as it is. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +19,7 @@
 #include "crypto/keys.h"
 #include "src/config.h"
 #include "src/daemon/save_config.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_common.h"
 
 static struct uapi_view view;
 static struct uapi_peer_view peers[2];
@@ -72,12 +74,35 @@ static size_t count(const char *hay, size_t len, const char *needle)
 	return n;
 }
 
-/* The output, read back, is the device. */
+/* The [Interface] keys SaveConfig copies as written. */
+static bool same_interface(const struct config *a, const struct config *b)
+{
+	return fuzz_interface_eq(a, b) && a->kill_switch == b->kill_switch;
+}
+
+/* The text save_config_text makes of text, which parsed into file;
+ * free it. */
+static char *save(const char *text, size_t size, const struct config *file,
+		  size_t *len)
+{
+	char *out = NULL;
+	FILE *f = open_memstream(&out, len);
+
+	if (!f)
+		die("open_memstream");
+	save_config_text(f, text, size, file, &view);
+	if (fclose(f))
+		die("fclose");
+	return out;
+}
+
+/* The output, read back, is the device, and saved again the same. */
 static void check_parsed(const struct config *in, const char *out,
 			 size_t len)
 {
 	struct config c;
-	char err[512];
+	char err[512], *again;
+	size_t again_len = 0;
 
 	if (config_parse(&c, "saved.conf", out, len, err, sizeof(err))) {
 		fprintf(stderr, "%s\n---\n%.*s\n", err, (int)len, out);
@@ -96,35 +121,32 @@ static void check_parsed(const struct config *in, const char *out,
 		die("the peers are not what was saved");
 	if (c.mtu != in->mtu || c.threads != in->threads ||
 	    c.save_config != in->save_config ||
-	    c.n_addresses != in->n_addresses)
+	    c.n_addresses != in->n_addresses || !same_interface(&c, in))
 		die("an [Interface] key changed");
+	again = save(out, len, &c, &again_len);
+	if (again_len != len || memcmp(again, out, len))
+		die("saved again, the text changed");
+	free(again);
 	config_free(&c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config in;
-	char err[512], *out = NULL;
+	char err[512], *out;
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	bool good;
 
-	if (!f)
-		return 0;
-	save_config_text(f, (const char *)data, size, &view);
-	if (fclose(f))
-		die("fclose");
-	/* At least: the input may hold the very same line (the fuzzer
-	 * learns it), kept where the parser would refuse the file. */
+	if (config_parse(&in, "fuzz.conf", (const char *)data, size, err,
+			 sizeof(err)))
+		return 0; /* not saved */
+	out = save((const char *)data, size, &in, &len);
+	/* At least: a comment in the input may hold the very same line
+	 * (the fuzzer learns it). */
 	if (count(out, len, priv_line) < 1 ||
 	    count(out, len, "\n[Peer]\n") < 2)
 		die("the device is not in the output");
-	good = !config_parse(&in, "fuzz.conf", (const char *)data, size, err,
-			     sizeof(err));
-	if (good) {
-		check_parsed(&in, out, len);
-		config_free(&in);
-	}
+	check_parsed(&in, out, len);
+	config_free(&in);
 	free(out);
 	return 0;
 }

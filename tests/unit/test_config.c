@@ -130,6 +130,12 @@ START_TEST(test_full)
 	ck_assert(c.save_config);
 	ck_assert_uint_eq(c.threads, 8);
 	ck_assert_uint_eq(c.warnings.n, 0);
+	/* Where SaveConfig rewrites: the blank line 19 is the gap. */
+	ck_assert_uint_eq(c.layout.interface_line, 2);
+	ck_assert_uint_eq(c.layout.interface_end, 19);
+	ck_assert_uint_eq(c.layout.device_lines[0], 3);
+	ck_assert_uint_eq(c.layout.device_lines[1], 4);
+	ck_assert_uint_eq(c.layout.device_lines[2], 5);
 	ck_assert_uint_eq(c.n_peers, 2);
 
 	p = &c.peers[0];

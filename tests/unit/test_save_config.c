@@ -1,11 +1,12 @@
 /* SaveConfig: the text a config file becomes with a running device (the
  * device's keys and peers replace the file's, every other [Interface]
  * line is copied as written, comments and unknown spellings included;
- * odd files: no [Interface] header, two of them, CRLF, no final
- * newline, an empty file, a byte order mark; found by tests/fuzz/
- * fuzz_save.c), and that text read back by the project's own
- * parser; the atomic replace keeps mode, follows a link, leaves no
- * temporary file, and changes nothing when it fails. */
+ * odd files: CRLF, no final newline, every blank, a byte order mark;
+ * found by tests/fuzz/fuzz_save.c), and that text read back by the
+ * project's own parser; files the parser refuses (no [Interface]
+ * header, two of them, an empty file) are not saved. The atomic
+ * replace keeps mode, follows a link, leaves no temporary file, and
+ * changes nothing when it fails. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -51,18 +52,27 @@ static void make_view(struct uapi_view *v)
 	key_to_base64(psk_b64, v->peers[0].psk);
 }
 
-/* The text save_config_text makes of orig; free it. */
+/* The text save_config_text makes of orig, which the parser takes (as
+ * `down` does); free it. */
 static char *saved(const char *orig, const struct uapi_view *v)
 {
-	char *out = NULL;
+	struct config file;
+	char *out = NULL, err[512] = "";
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	FILE *f;
 
+	ck_assert_msg(!config_parse(&file, "wg0.conf", orig, strlen(orig), err,
+				    sizeof(err)), "%s", err);
+	f = open_memstream(&out, &len);
 	ck_assert_ptr_nonnull(f);
-	save_config_text(f, orig, strlen(orig), v);
+	save_config_text(f, orig, strlen(orig), &file, v);
 	fclose(f);
+	config_free(&file);
 	return out;
 }
+
+/* A key the parser takes, for files that need one. */
+#define FILE_KEY "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA="
 
 static void peers_text(char *buf, size_t len)
 {
@@ -76,7 +86,7 @@ static void peers_text(char *buf, size_t len)
 static const char *const original =
 	"# wg0, by hand\n"
 	"[Interface]\n"
-	"privatekey=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	"privatekey=" FILE_KEY "\n"
 	"Address = 10.0.0.1/24 # the tunnel\n"
 	"  ListenPort = 51820\n"
 	"DNS = 10.0.0.53\n"
@@ -169,35 +179,39 @@ struct odd_case {
 	const char *orig, *want_head; /* want_head: %s is the private key */
 };
 
-/* Files `up` would not take, or edited since: never a crash, the device
- * written exactly once, the lines kept as they are. */
+/* Odd files `up` takes too: never a crash, the device written exactly
+ * once, the lines kept as they are. */
 static const struct odd_case odd[] = {
-	{ "", "[Interface]\nPrivateKey = %s\nListenPort = 51999\n"
-	      "FwMark = 0x42\n" },
-	{ "Address = 10.1.0.1/24", "Address = 10.1.0.1/24\n[Interface]\n"
-	  "PrivateKey = %s\nListenPort = 51999\nFwMark = 0x42\n" },
-	{ "[Peer]\nPublicKey = x\n", "[Interface]\nPrivateKey = %s\n"
-	  "ListenPort = 51999\nFwMark = 0x42\n" },
 	/* Every blank the parser trims (found by fuzz_save). */
-	{ "\v\f[Interface]\t\r\n\vListenPort\f= 1\nMTU = 1300\n",
+	{ "\v\f[Interface]\t\r\n\vListenPort\f= 1\nMTU = 1300\n"
+	  "PrivateKey = " FILE_KEY "\n",
 	  "\v\f[Interface]\t\r\nPrivateKey = %s\nListenPort = 51999\n"
 	  "FwMark = 0x42\nMTU = 1300\n" },
 	/* A byte order mark before the header (the parser takes it). */
-	{ "\xef\xbb\xbf[Interface]\nListenPort = 1\nMTU = 1300\n",
+	{ "\xef\xbb\xbf[Interface]\nListenPort = 1\nMTU = 1300\n"
+	  "PrivateKey = " FILE_KEY,
 	  "\xef\xbb\xbf[Interface]\nPrivateKey = %s\nListenPort = 51999\n"
 	  "FwMark = 0x42\nMTU = 1300\n" },
-	{ "[Interface]\r\nMTU = 1300\r\nListenPort = 1\r\n",
+	{ "[Interface]\r\nMTU = 1300\r\nListenPort = 1\r\n"
+	  "PrivateKey = " FILE_KEY "\r\n",
 	  "[Interface]\r\nPrivateKey = %s\nListenPort = 51999\n"
 	  "FwMark = 0x42\nMTU = 1300\r\n" },
-	{ "[ interface ]\n[Interface]\nThreads = 2",
-	  "[ interface ]\nPrivateKey = %s\nListenPort = 51999\n"
-	  "FwMark = 0x42\n[Interface]\nThreads = 2\n" },
-	{ "[Interface]\n[\n]\n=\nListenPort\n#[Peer]\n",
-	  "[Interface]\nPrivateKey = %s\nListenPort = 51999\n"
-	  "FwMark = 0x42\n[\n]\n=\nListenPort\n#[Peer]\n" },
-	{ "[Interface]\n[Other]\nx = 1\n[Peer]\nx = 2\n",
-	  "[Interface]\nPrivateKey = %s\nListenPort = 51999\n"
-	  "FwMark = 0x42\n[Other]\nx = 1\n" },
+	/* The [Peer] before the [Interface], comments around them. */
+	{ "# a\n\n[Peer]\nPublicKey = " FILE_KEY "\n# b\n\n"
+	  "[Interface] # c\nPrivateKey = " FILE_KEY "\n# d\n\n",
+	  "# a\n\n[Interface] # c\nPrivateKey = %s\nListenPort = 51999\n"
+	  "FwMark = 0x42\n# d\n" },
+};
+
+/* Files `up` would not take, or edited since into ones it would not:
+ * the parser refuses them, so `down` leaves them as they are. */
+static const char *const refused[] = {
+	"",
+	"Address = 10.1.0.1/24",
+	"[Peer]\nPublicKey = x\n",
+	"[ interface ]\n[Interface]\nThreads = 2",
+	"[Interface]\n[\n]\n=\nListenPort\n#[Peer]\n",
+	"[Interface]\n[Other]\nx = 1\n[Peer]\nx = 2\n",
 };
 
 START_TEST(test_odd_files)
@@ -218,10 +232,24 @@ START_TEST(test_odd_files)
 END_TEST
 
 /* A device without a key or peers: no PrivateKey, no FwMark, no [Peer]. */
+START_TEST(test_refused_files)
+{
+	struct config file;
+	char err[512] = "";
+
+	ck_assert_int_eq(config_parse(&file, "wg0.conf", refused[_i],
+				      strlen(refused[_i]), err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_ne(err, "");
+}
+END_TEST
+
 START_TEST(test_empty_device)
 {
 	struct uapi_view v = { .listen_port = 7 };
-	char *got = saved("[Interface]\nPrivateKey = x\n[Peer]\n", &v);
+	char *got = saved("[Interface]\nPrivateKey = " FILE_KEY "\n[Peer]\n"
+			  "PublicKey = BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\n",
+			  &v);
 
 	ck_assert_str_eq(got, "[Interface]\nListenPort = 7\n");
 	free(got);
@@ -345,6 +373,8 @@ int main(void)
 	tcase_add_test(text, test_again_the_same);
 	tcase_add_loop_test(text, test_odd_files, 0,
 			    sizeof(odd) / sizeof(odd[0]));
+	tcase_add_loop_test(text, test_refused_files, 0,
+			    sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(text, test_empty_device);
 	tcase_add_checked_fixture(replace, setup, teardown);
 	tcase_add_test(replace, test_replace_keeps_mode);
