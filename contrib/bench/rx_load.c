@@ -292,34 +292,24 @@ static int open_socket(struct rx_load *ld)
 static int setup(struct rx_load *ld)
 {
 	const struct options *opt = ld->opt;
-	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	const char *what;
 	int ret;
 
-	if (key_from_base64(pub, opt->peer_b64)) {
-		fprintf(stderr, "rx_load: --peer '%s': not a base64 key\n",
-			opt->peer_b64);
-		return -EINVAL;
-	}
 	if (parse_endpoint(opt->endpoint, &ld->endpoint, &ld->endpoint_len)) {
 		fprintf(stderr, "rx_load: --endpoint '%s': expected IP:PORT "
 			"or [IPv6]:PORT\n", opt->endpoint);
 		return -EINVAL;
 	}
-	ret = read_key_file(priv, opt->key_file);
+	ret = engine_with_peer(&ld->dev, opt->key_file, opt->peer_b64,
+			       &ld->peer, &what);
 	if (ret) {
-		fprintf(stderr, "rx_load: --private-key '%s': %s\n",
-			opt->key_file, ret == -EINVAL ? "not a base64 key" :
-			strerror(-ret));
+		fprintf(stderr, "rx_load: %s: %s\n", what,
+			ret == -EINVAL ? "not a base64 key" : strerror(-ret));
 		return ret;
 	}
-	ret = device_set_private_key(&ld->dev, priv);
-	memset(priv, 0, sizeof(priv));
-	if (!ret)
-		ret = device_add_peer(&ld->dev, pub, NULL, &ld->peer);
-	if (!ret)
-		ret = open_socket(ld);
+	ret = open_socket(ld);
 	if (ret)
-		fprintf(stderr, "rx_load: setup: %s\n", strerror(-ret));
+		fprintf(stderr, "rx_load: socket: %s\n", strerror(-ret));
 	return ret;
 }
 

@@ -670,32 +670,20 @@ static int parse_args(int argc, char **argv, struct options *opt)
 static int setup(struct engine_peer *ep)
 {
 	const struct options *opt = ep->opt;
-	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	const char *what;
 	int ret;
 
-	if (key_from_base64(pub, opt->peer_b64)) {
-		fprintf(stderr, "engine_peer: --peer: not a base64 key\n");
-		return -EINVAL;
-	}
 	if (opt->endpoint &&
 	    parse_endpoint(opt->endpoint, &ep->endpoint, &ep->endpoint_len)) {
 		fprintf(stderr, "engine_peer: --endpoint: expected IP:PORT "
 			"or [IPv6]:PORT\n");
 		return -EINVAL;
 	}
-	ret = read_key_file(priv, opt->key_file);
+	ret = engine_with_peer(&ep->dev, opt->key_file, opt->peer_b64,
+			       &ep->peer, &what);
 	if (ret) {
-		fprintf(stderr, "engine_peer: %s: %s\n", opt->key_file,
+		fprintf(stderr, "engine_peer: %s: %s\n", what,
 			ret == -EINVAL ? "not a base64 key" : strerror(-ret));
-		return ret;
-	}
-	ret = device_set_private_key(&ep->dev, priv);
-	memset(priv, 0, sizeof(priv));
-	if (!ret)
-		ret = device_add_peer(&ep->dev, pub, NULL, &ep->peer);
-	if (ret) {
-		fprintf(stderr, "engine_peer: engine setup: %s\n",
-			strerror(-ret));
 		return ret;
 	}
 	return open_socket(ep);

@@ -1,7 +1,8 @@
 /* What the tools that speak WireGuard to a daemon over UDP share
  * (tests/interop/engine_peer, tests/interop/hs_flood and
- * contrib/bench/rx_load): the clock, a key file, an endpoint's text and a
- * receive with a deadline. Header only: each tool is one program of its
+ * contrib/bench/rx_load): the clock, a key file, an endpoint's text, an
+ * engine with our key and the daemon as its one peer, and a receive with
+ * a deadline. Header only: each tool is one program of its
  * own, and none of this belongs in the daemon's library.
  *
  * Functions return 0 (or a length) or -errno and print nothing: the
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "crypto/keys.h"
+#include "src/device.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -93,6 +95,29 @@ static inline int parse_endpoint(const char *text, struct sockaddr_storage *ss,
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* dev (device_init'ed) gets the private key in key_file and peer_b64 as
+ * its one peer (*peer). On failure *what names the input at fault
+ * ("key file", "peer key") or "engine". */
+static inline int engine_with_peer(struct device *dev, const char *key_file,
+				   const char *peer_b64, struct peer **peer,
+				   const char **what)
+{
+	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	int ret;
+
+	*what = "peer key";
+	if (key_from_base64(pub, peer_b64))
+		return -EINVAL;
+	*what = "key file";
+	ret = read_key_file(priv, key_file);
+	if (ret)
+		return ret;
+	*what = "engine";
+	ret = device_set_private_key(dev, priv);
+	memset(priv, 0, sizeof(priv));
+	return ret ? ret : device_add_peer(dev, pub, NULL, peer);
 }
 
 /* Waits until a datagram arrives on fd or `until` (now_ns) passes, and
