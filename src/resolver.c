@@ -129,12 +129,18 @@ struct resolver *resolver_new(void)
 	return r;
 }
 
+/* Whether key's question is queued, being resolved, or answered and
+ * not yet taken: asking again before its answer is taken would only
+ * bring the same answer twice. */
 static bool asked(const struct resolver *r, const uint8_t *key)
 {
 	if (r->busy && !memcmp(r->busy_key, key, WG_KEY_LEN))
 		return true;
 	for (size_t i = 0; i < r->n_queue; i++)
 		if (!memcmp(r->queue[i].key, key, WG_KEY_LEN))
+			return true;
+	for (size_t i = 0; i < r->n_done; i++)
+		if (!memcmp(r->done[i].key, key, WG_KEY_LEN))
 			return true;
 	return false;
 }

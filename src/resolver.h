@@ -29,8 +29,9 @@ struct resolver_result {
 /* Starts the thread; NULL with errno set when it cannot. */
 struct resolver *resolver_new(void);
 /* Queues host and port (as config_resolve_endpoint takes them) for key.
- * Returns 0, -EBUSY when key is already queued or being resolved (one
- * question per peer at a time), or -ENOMEM. */
+ * Returns 0, -EBUSY when key's question is queued, being resolved or
+ * answered and not yet taken (one question per peer at a time), or
+ * -ENOMEM. */
 int resolver_ask(struct resolver *r, const uint8_t key[WG_KEY_LEN],
 		 const char *host, const char *port);
 /* Moves up to max answers, oldest first, into out; returns how many. */

@@ -197,9 +197,10 @@ START_TEST(test_resolver_one_question_per_key)
 	uint8_t k[WG_KEY_LEN] = { 9 };
 
 	ck_assert_ptr_nonnull(r);
-	/* 200 questions ahead of k's: k's is still queued when asked
-	 * again. They are left when r is freed: it returns at once, and the
-	 * thread ends on its own. */
+	/* k's question is queued, being resolved or answered (nothing
+	 * takes the answers here) when asked again: refused, whichever it
+	 * is by then. The 200 questions ahead of it are left when r is
+	 * freed: it returns at once, and the thread ends on its own. */
 	for (unsigned i = 0; i < 200; i++) {
 		uint8_t key[WG_KEY_LEN] = { 0xaa, (uint8_t)i };
 
