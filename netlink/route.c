@@ -281,28 +281,6 @@ static int route_del(struct netlink *nl, const struct route_key *k)
 	return ret == -ESRCH ? -ENOENT : ret;
 }
 
-int netlink_route_add(struct netlink *nl, int ifindex, int family,
-		      const void *dst, uint8_t prefixlen, uint32_t table,
-		      bool *existed)
-{
-	struct route_key k;
-	int ret;
-
-	if (existed)
-		*existed = false;
-	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
-	return ret ? ret : route_add(nl, &k, existed);
-}
-
-int netlink_route_del(struct netlink *nl, int ifindex, int family,
-		      const void *dst, uint8_t prefixlen, uint32_t table)
-{
-	struct route_key k;
-	int ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
-
-	return ret ? ret : route_del(nl, &k);
-}
-
 int netlink_proto_route_add(struct netlink *nl, int ifindex, int family,
 			    const void *dst, uint8_t prefixlen,
 			    uint32_t table, uint8_t protocol, bool *existed)
@@ -330,6 +308,21 @@ int netlink_proto_route_del(struct netlink *nl, int ifindex, int family,
 		return ret;
 	k.protocol = protocol;
 	return route_del(nl, &k);
+}
+
+int netlink_route_add(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table,
+		      bool *existed)
+{
+	return netlink_proto_route_add(nl, ifindex, family, dst, prefixlen,
+				       table, RTPROT_STATIC, existed);
+}
+
+int netlink_route_del(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table)
+{
+	return netlink_proto_route_del(nl, ifindex, family, dst, prefixlen,
+				       table, RTPROT_STATIC);
 }
 
 /* The routes a flush deletes, gathered by a dump first: the socket
