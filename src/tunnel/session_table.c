@@ -71,6 +71,9 @@ static int route_del(void *arg, const struct prefix *p)
 					  tn->sessions.table,
 					  NETCONF_SESSION_PROTOCOL);
 
+	/* A device that is gone took its routes with it. */
+	if (ret == -ENODEV)
+		ret = -ENOENT;
 	if (ret && ret != -ENOENT) {
 		c->bad = *p;
 		c->bad_add = false;
