@@ -16,6 +16,8 @@ struct addr_key {
 	size_t len;
 	uint8_t prefixlen;
 	uint8_t ifa_flags;
+	/* IFA_FLAGS, for the flags past the first 8 bits; 0: none sent. */
+	uint32_t flags;
 };
 
 static int addr_key_init(struct addr_key *k, int ifindex, int family,
@@ -52,6 +54,9 @@ static struct nlmsghdr *addr_msg(void *buf, uint16_t type, uint16_t flags,
 	ifa->ifa_index = (uint32_t)k->ifindex;
 	if (!mnl_attr_put_check(nlh, NL_MSG_SIZE, IFA_LOCAL, k->len, k->addr) ||
 	    !mnl_attr_put_check(nlh, NL_MSG_SIZE, IFA_ADDRESS, k->len, k->addr))
+		return NULL;
+	if (k->flags &&
+	    !mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, IFA_FLAGS, k->flags))
 		return NULL;
 	return nlh;
 }
@@ -119,14 +124,39 @@ static int addr_find(struct netlink *nl, const struct addr_key *k,
 	return ret;
 }
 
+/* Adds k's address; the identical one already there is success with
+ * *existed set. */
+static int addr_add(struct netlink *nl, const struct addr_key *k,
+		    bool *existed)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+	bool found;
+	int ret;
+
+	nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, k);
+	if (!nlh)
+		return -EMSGSIZE;
+	ret = netlink_request(nl, nlh, NULL, NULL);
+	if (ret != -EEXIST)
+		return ret;
+	/* IPv6 says -EEXIST for the same address with any prefix length;
+	 * only the identical one is the caller's wish already granted. */
+	ret = addr_find(nl, k, &found);
+	if (ret)
+		return ret;
+	if (!found)
+		return -EEXIST;
+	if (existed)
+		*existed = true;
+	return 0;
+}
+
 int netlink_addr_add(struct netlink *nl, int ifindex, int family,
 		     const void *addr, uint8_t prefixlen, bool nodad,
 		     bool *existed)
 {
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
 	struct addr_key k;
-	bool found;
 	int ret;
 
 	if (existed)
@@ -136,22 +166,25 @@ int netlink_addr_add(struct netlink *nl, int ifindex, int family,
 		return ret;
 	if (nodad && family == AF_INET6)
 		k.ifa_flags = IFA_F_NODAD;
-	nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &k);
-	if (!nlh)
-		return -EMSGSIZE;
-	ret = netlink_request(nl, nlh, NULL, NULL);
-	if (ret != -EEXIST)
-		return ret;
-	/* IPv6 says -EEXIST for the same address with any prefix length;
-	 * only the identical one is the caller's wish already granted. */
-	ret = addr_find(nl, &k, &found);
+	return addr_add(nl, &k, existed);
+}
+
+int netlink_host_addr_add(struct netlink *nl, int ifindex, int family,
+			  const void *addr, bool *existed)
+{
+	struct addr_key k;
+	int ret;
+
+	if (existed)
+		*existed = false;
+	ret = addr_key_init(&k, ifindex, family, addr,
+			    (uint8_t)(netlink_addr_len(family) * 8));
 	if (ret)
 		return ret;
-	if (!found)
-		return -EEXIST;
-	if (existed)
-		*existed = true;
-	return 0;
+	if (family == AF_INET6)
+		k.ifa_flags = IFA_F_NODAD;
+	k.flags = k.ifa_flags | IFA_F_NOPREFIXROUTE;
+	return addr_add(nl, &k, existed);
 }
 
 int netlink_addr_del(struct netlink *nl, int ifindex, int family,

@@ -6,6 +6,8 @@
 #include "netlink/internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 
@@ -20,6 +22,7 @@ struct route_key {
 	 * no device (ifindex 0). */
 	uint8_t type;
 	uint32_t metric;
+	uint8_t protocol; /* RTPROT_STATIC unless asked otherwise */
 };
 
 /* k's destination and table, checked: what every route has. */
@@ -41,6 +44,7 @@ static int route_key_dst(struct route_key *k, int family, const void *dst,
 		.len = netlink_addr_len(family),
 		.prefixlen = prefixlen,
 		.table = table,
+		.protocol = RTPROT_STATIC,
 	};
 	return 0;
 }
@@ -91,7 +95,7 @@ static struct nlmsghdr *route_msg(void *buf, uint16_t type, uint16_t flags,
 	rtm->rtm_table = rtm_table_of(k->table);
 	/* Deletion matches the protocol too: we remove only routes of the
 	 * kind we add. */
-	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_protocol = k->protocol;
 	rtm->rtm_type = k->type;
 	/* No gateway: the destination is on the link. RT_SCOPE_NOWHERE on
 	 * deletion matches any scope; IPv6 has no route scopes. */
@@ -277,9 +281,9 @@ static int route_del(struct netlink *nl, const struct route_key *k)
 	return ret == -ESRCH ? -ENOENT : ret;
 }
 
-int netlink_route_add(struct netlink *nl, int ifindex, int family,
-		      const void *dst, uint8_t prefixlen, uint32_t table,
-		      bool *existed)
+int netlink_proto_route_add(struct netlink *nl, int ifindex, int family,
+			    const void *dst, uint8_t prefixlen,
+			    uint32_t table, uint8_t protocol, bool *existed)
 {
 	struct route_key k;
 	int ret;
@@ -287,16 +291,127 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 	if (existed)
 		*existed = false;
 	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
-	return ret ? ret : route_add(nl, &k, existed);
+	if (ret)
+		return ret;
+	k.protocol = protocol;
+	return route_add(nl, &k, existed);
+}
+
+int netlink_proto_route_del(struct netlink *nl, int ifindex, int family,
+			    const void *dst, uint8_t prefixlen,
+			    uint32_t table, uint8_t protocol)
+{
+	struct route_key k;
+	int ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+
+	if (ret)
+		return ret;
+	k.protocol = protocol;
+	return route_del(nl, &k);
+}
+
+int netlink_route_add(struct netlink *nl, int ifindex, int family,
+		      const void *dst, uint8_t prefixlen, uint32_t table,
+		      bool *existed)
+{
+	return netlink_proto_route_add(nl, ifindex, family, dst, prefixlen,
+				       table, RTPROT_STATIC, existed);
 }
 
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table)
 {
-	struct route_key k;
-	int ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+	return netlink_proto_route_del(nl, ifindex, family, dst, prefixlen,
+				       table, RTPROT_STATIC);
+}
 
-	return ret ? ret : route_del(nl, &k);
+/* The routes a flush deletes, gathered by a dump first: the socket
+ * cannot take a request while it is in the middle of a dump. */
+struct flush_find {
+	struct netlink_find f; /* first: the match gets its address */
+	const struct route_key *want; /* ifindex, family, table, protocol */
+	struct flush_dst {
+		uint8_t dst[16];
+		uint8_t prefixlen;
+	} *v;
+	size_t n, cap;
+};
+
+static int flush_keep(struct flush_find *ff, const struct nlattr *dst,
+		      uint8_t prefixlen)
+{
+	size_t len = netlink_addr_len(ff->want->family);
+
+	if (ff->n == ff->cap) {
+		size_t cap = ff->cap ? 2 * ff->cap : 16;
+		void *v = realloc(ff->v, cap * sizeof(*ff->v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		ff->v = v;
+		ff->cap = cap;
+	}
+	memset(&ff->v[ff->n], 0, sizeof(ff->v[ff->n]));
+	/* The kernel leaves RTA_DST out of a default route. */
+	if (dst && mnl_attr_get_payload_len(dst) == len)
+		memcpy(ff->v[ff->n].dst, mnl_attr_get_payload(dst), len);
+	ff->v[ff->n++].prefixlen = prefixlen;
+	return MNL_CB_OK;
+}
+
+static int flush_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct flush_find *ff = data;
+	const struct route_key *k = ff->want;
+	const struct rtmsg *rtm;
+	int ret = route_parse(nlh, &rtm, tb);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : MNL_CB_OK;
+	if (rtm->rtm_family != k->family || rtm->rtm_type != RTN_UNICAST ||
+	    rtm->rtm_protocol != k->protocol ||
+	    route_table(rtm, tb) != k->table || !route_same_target(k, tb))
+		return MNL_CB_OK;
+	return flush_keep(ff, tb[RTA_DST], rtm->rtm_dst_len);
+}
+
+static int flush_family(struct netlink *nl, struct route_key *k)
+{
+	struct flush_find ff = { .f = { .match = flush_match_cb }, .want = k };
+	int ret = route_dump(nl, k->family, k->table, &ff.f);
+
+	for (size_t i = 0; !ret && i < ff.n; i++) {
+		k->dst = ff.v[i].dst;
+		k->prefixlen = ff.v[i].prefixlen;
+		ret = route_del(nl, k);
+		if (ret == -ENOENT) /* went meanwhile */
+			ret = 0;
+	}
+	free(ff.v);
+	return ret;
+}
+
+int netlink_route_flush(struct netlink *nl, int ifindex, uint32_t table,
+			uint8_t protocol)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const uint8_t any[16];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < sizeof(families) / sizeof(*families);
+	     i++) {
+		struct route_key k;
+
+		ret = route_key_init(&k, ifindex, families[i], any, 0, table);
+		if (ret)
+			return ret;
+		k.protocol = protocol;
+		ret = flush_family(nl, &k);
+	}
+	return ret;
 }
 
 int netlink_unreachable_add(struct netlink *nl, int family, uint32_t table,

@@ -62,6 +62,13 @@ int netlink_link_delete(struct netlink *nl, int ifindex);
 int netlink_addr_add(struct netlink *nl, int ifindex, int family,
 		     const void *addr, uint8_t prefixlen, bool nodad,
 		     bool *existed);
+/* A host address (/32, /128) without the prefix route the kernel would
+ * add for it (IFA_F_NOPREFIXROUTE) and, for IPv6, without duplicate
+ * address detection: an address for the local stack only, which routes
+ * nothing to the interface. Removed by netlink_addr_del with the full
+ * prefix length. */
+int netlink_host_addr_add(struct netlink *nl, int ifindex, int family,
+			  const void *addr, bool *existed);
 /* -ENOENT when the address is not on the interface. */
 int netlink_addr_del(struct netlink *nl, int ifindex, int family,
 		     const void *addr, uint8_t prefixlen);
@@ -78,6 +85,20 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 /* Removes only a static route through ifindex; -ENOENT when absent. */
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table);
+
+/* netlink_route_add and _del for a route of another protocol
+ * (rtm_protocol, e.g. one that a routing daemon filters on) than
+ * static; deletion matches it too. */
+int netlink_proto_route_add(struct netlink *nl, int ifindex, int family,
+			    const void *dst, uint8_t prefixlen,
+			    uint32_t table, uint8_t protocol, bool *existed);
+int netlink_proto_route_del(struct netlink *nl, int ifindex, int family,
+			    const void *dst, uint8_t prefixlen,
+			    uint32_t table, uint8_t protocol);
+/* Removes every route of both families in table that goes through
+ * ifindex and has protocol; none is success. */
+int netlink_route_flush(struct netlink *nl, int ifindex, uint32_t table,
+			uint8_t protocol);
 
 /* The default route of the family that refuses everything ("unreachable
  * default table T metric M", protocol static, no device): the kill

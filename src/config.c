@@ -43,6 +43,8 @@ enum key_id {
 	K_SAVE_CONFIG,
 	K_THREADS,
 	K_KILL_SWITCH,
+	K_SERVICE_ADDRESS,
+	K_SESSION_TABLE,
 	K_PUBLIC_KEY,
 	K_PRESHARED_KEY,
 	K_ALLOWED_IPS,
@@ -427,6 +429,41 @@ static int v_kill_switch(struct parser *p, const struct key_def *k, char *v)
 	return v_switch(p, k, v, "on", "off", &p->c->kill_switch);
 }
 
+/* A host address only: the address is the whole point, and a prefix
+ * would add a route that no fleet member should announce. */
+static int service_address_item(struct parser *p, const struct key_def *k,
+				char *v)
+{
+	struct prefix x;
+
+	if (!prefix_parse(&x, v, 0, PREFIX_LEN_OPTIONAL) ||
+	    x.cidr != prefix_addr_len(x.family) * 8)
+		return bad_value(p, k, v);
+	return push_prefix(p, &p->c->service_addresses,
+			   &p->c->n_service_addresses, &x);
+}
+
+static int v_service_address(struct parser *p, const struct key_def *k,
+			     char *v)
+{
+	return each_item(p, k, v, service_address_item);
+}
+
+/* A number only: the routes are for a routing daemon to pick up from a
+ * table of their own, never main, local or default. */
+static int v_session_table(struct parser *p, const struct key_def *k,
+			   char *v)
+{
+	uint64_t n;
+
+	if (!parse_uint(v, 10, UINT32_MAX, &n) || !n ||
+	    (n >= CONFIG_TABLE_RESERVED_FIRST &&
+	     n <= CONFIG_TABLE_RESERVED_LAST))
+		return bad_value(p, k, v);
+	p->c->session_table = (uint32_t)n;
+	return 0;
+}
+
 static int v_public_key(struct parser *p, const struct key_def *k, char *v)
 {
 	struct config_peer *peer = cur_peer(p);
@@ -559,6 +596,15 @@ static const struct key_def keys[K_COUNT] = {
 	[K_THREADS] = INTERFACE_KEY("Threads", v_threads, "1-256"),
 	[K_KILL_SWITCH] = INTERFACE_KEY("KillSwitch", v_kill_switch,
 					"on or off"),
+	[K_SERVICE_ADDRESS] = { .name = "ServiceAddress",
+				.section = SEC_INTERFACE, .list = true,
+				.parse = v_service_address,
+				.expected = "IPv4 host addresses (optional "
+					    "/32) or IPv6 (optional /128)" },
+	[K_SESSION_TABLE] = INTERFACE_KEY("SessionTable", v_session_table,
+					  "a routing table number "
+					  "1-4294967295 but 253-255 "
+					  "(default, main, local)"),
 	[K_PUBLIC_KEY] = { .name = "PublicKey", .section = SEC_PEER,
 			   .quote = Q_PUBLIC, .parse = v_public_key,
 			   .expected = KEY_B64 ", as wg pubkey prints" },
@@ -900,6 +946,7 @@ void config_free(struct config *c)
 		sodium_memzero(c->peers, c->n_peers * sizeof(*c->peers));
 	free(c->peers);
 	free(c->addresses);
+	free(c->service_addresses);
 	free_strings(&c->dns);
 	free_strings(&c->dns_search);
 	free_strings(&c->pre_up);

@@ -47,6 +47,10 @@ struct secret_buf;
  * about 100000 peers). */
 #define CONFIG_MAX_FILE (16u << 20)
 
+/* The tables SessionTable may not name: default, main and local. */
+#define CONFIG_TABLE_RESERVED_FIRST 253u
+#define CONFIG_TABLE_RESERVED_LAST 255u
+
 /* A growable list of NUL-terminated strings, in file order. */
 struct config_strings {
 	char **v;
@@ -114,6 +118,14 @@ struct config {
 	/* A full tunnel keeps an unreachable default route behind the
 	 * device's, so that its traffic is refused when the daemon dies. */
 	bool kill_switch;
+	/* Host addresses put on the interface for a gateway fleet's shared
+	 * anycast address (ServiceAddress): /32 or /128, no prefix route;
+	 * not used for routes, DNS or the MTU. */
+	struct prefix *service_addresses;
+	size_t n_service_addresses;
+	/* SessionTable: the routing table of the routes of peers with a live
+	 * session; 0 = none. Never 253-255 (default, main, local). */
+	uint32_t session_table;
 	struct config_peer *peers;
 	size_t n_peers;
 	struct config_layout layout;

@@ -29,6 +29,7 @@
 #include "src/timers.h"
 
 struct device;
+struct session_entry;
 
 /* What workers saw, in engine nanoseconds (0 = never). The control thread
  * turns each advance into the timer event of the same name. */
@@ -99,6 +100,9 @@ struct peer {
 	bool removed;
 	uint32_t endpoint_moves_logged; /* for "endpoint changed" lines */
 	uint16_t persistent_keepalive;
+	/* SessionTable's state of the peer (src/tunnel/session_table.h);
+	 * NULL without one. */
+	struct session_entry *session_routes;
 	struct staged_packet *staged_first, *staged_last; /* oldest first */
 	unsigned staged_count; /* at most PEER_MAX_STAGED */
 

@@ -27,6 +27,7 @@ static const char *const kind_names[] = {
 	[NETCONF_UNREACHABLE] = "unreachable",
 	[NETCONF_NFT] = "nft",
 	[NETCONF_RESOLVED] = "resolved",
+	[NETCONF_SESSIONS] = "sessions",
 };
 
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -114,6 +115,8 @@ static bool entry_valid(const struct netconf_entry *e)
 		return dns_record_valid(e->record, e->ifname);
 	case NETCONF_UNREACHABLE:
 		return prefix_addr_len(e->family) && e->table;
+	case NETCONF_SESSIONS:
+		return e->table > 0;
 	}
 	return false;
 }
@@ -170,6 +173,8 @@ static int format_rest(const struct netconf_entry *e, char *buf, size_t len)
 	case NETCONF_UNREACHABLE:
 		return snprintf(buf, len, " %s %u %u", family_name(e->family),
 				e->table, e->metric);
+	case NETCONF_SESSIONS:
+		return snprintf(buf, len, " %u", e->table);
 	}
 	return -1;
 }
@@ -287,7 +292,7 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 		[NETCONF_MTU] = 1, [NETCONF_ADDR] = 2, [NETCONF_UP] = 0,
 		[NETCONF_ROUTE] = 3, [NETCONF_RULE] = 6, [NETCONF_SYSCTL] = 2,
 		[NETCONF_DNS] = 1, [NETCONF_UNREACHABLE] = 3, [NETCONF_NFT] = 0,
-		[NETCONF_RESOLVED] = 0,
+		[NETCONF_RESOLVED] = 0, [NETCONF_SESSIONS] = 1,
 	};
 
 	if (n != want[e->kind])
@@ -319,6 +324,8 @@ static bool parse_rest(struct netconf_entry *e, char **f, int n)
 		return parse_family(f[0], &e->family) &&
 		       parse_u32(f[1], UINT32_MAX, &e->table) &&
 		       parse_u32(f[2], UINT32_MAX, &e->metric);
+	case NETCONF_SESSIONS:
+		return parse_u32(f[0], UINT32_MAX, &e->table);
 	}
 	return false;
 }

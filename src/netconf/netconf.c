@@ -34,21 +34,29 @@ static int apply_mtu(struct netconf_run *r, unsigned int old, unsigned int mtu)
 	return netconf_record(r, &e);
 }
 
+/* An Address, or with service a ServiceAddress: the host address alone,
+ * with no prefix route, which on the TUN lives exactly as long as the
+ * daemon that holds the device. */
 static int apply_addr(struct netconf_run *r, const struct prefix *p,
-		      bool nodad)
+		      bool nodad, bool service)
 {
 	struct netconf_entry e = netconf_entry_of(r, NETCONF_ADDR);
 	char text[NETCONF_PREFIX_TEXT];
 	bool existed = false;
 	int ret;
 
-	ret = netlink_addr_add(r->nl, r->ifindex, p->family, p->addr, p->cidr,
-			       nodad, &existed);
+	if (service)
+		ret = netlink_host_addr_add(r->nl, r->ifindex, p->family,
+					    p->addr, &existed);
+	else
+		ret = netlink_addr_add(r->nl, r->ifindex, p->family, p->addr,
+				       p->cidr, nodad, &existed);
 	if (ret) {
 		netconf_prefix_text(p->family, p->addr, p->cidr, text,
 				    sizeof(text));
 		return netconf_fail(r->err, r->err_len, ret,
-				    "cannot add address %s to %s: %s", text,
+				    "cannot add %saddress %s to %s: %s",
+				    service ? "service " : "", text,
 				    r->ifname, strerror(-ret));
 	}
 	if (existed)
@@ -90,8 +98,27 @@ static int apply_addrs(struct netconf_run *r, const struct netconf_plan *p,
 
 	for (size_t i = 0; !ret && i < cfg->n_addresses; i++)
 		if (family_on(p, &cfg->addresses[i]))
-			ret = apply_addr(r, &cfg->addresses[i], nodad);
+			ret = apply_addr(r, &cfg->addresses[i], nodad,
+					 false);
+	for (size_t i = 0; !ret && i < cfg->n_service_addresses; i++)
+		if (family_on(p, &cfg->service_addresses[i]))
+			ret = apply_addr(r, &cfg->service_addresses[i],
+					 true, true);
 	return ret;
+}
+
+/* The daemon adds the session routes later, one by one as sessions
+ * come: the journal says once where they go, so that whatever is left
+ * of them is removed with the rest. */
+static int note_session_table(struct netconf_run *r,
+			      const struct netconf_plan *p)
+{
+	struct netconf_entry e = netconf_entry_of(r, NETCONF_SESSIONS);
+
+	if (!p->cfg->session_table)
+		return 0;
+	e.table = p->cfg->session_table;
+	return netconf_record(r, &e);
 }
 
 /* Every AllowedIPs prefix but the full tunnel's /0s. */
@@ -146,6 +173,8 @@ static int apply(struct netconf_run *r, const struct netconf_plan *p,
 		ret = apply_routes(r, p);
 	if (!ret)
 		ret = netconf_apply_full(r, p);
+	if (!ret)
+		ret = note_session_table(r, p);
 	return ret;
 }
 
@@ -156,8 +185,10 @@ static int check(const char *ifname, int ifindex,
 		 char *err, size_t err_len)
 {
 	const struct config *cfg = plan->cfg;
-	/* mtu, up, dns, every address and route, the full tunnel's */
-	size_t n = 3 + NETCONF_FULL_CHANGES + cfg->n_addresses;
+	/* mtu, up, dns, sessions, every address and route, the full
+	 * tunnel's */
+	size_t n = 4 + NETCONF_FULL_CHANGES + cfg->n_addresses +
+		   cfg->n_service_addresses;
 
 	if (!ifname_valid(ifname) || ifindex <= 0)
 		return netconf_fail(err, err_len, -EINVAL,

@@ -23,6 +23,7 @@
  *	unreachable IFNAME IFINDEX FAMILY TABLE METRIC
  *	nft IFNAME IFINDEX
  *	resolved IFNAME IFINDEX
+ *	sessions IFNAME IFINDEX TABLE
  *
  * FAMILY is inet or inet6. "mtu" holds the MTU to restore and "up" means
  * the link was down before; both are undone too, since `up` may have
@@ -32,13 +33,17 @@
  * suppress_prefixlength; priority 0 matches any). A "sysctl" names one
  * of the few sysctls netconf sets (net.ipv4.conf.all.src_valid_mark) and
  * the value to write back. "dns" is the resolvconf record (IFNAME, or
- * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. An
+ * PREFIX.IFNAME) to delete with `resolvconf -d RECORD -f`. "sessions"
+ * says that the daemon keeps the routes of live sessions in TABLE
+ * (SessionTable), through the device with protocol
+ * NETCONF_SESSION_PROTOCOL: its undo removes every such route that is
+ * left. An
  * "unreachable" is the kill switch's default route of the family in
  * TABLE, at METRIC, behind the one through the device. Numbers are
  * decimal, addresses in inet_ntop form, and a route's destination has no
  * host bits. Empty lines and lines starting with '#' are ignored.
  *
- * mtu, addr, up, route and resolved entries are undone on the interface named
+ * mtu, addr, up, route, sessions and resolved entries are undone on the interface named
  * IFNAME, and only when that name still has index IFINDEX: a device that
  * went away (a crashed run's TUN) took our addresses and routes with it,
  * and one created since under the same name, with a new index, holds
@@ -86,6 +91,10 @@
  * is, so that the device's default route (0 for IPv4, 1024 for IPv6)
  * always comes first while it exists. */
 #define NETCONF_KILL_SWITCH_METRIC UINT32_MAX
+/* The rtm_protocol of SessionTable's routes, which the daemon adds and
+ * removes as sessions come and go: a number of ringvpn's own (iproute2's
+ * rt_protos names none 82), for a routing daemon to filter on. */
+#define NETCONF_SESSION_PROTOCOL 82
 #define NETCONF_MAX_WARNINGS 3
 #define NETCONF_WARNING_MAX 256
 
@@ -180,7 +189,9 @@ int netconf_recover(struct netlink *nl, const char *journal_path,
  * 0" of its family; for IPv4, net.ipv4.conf.all.src_valid_mark is then
  * set to 1 unless it is already. IPv6 is skipped when plan->ipv6_off.
  * With cfg->kill_switch, each full family's table also gets an
- * unreachable default route behind the device's. Everything is checked
+ * unreachable default route behind the device's. With a SessionTable,
+ * last, a "sessions" entry, before the daemon adds any route there.
+ * Everything is checked
  * before anything changes. The journal is created at journal_path, which
  * must not exist (-EEXIST: undo the previous run with netconf_down or
  * netconf_recover first), unless plan->kept_table says that
@@ -255,6 +266,7 @@ enum netconf_kind {
 	NETCONF_UNREACHABLE,
 	NETCONF_NFT,
 	NETCONF_RESOLVED,
+	NETCONF_SESSIONS,
 };
 
 /* The sysctls a "sysctl" entry may name: nothing else is ever written. */
@@ -269,7 +281,7 @@ struct netconf_entry {
 	int family;		/* addr, route, unreachable: AF_INET(6) */
 	uint8_t addr[16];	/* addr, route; 4 or 16 bytes used */
 	uint8_t prefixlen;	/* addr, route */
-	uint32_t table;		/* route, unreachable: 1 or more */
+	uint32_t table;		/* route, unreachable, sessions: 1 or more */
 	uint32_t metric;	/* unreachable */
 	uint32_t mtu;		/* mtu: the one to restore, 1 or more */
 	/* rule: as netlink_rule_del takes it (has_fwmark iff fwmark) */

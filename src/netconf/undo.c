@@ -77,6 +77,10 @@ static void describe_undo(const struct netconf_entry *e, char *buf,
 		snprintf(buf, len, "remove DNS record %s with `resolvconf -d "
 			 "%s -f'", e->record, e->record);
 		return;
+	case NETCONF_SESSIONS:
+		snprintf(buf, len, "remove the session routes to %s from "
+			 "table %u", e->ifname, e->table);
+		return;
 	}
 	snprintf(buf, len, "undo an unknown change");
 }
@@ -130,6 +134,13 @@ static int undo_on_link(struct netlink *nl, struct link_cache *c,
 	case NETCONF_ROUTE:
 		return netlink_route_del(nl, ifindex, e->family, e->addr,
 					 e->prefixlen, e->table);
+	case NETCONF_SESSIONS:
+		/* Usually nothing is left: the daemon removes them on its
+		 * way down, and after a crash they went with the device (a
+		 * route through a device goes when it does), so that
+		 * our_link above already said -ENODEV. */
+		return netlink_route_flush(nl, ifindex, e->table,
+					   NETCONF_SESSION_PROTOCOL);
 	default:
 		return -EINVAL;
 	}

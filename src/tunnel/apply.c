@@ -1,6 +1,7 @@
 #include "src/tunnel/apply.h"
 
 #include "src/device_apply.h"
+#include "src/tunnel/session_table.h"
 #include "src/tunnel/socket_group.h"
 
 int tunnel_apply(struct tunnel *tn, const struct change *c)
@@ -14,5 +15,8 @@ int tunnel_apply(struct tunnel *tn, const struct change *c)
 		return ret;
 	if (c->set_fwmark && (ret = tunnel_set_fwmark(tn, c->fwmark)))
 		return ret;
-	return device_apply(&tn->dev, c, tunnel_now(tn));
+	ret = device_apply(&tn->dev, c, tunnel_now(tn));
+	/* Also after a failure: the changes before it stay. */
+	session_table_refresh(tn);
+	return ret;
 }

@@ -14,6 +14,7 @@
 #include "src/log.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
+#include "src/tunnel/session_table.h"
 #include "src/tunnel/state.h"
 #include "src/worker/worker.h"
 
@@ -156,6 +157,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 				  (uint64_t)wall.tv_nsec;
 	control_short_key(who, peer_public_key(peer));
 	log_info("%s: peer %s: handshake completed", tn->ifname, who);
+	session_table_established(tn, peer, now);
 	/* The responder cannot send until our first packet confirms the
 	 * session: give it one even when we have nothing to say. */
 	if (!flush_staged(tn, peer, now) && initiator)
@@ -398,6 +400,9 @@ static void tick_peer(struct peer *peer, void *arg)
 	log_roaming(ctx->tn, peer);
 	act(ctx->tn, peer, timers_expire(&peer->timers, ctx->now), ctx->now);
 	deadline = timers_next_deadline(&peer->timers);
+	if (deadline && (!ctx->next || deadline < ctx->next))
+		ctx->next = deadline;
+	deadline = session_table_tick(ctx->tn, peer, ctx->now);
 	if (deadline && (!ctx->next || deadline < ctx->next))
 		ctx->next = deadline;
 }

@@ -22,6 +22,7 @@
 #include "src/log.h"
 #include "src/daemon/notify.h"
 #include "src/tunnel/reresolve.h"
+#include "src/tunnel/session_table.h"
 #include "src/uapi/server.h"
 #include "tun/tun.h"
 
@@ -59,6 +60,7 @@ struct tunnel {
 	struct log_ratelimit log_handshake; /* dropped handshake messages */
 	struct notifier notify; /* systemd, set by the daemon once up */
 	struct reresolve reresolve; /* Endpoint names, looked up again */
+	struct session_table sessions; /* SessionTable's routes */
 };
 
 /* Engine time (datapath_now): monotonic nanoseconds, sped up by the test

@@ -15,9 +15,15 @@
 #include "src/sockaddr.h"
 #include "src/worker/worker.h"
 
+struct peer_lines {
+	FILE *f;
+	bool sessions; /* a SessionTable: say which peers are in it */
+};
+
 static void write_peer(struct peer *peer, void *arg)
 {
-	FILE *f = arg;
+	struct peer_lines *l = arg;
+	FILE *f = l->f;
 	char b64[WG_KEY_B64_LEN + 1], host[SOCKADDR_TEXT_MAX] = "(none)";
 	char local[INET6_ADDRSTRLEN] = "(none)";
 	struct sockaddr_storage ep;
@@ -29,11 +35,15 @@ static void write_peer(struct peer *peer, void *arg)
 	if (src.family)
 		inet_ntop(src.family, &src.addr, local, sizeof(local));
 	fprintf(f, "peer %s: endpoint %s local %s rx_bytes %lu tx_bytes %lu "
-		   "handshakes %lu latest_handshake %lu\n", b64, host, local,
+		   "handshakes %lu latest_handshake %lu", b64, host, local,
 		(unsigned long)atomic_load(&peer->rx_bytes),
 		(unsigned long)atomic_load(&peer->tx_bytes),
 		(unsigned long)peer->handshakes,
 		(unsigned long)(peer->last_handshake_ns / 1000000000ULL));
+	if (l->sessions)
+		fprintf(f, " routed %s",
+			session_table_routed(peer) ? "yes" : "no");
+	fputc('\n', f);
 }
 
 /* Written to a temporary name and renamed, so a reader never sees half;
@@ -80,7 +90,10 @@ int stats_file_write(struct tunnel *tn)
 			(unsigned long)atomic_load(&s->bad),
 			(unsigned long)atomic_load(&s->helped));
 	}
-	peer_table_each(&tn->dev.peers, write_peer, f);
+	if (tn->sessions.table)
+		fprintf(f, "session table: %u\n", tn->sessions.table);
+	peer_table_each(&tn->dev.peers, write_peer,
+			&(struct peer_lines){ f, tn->sessions.table != 0 });
 	if (fclose(f))
 		return -errno;
 	return rename(tmp, tn->stats_path) ? -errno : 0;

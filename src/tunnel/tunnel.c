@@ -160,6 +160,9 @@ static int setup_network(struct tunnel *tn, int *fds, char *err,
 	ret = netconf_up(&tn->nl, tn->ifname, tn->tun.ifindex, &plan,
 			 tn->journal, NULL, err, err_len);
 	tn->netconf_done = !ret;
+	/* No session yet: this only learns the peers' AllowedIPs. */
+	if (!ret)
+		ret = session_table_init(tn, tn->cfg->session_table);
 	return ret;
 }
 
@@ -302,6 +305,8 @@ void tunnel_down(struct tunnel *tn)
 		tunnel_workers_stop(tn);
 		socket_group_wait_closed(tn);
 	}
+	/* The workers are gone: no handshake adds a route after this. */
+	session_table_clear(tn);
 	if (tn->netconf_done &&
 	    netconf_down(&tn->nl, tn->journal, err, sizeof(err)))
 		log_warn("%s", err);

@@ -407,6 +407,69 @@ START_TEST(test_value_limits)
 }
 END_TEST
 
+/* ServiceAddress: host addresses of both families, /32 and /128
+ * written or not, listed and repeated; SessionTable: its limits around
+ * the reserved 253-255. */
+START_TEST(test_fleet_keys)
+{
+	static const char text[] =
+		IFACE
+		"ServiceAddress = 198.18.7.1, 2001:db8:7::1/128\n"
+		"serviceaddress = 198.18.7.2/32\n"
+		"SessionTable = 252\n";
+	struct config c;
+	char err[256];
+
+	ck_assert_msg(parse(&c, text, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.n_service_addresses, 3);
+	ck_assert_int_eq(c.service_addresses[0].family, AF_INET);
+	prefix_eq(&c.service_addresses[0], "198.18.7.1", 32);
+	ck_assert_int_eq(c.service_addresses[1].family, AF_INET6);
+	prefix_eq(&c.service_addresses[1], "2001:db8:7::1", 128);
+	prefix_eq(&c.service_addresses[2], "198.18.7.2", 32);
+	ck_assert_uint_eq(c.session_table, 252);
+	/* neither is an Address: nothing else routes or names them */
+	ck_assert_uint_eq(c.n_addresses, 0);
+	ck_assert_int_eq(c.table, CONFIG_TABLE_AUTO);
+	config_free(&c);
+}
+END_TEST
+
+static const struct {
+	const char *value;
+	uint32_t table;
+} session_tables[] = {
+	{ "1", 1 }, { "252", 252 }, { "256", 256 }, { "51821", 51821 },
+	{ "4294967295", 4294967295u },
+};
+
+START_TEST(test_session_table)
+{
+	char text[512], err[256];
+	struct config c;
+
+	snprintf(text, sizeof(text), IFACE "SessionTable = %s\n",
+		 session_tables[_i].value);
+	ck_assert_msg(parse(&c, text, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.session_table, session_tables[_i].table);
+	ck_assert_uint_eq(c.n_service_addresses, 0);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_fleet_defaults)
+{
+	struct config c;
+	char err[256];
+
+	ck_assert_msg(parse(&c, IFACE, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.session_table, 0);
+	ck_assert_uint_eq(c.n_service_addresses, 0);
+	ck_assert_ptr_null(c.service_addresses);
+	config_free(&c);
+}
+END_TEST
+
 /* A broken file: the line the error must name and part of its message. */
 struct bad_conf {
 	const char *text;
@@ -454,6 +517,34 @@ static const struct bad_conf bad[] = {
 	  "invalid KillSwitch `yes' (expected on or off)" },
 	{ IFACE "KillSwitch = on\nKillSwitch = off\n", 0, 4, "KillSwitch" },
 	{ IFACE "Threads = 1000\n", 0, 3, "invalid Threads `1000'" },
+	{ IFACE "ServiceAddress = 10.0.0.0/24\n", 0, 3,
+	  "invalid ServiceAddress `10.0.0.0/24' (expected IPv4 host "
+	  "addresses (optional /32) or IPv6 (optional /128))" },
+	{ IFACE "ServiceAddress = 198.18.7.1/31\n", 0, 3,
+	  "invalid ServiceAddress `198.18.7.1/31'" },
+	{ IFACE "ServiceAddress = 2001:db8::1/64\n", 0, 3,
+	  "invalid ServiceAddress `2001:db8::1/64'" },
+	{ IFACE "ServiceAddress = 2001:db8::1/129\n", 0, 3,
+	  "invalid ServiceAddress `2001:db8::1/129'" },
+	{ IFACE "ServiceAddress = 198.18.7.1, vpn.example\n", 0, 3,
+	  "invalid ServiceAddress `vpn.example'" },
+	{ IFACE "ServiceAddress = 198.18.7.1/0\n", 0, 3,
+	  "invalid ServiceAddress `198.18.7.1/0'" },
+	{ IFACE PEER "ServiceAddress = 198.18.7.1\n", 0, 5,
+	  "misplaced key `ServiceAddress'" },
+	{ IFACE "SessionTable = 254\n", 0, 3,
+	  "invalid SessionTable `254' (expected a routing table number "
+	  "1-4294967295 but 253-255 (default, main, local))" },
+	{ IFACE "SessionTable = 253\n", 0, 3, "invalid SessionTable `253'" },
+	{ IFACE "SessionTable = 255\n", 0, 3, "invalid SessionTable `255'" },
+	{ IFACE "SessionTable = 0\n", 0, 3, "invalid SessionTable `0'" },
+	{ IFACE "SessionTable = main\n", 0, 3,
+	  "invalid SessionTable `main'" },
+	{ IFACE "SessionTable = 4294967296\n", 0, 3,
+	  "invalid SessionTable `4294967296'" },
+	{ IFACE "SessionTable = -5\n", 0, 3, "invalid SessionTable `-5'" },
+	{ IFACE "SessionTable = 7\nSessionTable = 8\n", 0, 4,
+	  "duplicate SessionTable `8'" },
 	{ IFACE PEER "AllowedIPs = 10.0.0.0/40\n", 0, 5,
 	  "invalid AllowedIPs `10.0.0.0/40'" },
 	{ IFACE PEER "AllowedIPs = 10.0.0.0/8 10.1.0.0/16\n", 0, 5,
@@ -557,6 +648,7 @@ START_TEST(test_bad)
 	ck_assert(key_is_zero(c.private_key));
 	ck_assert_ptr_null(c.peers);
 	ck_assert_ptr_null(c.addresses);
+	ck_assert_ptr_null(c.service_addresses);
 	ck_assert_ptr_null(c.dns.v);
 	ck_assert_uint_eq(c.n_peers, 0);
 	config_free(&c);
@@ -903,6 +995,10 @@ int main(void)
 	tcase_add_loop_test(good, test_table, 0,
 			    sizeof(tables) / sizeof(tables[0]));
 	tcase_add_test(good, test_value_limits);
+	tcase_add_test(good, test_fleet_keys);
+	tcase_add_test(good, test_fleet_defaults);
+	tcase_add_loop_test(good, test_session_table, 0,
+			    sizeof(session_tables) / sizeof(session_tables[0]));
 	tcase_add_loop_test(bad_tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(bad_tc, test_error_buffers);
 	tcase_add_test(bad_tc, test_long_lines);

@@ -687,6 +687,104 @@ START_TEST(test_table_id)
 }
 END_TEST
 
+/* SessionTable's routes (as the daemon adds them) in table 4242. */
+static int session_routes(int family)
+{
+	struct route_query q = {
+		.family = family, .ifindex = fx.ifindex, .table = 4242,
+		.protocol = NETCONF_SESSION_PROTOCOL,
+	};
+
+	return kernel_routes(&q);
+}
+
+static void add_session_route(const char *dst, int plen)
+{
+	struct ip a = parse_ip(dst);
+
+	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, fx.ifindex, a.family,
+						 a.bytes, (uint8_t)plen, 4242,
+						 NETCONF_SESSION_PROTOCOL,
+						 NULL), 0);
+}
+
+/* ServiceAddress: host addresses without a route but the local one;
+ * SessionTable: one journal line, and down removes the daemon's routes
+ * that are left there (protocol 82 through the device), nothing else. */
+START_TEST(test_service_and_sessions)
+{
+	struct snapshot before = snapshot();
+	struct route_query svc = { .family = AF_INET, .table = -1,
+				   .protocol = -1, .dst = "198.18.9.1",
+				   .plen = 32 };
+	struct route_query svc6 = { .family = AF_INET6, .table = -1,
+				    .protocol = -1, .dst = "2001:db8:9::1",
+				    .plen = 128 };
+	char *text, line[128];
+
+	up_ok(IFACE "Address = 10.40.0.1/24\n"
+	      "ServiceAddress = 198.18.9.1, 2001:db8:9::1/128\n"
+	      "SessionTable = 4242\n"
+	      "[Peer]\nPublicKey = " PEER1 "\nAllowedIPs = 10.41.0.0/16\n");
+	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, "198.18.9.1", 32),
+			 1);
+	ck_assert_int_eq(kernel_addrs(AF_INET6, fx.ifindex, "2001:db8:9::1",
+				      128), 1);
+	/* the local table's route for each, and no other */
+	svc.table = svc6.table = RT_TABLE_LOCAL;
+	ck_assert_int_eq(kernel_routes(&svc), 1);
+	/* IPv6 adds it from a work queue, a moment after the address */
+	for (int i = 0; i < 100 && !kernel_routes(&svc6); i++)
+		usleep(10000);
+	ck_assert_int_eq(kernel_routes(&svc6), 1);
+	svc.table = svc6.table = RT_TABLE_MAIN;
+	ck_assert_int_eq(kernel_routes(&svc), 0);
+	ck_assert_int_eq(kernel_routes(&svc6), 0);
+	/* the ordinary routes stay where Table says */
+	ck_assert_int_eq(our_route("10.41.0.0", 16, RT_TABLE_MAIN), 1);
+	ck_assert_int_eq(session_routes(AF_INET), 0);
+	text = journal_text();
+	snprintf(line, sizeof(line), "\nsessions %s %d 4242\n", TUN_NAME,
+		 fx.ifindex);
+	ck_assert_ptr_nonnull(strstr(text, line));
+	snprintf(line, sizeof(line), "\naddr %s %d inet6 2001:db8:9::1/128\n",
+		 TUN_NAME, fx.ifindex);
+	ck_assert_ptr_nonnull(strstr(text, line));
+	free(text);
+
+	add_session_route("10.41.0.0", 16);
+	add_session_route("fd00:41::", 48);
+	/* not ours: another protocol in the same table */
+	ck_assert_int_eq(netlink_route_add(&fx.nl, fx.ifindex, AF_INET,
+					   parse_ip("10.50.0.0").bytes, 16,
+					   4242, NULL), 0);
+	ck_assert_int_eq(session_routes(AF_INET), 1);
+	ck_assert_int_eq(session_routes(AF_INET6), 1);
+	/* what the "sessions" entry's undo does, alone */
+	ck_assert_int_eq(netlink_route_flush(&fx.nl, fx.ifindex, 4242,
+					     NETCONF_SESSION_PROTOCOL), 0);
+	ck_assert_int_eq(session_routes(AF_INET), 0);
+	ck_assert_int_eq(session_routes(AF_INET6), 0);
+	ck_assert_int_eq(our_route("10.50.0.0", 16, 4242), 1);
+	ck_assert_int_eq(netlink_route_flush(&fx.nl, fx.ifindex, 4242,
+					     NETCONF_SESSION_PROTOCOL), 0);
+	ck_assert_int_eq(netlink_route_del(&fx.nl, fx.ifindex, AF_INET,
+					   parse_ip("10.50.0.0").bytes, 16,
+					   4242), 0);
+	/* and as part of down */
+	add_session_route("10.41.0.0", 16);
+	add_session_route("fd00:41::", 48);
+	down_ok();
+	ck_assert_int_eq(session_routes(AF_INET), 0);
+	ck_assert_int_eq(session_routes(AF_INET6), 0);
+	ck_assert_int_eq(kernel_addrs(AF_INET, fx.ifindex, "198.18.9.1", 32),
+			 0);
+	ck_assert_int_eq(kernel_addrs(AF_INET6, fx.ifindex, "2001:db8:9::1",
+				      128), 0);
+	check_unchanged(&before);
+}
+END_TEST
+
 /* A default route in a table of its own is fine: that is what a table
  * number is for. */
 START_TEST(test_default_route_in_table)
@@ -1781,7 +1879,8 @@ START_TEST(test_parse_lines)
 		"dns wg0 7 wg0\n"
 		"unreachable wg0 7 inet6 51820 4294967295\n"
 		"nft wg0 7\n"
-		"resolved wg0 7\n";
+		"resolved wg0 7\n"
+		"sessions wg0 7 4242\n";
 	static const char *const bad[] = {
 		"mtu wg0 7", "mtu wg0 7 0", "mtu wg0 7 4294967296",
 		"mtu wg0 7 15x", "mtu wg0 7 -1", "mtu wg0 7 +1",
@@ -1828,6 +1927,8 @@ START_TEST(test_parse_lines)
 		"unreachable wg0 7 inet 51820 4294967296",
 		"unreachable wg0 7 inet 51820 5 x", "nft wg0 7 x", "nft wg0",
 		"resolved wg0 7 x", "resolved wg0",
+		"sessions wg0 7", "sessions wg0 7 0", "sessions wg0 7 1 2",
+		"sessions wg0 7 4294967296", "sessions wg0 7 -1",
 		"x", "route",
 		"addr wg0 7 inet 10.0.0.1/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -1837,9 +1938,11 @@ START_TEST(test_parse_lines)
 	char line[NETCONF_LINE_MAX + 2];
 	size_t off = strlen("ringvpn-journal 1\n");
 
-	ck_assert_uint_eq(j.n, 14);
+	ck_assert_uint_eq(j.n, 15);
 	ck_assert_int_eq(j.v[12].kind, NETCONF_NFT);
 	ck_assert_int_eq(j.v[13].kind, NETCONF_RESOLVED);
+	ck_assert_int_eq(j.v[14].kind, NETCONF_SESSIONS);
+	ck_assert_uint_eq(j.v[14].table, 4242);
 	ck_assert_uint_eq(j.bad_lines, 0);
 	ck_assert_int_eq(j.v[11].kind, NETCONF_UNREACHABLE);
 	ck_assert_int_eq(j.v[11].family, AF_INET6);
@@ -2080,6 +2183,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(tc, test_table_off);
 	tcase_add_test(tc, test_table_id);
 	tcase_add_test(tc, test_default_route_in_table);
+	tcase_add_test(tc, test_service_and_sessions);
 	tcase_add_test(tc, test_failure_address);
 	tcase_add_test(tc, test_failure_route);
 	tcase_add_test(tc, test_existing_kept);

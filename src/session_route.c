@@ -1,0 +1,134 @@
+/* What one peer's session routes should be, and getting the kernel
+ * there: the held list follows every add and delete that worked, so it
+ * is always what the kernel has. Lists are sorted, so that "is it in
+ * the other list" is a binary search: a site peer may have many
+ * prefixes. */
+#include "src/session_route.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void session_route_established(struct session_route *r, uint64_t now)
+{
+	r->live_until = now + SESSION_ROUTE_LIFETIME_NS;
+}
+
+bool session_route_live(const struct session_route *r, uint64_t now)
+{
+	return r->live_until && now < r->live_until;
+}
+
+/* Family, then address, then length: any total order will do. */
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct prefix *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (r)
+		return r;
+	return (x->cidr > y->cidr) - (x->cidr < y->cidr);
+}
+
+static bool holds(const struct prefix *v, size_t n, const struct prefix *p)
+{
+	return n && bsearch(p, v, n, sizeof(*v), prefix_cmp);
+}
+
+int session_route_want(struct session_route *r, const struct prefix *v,
+		       size_t n)
+{
+	struct prefix *want = NULL;
+	size_t kept = 0;
+
+	if (n && !(want = malloc(n * sizeof(*want))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		want[i] = prefix_masked(&v[i]);
+	if (n)
+		qsort(want, n, sizeof(*want), prefix_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!kept || prefix_cmp(&want[kept - 1], &want[i]))
+			want[kept++] = want[i];
+	free(r->want);
+	r->want = want;
+	r->n_want = kept;
+	return 0;
+}
+
+int session_route_prune(struct session_route *r, uint64_t now,
+			const struct session_route_ops *ops, void *ctx)
+{
+	bool live = session_route_live(r, now);
+	size_t kept = 0;
+	int first = 0;
+
+	/* In place: what stays keeps its order. */
+	for (size_t i = 0; i < r->n_have; i++) {
+		const struct prefix *p = &r->have[i];
+		int ret = 0;
+
+		if (!live || !holds(r->want, r->n_want, p))
+			ret = ops->del(ctx, p);
+		if (ret == -ENOENT)
+			continue;
+		if (ret && !first)
+			first = ret;
+		if (ret || (live && holds(r->want, r->n_want, p)))
+			r->have[kept++] = *p;
+	}
+	r->n_have = kept;
+	return first;
+}
+
+int session_route_grow(struct session_route *r, uint64_t now,
+		       const struct session_route_ops *ops, void *ctx)
+{
+	struct prefix *have;
+	size_t n;
+	int first = 0;
+
+	if (!session_route_live(r, now))
+		return 0;
+	/* Never more than held and wanted together. */
+	have = realloc(r->have, (r->n_have + r->n_want + 1) * sizeof(*have));
+	if (!have)
+		return -ENOMEM;
+	r->have = have;
+	n = r->n_have;
+	for (size_t i = 0; i < r->n_want; i++) {
+		const struct prefix *p = &r->want[i];
+		int ret;
+
+		if (holds(r->have, r->n_have, p))
+			continue;
+		ret = ops->add(ctx, p);
+		if (!ret)
+			r->have[n++] = *p;
+		else if (!first)
+			first = ret;
+	}
+	r->n_have = n;
+	qsort(r->have, r->n_have, sizeof(*r->have), prefix_cmp);
+	return first;
+}
+
+int session_route_sync(struct session_route *r, uint64_t now,
+		       const struct session_route_ops *ops, void *ctx)
+{
+	int pruned = session_route_prune(r, now, ops, ctx);
+	int grown = session_route_grow(r, now, ops, ctx);
+
+	return pruned ? pruned : grown;
+}
+
+void session_route_free(struct session_route *r)
+{
+	free(r->want);
+	free(r->have);
+	r->want = r->have = NULL;
+	r->n_want = r->n_have = 0;
+}

@@ -1,0 +1,52 @@
+/* SessionTable (ringvpn.conf(5)): the routes of the peers whose sessions
+ * this daemon holds, kept in a routing table of their own for a routing
+ * daemon to announce, so that a fleet of gateways behind one address
+ * gets each client's return traffic where its session is.
+ *
+ * Control thread only, driven by events: a completed handshake adds the
+ * peer's AllowedIPs, the tick removes them SESSION_ROUTE_LIFETIME after
+ * the last one, a change of peers or AllowedIPs (syncconf, wg set,
+ * SIGHUP) brings the table in step, and the way down empties it. The
+ * data path never sees any of it. A handshake costs the peer's own
+ * routes, never a pass over all peers. The routes go through the TUN
+ * device with rtm_protocol NETCONF_SESSION_PROTOCOL.
+ *
+ * The kernel's refusals are logged once per peer until it complies, and
+ * tried again at the peer's next event or SESSION_RETRY_S later. */
+#ifndef RINGVPN_SRC_TUNNEL_SESSION_TABLE_H
+#define RINGVPN_SRC_TUNNEL_SESSION_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct peer;
+struct session_entry;
+struct tunnel;
+
+/* How long after a failed route change it is tried again (engine s). */
+#define SESSION_RETRY_S 5
+
+struct session_table {
+	uint32_t table;			/* 0: no SessionTable */
+	struct session_entry *all;	/* one per peer of the device */
+};
+
+/* Starts with table (0: off) and the device's peers as they are. */
+int session_table_init(struct tunnel *tn, uint32_t table);
+/* After a change of the device's peers or AllowedIPs: the table again
+ * holds exactly the AllowedIPs of the peers with a live session. */
+void session_table_refresh(struct tunnel *tn);
+/* A handshake with peer completed at now. */
+void session_table_established(struct tunnel *tn, struct peer *peer,
+			       uint64_t now);
+/* The peer's turn in the control tick: its routes go when its session
+ * ended; a failed change is tried again. Returns the engine time of the
+ * peer's next such event, 0 for none. */
+uint64_t session_table_tick(struct tunnel *tn, struct peer *peer,
+			    uint64_t now);
+/* Whether the peer's routes are in the table (for show). */
+bool session_table_routed(const struct peer *peer);
+/* Removes every route it added and frees: the way down. */
+void session_table_clear(struct tunnel *tn);
+
+#endif
