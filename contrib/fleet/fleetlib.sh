@@ -354,13 +354,16 @@ route_gw() {
 }
 
 # client_ports: a ListenPort for each client, the first from 52000 + 100 n
-# on that the router sends to gateway (n mod G) + 1. The hash has a seed
-# of its own per boot; choosing the ports through it makes every gateway
-# get clients on every run, which a few clients left to chance would not.
+# on that the router sends to the gateway it is meant for. The hash has a
+# seed of its own per boot; choosing the ports through it makes every
+# gateway get clients on every run, which a few clients left to chance
+# would not. Client n is meant for gateway (n - 1 + (n - 1) / G) mod G + 1
+# (G = 3: 1 2 3 2 3 1 3 1 2 ...), so that the wireguard-go ones (every
+# third) are not all on one gateway.
 client_ports() {
 	local n p want
 	for ((n = 1; n <= FLEET_CLIENTS; n++)); do
-		want=$(((n - 1) % FLEET_GATEWAYS + 1))
+		want=$(((n - 1 + (n - 1) / FLEET_GATEWAYS) % FLEET_GATEWAYS + 1))
 		for ((p = 52000 + 100 * n; p < 52100 + 100 * n; p++)); do
 			[ "$(route_gw "$n" "$p")" = "$want" ] && break
 		done
