@@ -38,6 +38,7 @@ declare -A NEED_PACKAGE=(
 	[nft]=nftables
 	[wg]=wireguard-tools [wg-quick]=wireguard-tools
 	[wireguard-go]=wireguard-go
+	[bird]=bird2 [birdc]=bird2
 	[valgrind]=valgrind
 	[groff]=groff-base [mandoc]=mandoc
 	[autoreconf]=autoconf [make]=make [pkg-config]=pkgconf

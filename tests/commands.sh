@@ -30,7 +30,9 @@ pass() { echo "PASS: $*"; }
 declare -A ENTRY=(
 	[contrib/demo.sh]="contrib/demo.sh"
 	[tests/run.sh]="tests/run.sh .ci/run tests/*.sh tests/integration/*.sh
-		tests/fuzz/run.sh"
+		tests/fuzz/run.sh contrib/fleet/fleetlib.sh"
+	[contrib/fleet/lab.sh]="contrib/fleet/lab.sh contrib/fleet/fleetlib.sh
+		tests/integration/lib.sh"
 	[contrib/bench/bench.sh]="contrib/bench/bench.sh contrib/bench/lib.sh"
 	[contrib/bench/peers.sh]="contrib/bench/peers.sh"
 	[contrib/bench/rx_capacity.sh]="contrib/bench/rx_capacity.sh

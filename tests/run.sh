@@ -67,8 +67,8 @@ build_and_check() { # dir, configure flags...: a failed build is a failure
 # tests/integration/*.sh and tests/fuzz/run.sh (tests/commands.sh holds
 # the list to that), and clang, which tests/fuzz/run.sh names in a
 # variable; then what the unit tests and the fuzzers link with.
-need autoreconf awk base64 basename bash cat chmod chown clang cp cut \
-	date dd diff dirname env find gcc grep groff head id install ip ldd ln \
+need autoreconf awk base64 basename bash bird birdc cat chmod chown clang \
+	cp cut date dd diff dirname env find gcc grep groff head id install ip ldd ln \
 	make mandoc mkdir mknod mktemp mount mv ncat nft nproc nsenter od ping \
 	pkg-config realpath rm sed seq setpriv sh sha256sum sleep sort ss stat \
 	sysctl tail timeout touch tr unshare valgrind wc wg wg-quick \
