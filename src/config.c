@@ -45,6 +45,7 @@ enum key_id {
 	K_KILL_SWITCH,
 	K_SERVICE_ADDRESS,
 	K_SESSION_TABLE,
+	K_FLEET_RECOVERY,
 	K_PUBLIC_KEY,
 	K_PRESHARED_KEY,
 	K_ALLOWED_IPS,
@@ -464,6 +465,12 @@ static int v_session_table(struct parser *p, const struct key_def *k,
 	return 0;
 }
 
+static int v_fleet_recovery(struct parser *p, const struct key_def *k,
+			    char *v)
+{
+	return v_switch(p, k, v, "on", "off", &p->c->fleet_recovery);
+}
+
 static int v_public_key(struct parser *p, const struct key_def *k, char *v)
 {
 	struct config_peer *peer = cur_peer(p);
@@ -605,6 +612,8 @@ static const struct key_def keys[K_COUNT] = {
 					  "a routing table number "
 					  "1-4294967295 but 253-255 "
 					  "(default, main, local)"),
+	[K_FLEET_RECOVERY] = INTERFACE_KEY("FleetRecovery", v_fleet_recovery,
+					   "on or off"),
 	[K_PUBLIC_KEY] = { .name = "PublicKey", .section = SEC_PEER,
 			   .quote = Q_PUBLIC, .parse = v_public_key,
 			   .expected = KEY_B64 ", as wg pubkey prints" },

@@ -126,6 +126,9 @@ struct config {
 	/* SessionTable: the routing table of the routes of peers with a live
 	 * session; 0 = none. Never 253-255 (default, main, local). */
 	uint32_t session_table;
+	/* FleetRecovery: session indexes another gateway of the fleet can
+	 * read, and handshakes offered for those of lost sessions. */
+	bool fleet_recovery;
 	struct config_peer *peers;
 	size_t n_peers;
 	struct config_layout layout;

@@ -45,6 +45,7 @@ static void remove_each(struct peer *peer, void *arg)
 void device_destroy(struct device *dev)
 {
 	peer_table_each(&dev->peers, remove_each, dev);
+	device_fleet_destroy(dev);
 	ratelimiter_destroy(&dev->ratelimiter);
 	allowedips_free(dev->allowedips);
 	index_table_destroy(&dev->indices);
@@ -77,7 +78,8 @@ int device_set_private_key(struct device *dev, const uint8_t key[WG_KEY_LEN])
 		return ret;
 	cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
 	peer_table_each(&dev->peers, rekey_peer, &ctx);
-	return ctx.ret;
+	ret = device_fleet_rekey(dev);
+	return ctx.ret ? ctx.ret : ret;
 }
 
 static void free_keypair(void *kp)
@@ -121,6 +123,7 @@ int device_add_peer(struct device *dev, const uint8_t pub[WG_KEY_LEN],
 	ret = peer_table_add(&dev->peers, peer);
 	if (ret)
 		goto err;
+	device_fleet_add_peer(dev, peer);
 	*out = peer;
 	return 0;
 err:
@@ -155,6 +158,7 @@ void device_remove_peer(struct device *dev, struct peer *peer)
 	peer_set_endpoint_name(peer, NULL, NULL, 0); /* frees: cannot fail */
 	allowedips_remove_by_owner(dev->allowedips, peer);
 	peer_table_remove(&dev->peers, peer);
+	device_fleet_remove_peer(dev, peer);
 	timers_stop(&peer->timers);
 	peer->removed = true;
 	/* Workers may still hold the pointer (found through AllowedIPs or
@@ -174,8 +178,7 @@ int device_new_handshake_index(struct device *dev, struct peer *peer,
 
 	if (hs->state != HANDSHAKE_ZEROED)
 		index_table_remove(&dev->indices, hs->local_index);
-	return index_table_add(&dev->indices, INDEX_HANDSHAKE, peer, NULL,
-			       index);
+	return device_fleet_add_index(dev, peer, index);
 }
 
 void device_install_keypair(struct device *dev, struct peer *peer,

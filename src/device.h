@@ -11,6 +11,7 @@
 #include "crypto/handshake.h"
 #include "crypto/keys.h"
 #include "src/allowedips.h"
+#include "src/device_fleet.h"
 #include "src/index_table.h"
 #include "src/peer.h"
 #include "src/peer_table.h"
@@ -45,6 +46,8 @@ struct device {
 	/* New sessions seal and open data with OpenSSL's AEAD (true after
 	 * device_init; RINGVPN_DISABLE=evp_aead turns it off). */
 	bool aead_evp;
+	/* FleetRecovery's key, slots and counter; NULL when off. */
+	struct device_fleet *fleet;
 };
 
 /* epoch may be NULL when nothing reads the device concurrently (tests). */

@@ -23,7 +23,7 @@ static int apply_private_key(struct device *dev, const uint8_t *key)
 
 	if (all_zero(key, WG_KEY_LEN)) {
 		wg_identity_clear(&dev->identity);
-		return 0;
+		return device_fleet_rekey(dev); /* to none: wiped */
 	}
 	if (dev->identity.has_identity &&
 	    !sodium_memcmp(key, dev->identity.private_key, WG_KEY_LEN))

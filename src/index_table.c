@@ -2,7 +2,8 @@
 #include "src/epoch.h"
 
 /* A chained hash table keyed by the index itself: indices are uniformly
- * random, so their low bits pick the bucket without hashing. The writer
+ * random (fleet indexes look so too: crypto/fleet_index.h), so their low
+ * bits pick the bucket without hashing. The writer
  * keeps entries <= buckets by doubling the bucket array.
  *
  * Concurrency: one writer (the control thread) calls every mutating
@@ -227,15 +228,29 @@ struct index_entry *index_table_find(const struct index_table *t,
 	return b ? chain_find(b, index) : NULL;
 }
 
+static uint32_t pick_random(void *arg, unsigned tries)
+{
+	return randombytes_random();
+}
+
 int index_table_add(struct index_table *t, enum index_kind kind,
 		    struct peer *peer, struct keypair *kp, uint32_t *index)
 {
+	return index_table_add_picked(t, kind, peer, kp, pick_random, NULL,
+				      index);
+}
+
+int index_table_add_picked(struct index_table *t, enum index_kind kind,
+			   struct peer *peer, struct keypair *kp,
+			   index_pick_fn *pick, void *arg, uint32_t *index)
+{
 	struct index_buckets *b = writer_buckets(t);
 	struct index_entry *e;
+	unsigned tries = 0;
 	uint32_t idx;
 
 	do
-		idx = randombytes_random();
+		idx = pick(arg, tries++);
 	while (chain_find(b, idx));
 	e = entry_new(idx, kind, peer, kp);
 	if (!e)

@@ -53,6 +53,14 @@ void index_table_destroy(struct index_table *t);
  * returns the index in *index, or -ENOMEM. */
 int index_table_add(struct index_table *t, enum index_kind kind,
 		    struct peer *peer, struct keypair *kp, uint32_t *index);
+/* A candidate index; called again, with the number of candidates taken
+ * already, while the last one is in use. It must end up offering every
+ * index (fully random ones, say) or the add never ends. */
+typedef uint32_t index_pick_fn(void *arg, unsigned tries);
+/* index_table_add with indexes chosen by pick. */
+int index_table_add_picked(struct index_table *t, enum index_kind kind,
+			   struct peer *peer, struct keypair *kp,
+			   index_pick_fn *pick, void *arg, uint32_t *index);
 /* Lock-free; safe against a concurrent writer. NULL if absent. */
 struct index_entry *index_table_find(const struct index_table *t,
 				     uint32_t index);

@@ -25,6 +25,7 @@
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
 #include "crypto/keypair.h"
+#include "src/fleet_slots.h"
 #include "src/source_addr.h"
 #include "src/timers.h"
 
@@ -103,6 +104,8 @@ struct peer {
 	/* SessionTable's state of the peer (src/tunnel/session_table.h);
 	 * NULL without one. */
 	struct session_entry *session_routes;
+	/* FleetRecovery (src/device_fleet.h): the peer among its slot's. */
+	struct fleet_member fleet;
 	struct staged_packet *staged_first, *staged_last; /* oldest first */
 	unsigned staged_count; /* at most PEER_MAX_STAGED */
 

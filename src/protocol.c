@@ -105,8 +105,7 @@ static int receive_initiation(struct device *dev, const uint8_t *msg,
 	out->peer = ctx.peer;
 	if (ctx.had_index)
 		index_table_remove(&dev->indices, ctx.old_index);
-	ret = index_table_add(&dev->indices, INDEX_HANDSHAKE, ctx.peer, NULL,
-			      &index);
+	ret = device_fleet_add_index(dev, ctx.peer, &index);
 	if (ret)
 		goto fail;
 	ret = handshake_create_response(hs, index, resp);
@@ -266,7 +265,9 @@ int protocol_receive_keypair(struct device *dev, const uint8_t *msg,
 	if (data_parse(msg, len, &index, &counter))
 		return -EBADMSG;
 	e = index_table_find(&dev->indices, index);
-	if (!e || e->kind != INDEX_KEYPAIR)
+	if (!e)
+		return -ENOENT;
+	if (e->kind != INDEX_KEYPAIR)
 		return -ENOKEY;
 	/* The receive side ignores the send counter's limit: it is the
 	 * age that ends a session we only receive on. */

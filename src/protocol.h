@@ -73,15 +73,16 @@ struct data_outcome {
 	bool want_rekey;     /* initiator's session is getting old */
 };
 
-/* Decrypts a data message in place. -ENOKEY: unknown index or expired
- * session; -EBADMSG: forged; -EALREADY: replayed. Safe on any thread. */
+/* Decrypts a data message in place. -ENOENT: unknown index; -ENOKEY: no
+ * live session under it (expired, or a handshake's); -EBADMSG: forged;
+ * -EALREADY: replayed. Safe on any thread. */
 int protocol_decrypt(struct device *dev, uint8_t *msg, size_t len,
 		     uint64_t now, struct data_outcome *out);
 
 /* protocol_decrypt in steps, so that the costly one (data_open) may run
  * on any worker while the ordered ones stay with the batch's owner:
  * protocol_receive_keypair finds the live session a data message is for
- * (-EBADMSG, -ENOKEY); after data_open succeeded, protocol_received
+ * (-EBADMSG, -ENOENT, -ENOKEY); after data_open succeeded, protocol_received
  * checks the replay window (-EALREADY) and fills *out. */
 int protocol_receive_keypair(struct device *dev, const uint8_t *msg,
 			     size_t len, uint64_t now, struct keypair **kp);

@@ -146,6 +146,12 @@ void timers_handshake_initiated(struct peer_timers *t, uint64_t now,
 	    now + REKEY_TIMEOUT * NS_PER_SEC + jitter_ns(jitter_ms));
 }
 
+void timers_lone_initiation_sent(struct peer_timers *t, uint64_t now)
+{
+	t->have_sent_initiation = true;
+	t->last_initiation_sent = now;
+}
+
 void timers_handshake_complete(struct peer_timers *t, uint64_t now)
 {
 	disarm(&t->retransmit_handshake);

@@ -77,6 +77,11 @@ void timers_any_authenticated_packet_traversal(struct peer_timers *t,
 /* A handshake initiation was sent. */
 void timers_handshake_initiated(struct peer_timers *t, uint64_t now,
 				unsigned jitter_ms);
+/* A lone initiation was sent, to an address that need not be the
+ * endpoint (FleetRecovery's): it counts for timers_may_send_initiation
+ * but arms nothing, since retransmitting it to the endpoint would
+ * only replace it. */
+void timers_lone_initiation_sent(struct peer_timers *t, uint64_t now);
 /* A handshake completed: response consumed (initiator), or first data on a
  * new responder keypair (key confirmation). */
 void timers_handshake_complete(struct peer_timers *t, uint64_t now);

@@ -11,6 +11,7 @@
 
 #include "crypto/data.h"
 #include "crypto/keys.h"
+#include "src/fleet_recovery.h"
 #include "src/log.h"
 #include "src/protocol.h"
 #include "src/sockaddr.h"
@@ -82,6 +83,30 @@ static void send_initiation(struct tunnel *tn, struct peer *peer,
 	send_datagram(tn, &ep, ep_len, &from, &msg, sizeof(msg));
 	timers_handshake_initiated(&peer->timers, now, jitter_ms());
 	sent_authenticated(peer, now);
+}
+
+/* FleetRecovery: data came from m->addr under an index that another
+ * gateway of the fleet gave out. Each peer it may be from gets one
+ * initiation, sent there from the address the data came to (the service
+ * address), so that the client sees the gateway it knows. The peer's
+ * endpoint stays as it is until a response authenticates
+ * (on_handshake). */
+static void recover_session(struct tunnel *tn, const struct msg *m,
+			    uint64_t now)
+{
+	struct peer *peers[FLEET_RECOVERY_MAX_PEERS];
+	struct message_handshake_initiation msg;
+	size_t n = fleet_recovery_pick(&tn->dev, m->index, now, peers,
+				       FLEET_RECOVERY_MAX_PEERS);
+
+	for (size_t i = 0; i < n; i++) {
+		if (protocol_create_initiation(&tn->dev, peers[i], now, &msg))
+			continue;
+		send_datagram(tn, &m->addr, m->addr_len, &m->source, &msg,
+			      sizeof(msg));
+		timers_lone_initiation_sent(&peers[i]->timers, now);
+		tn->dev.fleet->initiations++;
+	}
 }
 
 /* Encrypts and sends one packet (len 0: a keepalive). -ENOKEY: no
@@ -262,6 +287,9 @@ static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
 		break;
 	case CTL_SOURCE_GONE:
 		forget_source(tn, &m->source);
+		break;
+	case CTL_UNKNOWN_INDEX:
+		recover_session(tn, m, now);
 		break;
 	case CTL_SEND:
 		break;

@@ -92,6 +92,9 @@ int stats_file_write(struct tunnel *tn)
 	}
 	if (tn->sessions.table)
 		fprintf(f, "session table: %u\n", tn->sessions.table);
+	if (tn->dev.fleet)
+		fprintf(f, "fleet recovery: %lu initiations\n",
+			(unsigned long)tn->dev.fleet->initiations);
 	peer_table_each(&tn->dev.peers, write_peer,
 			&(struct peer_lines){ f, tn->sessions.table != 0 });
 	if (fclose(f))

@@ -52,6 +52,12 @@ static int setup_device(struct tunnel *tn, char *err, size_t err_len)
 	tn->dev.aead_evp = !(tn->disabled & DP_EVP_AEAD);
 	if (!tn->config_path[0])
 		return 0; /* unconfigured: keys come through the UAPI */
+	/* Before the key and peers: each peer joins its slot as it comes. */
+	if (tn->cfg->fleet_recovery && (ret = device_fleet_enable(&tn->dev))) {
+		snprintf(err, err_len, "cannot set up FleetRecovery: %s",
+			 strerror(-ret));
+		return ret;
+	}
 	/* The file's key and peers as any later change comes: the sockets
 	 * take its port and fwmark below, once the plan is known. */
 	ret = config_change(tn->cfg, NULL, 0, &change, err, err_len);

@@ -25,6 +25,8 @@ enum msg_kind {
 	CTL_WANT_HANDSHAKE, /* worker -> control: sending wants a rekey */
 	CTL_REKEY_RECEIVED, /* worker -> control: an old session's data came in */
 	CTL_SOURCE_GONE,    /* worker -> control: a send from source was refused */
+	CTL_UNKNOWN_INDEX,  /* worker -> control: data under an index we lack
+			     * that may be another gateway's (FleetRecovery) */
 	CTL_SEND,           /* control -> worker: send data to addr from source */
 };
 
@@ -34,6 +36,7 @@ struct msg {
 	socklen_t addr_len;
 	struct peer *peer;
 	struct keypair *keypair;
+	uint32_t index; /* CTL_UNKNOWN_INDEX: the receiver index */
 	struct sockaddr_storage addr;
 	/* The local address: a handshake message's destination, or where a
 	 * CTL_SEND leaves from (family 0: the routing table's choice). */

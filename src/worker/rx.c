@@ -68,6 +68,30 @@ static void forward_handshake(struct worker *w, const uint8_t *data,
 	msg_ring_push(w->out);
 }
 
+/* Data under an index we never gave out: with FleetRecovery, one that
+ * another gateway of the fleet may have (its check byte holds: 1 in 256
+ * random ones) goes to the control thread, with where it came from and
+ * to, which may answer it with a handshake (src/fleet_recovery.h). */
+static void unknown_index(struct worker *w, const uint8_t *msg, size_t len,
+			  const struct rx_view *v)
+{
+	uint64_t counter;
+	uint32_t index;
+	struct msg *m;
+
+	if (data_parse(msg, len, &index, &counter) ||
+	    !device_fleet_may_know(w->dp->dev, index))
+		return;
+	m = worker_to_control(w, CTL_UNKNOWN_INDEX, NULL);
+	if (!m)
+		return;
+	m->index = index;
+	m->addr = v->src;
+	m->addr_len = v->src_len;
+	m->source = v->dst;
+	msg_ring_push(w->out);
+}
+
 /* The inner packet's length, or 0 to drop it: cryptokey routing says the
  * source must be one of the sending peer's AllowedIPs. */
 static size_t inner_packet(struct worker *w, const uint8_t *pkt,
@@ -143,6 +167,11 @@ static void sort_datagram(struct worker *w, struct tw_area *t, uint8_t *msg,
 		return;
 	}
 	ret = protocol_receive_keypair(w->dp->dev, msg, len, now, &d->kp);
+	if (ret == -ENOENT) {
+		unknown_index(w, msg, len, &t->view);
+		drop_bad(w, len, "unknown session index");
+		return;
+	}
 	if (ret) {
 		drop_bad(w, len, strerror(-ret));
 		return;

@@ -409,14 +409,15 @@ END_TEST
 
 /* ServiceAddress: host addresses of both families, /32 and /128
  * written or not, listed and repeated; SessionTable: its limits around
- * the reserved 253-255. */
+ * the reserved 253-255; FleetRecovery on, in any case. */
 START_TEST(test_fleet_keys)
 {
 	static const char text[] =
 		IFACE
 		"ServiceAddress = 198.18.7.1, 2001:db8:7::1/128\n"
 		"serviceaddress = 198.18.7.2/32\n"
-		"SessionTable = 252\n";
+		"SessionTable = 252\n"
+		"fleetrecovery = On\n";
 	struct config c;
 	char err[256];
 
@@ -428,6 +429,7 @@ START_TEST(test_fleet_keys)
 	prefix_eq(&c.service_addresses[1], "2001:db8:7::1", 128);
 	prefix_eq(&c.service_addresses[2], "198.18.7.2", 32);
 	ck_assert_uint_eq(c.session_table, 252);
+	ck_assert(c.fleet_recovery);
 	/* neither is an Address: nothing else routes or names them */
 	ck_assert_uint_eq(c.n_addresses, 0);
 	ck_assert_int_eq(c.table, CONFIG_TABLE_AUTO);
@@ -466,6 +468,11 @@ START_TEST(test_fleet_defaults)
 	ck_assert_uint_eq(c.session_table, 0);
 	ck_assert_uint_eq(c.n_service_addresses, 0);
 	ck_assert_ptr_null(c.service_addresses);
+	ck_assert(!c.fleet_recovery);
+	config_free(&c);
+	ck_assert_msg(parse(&c, IFACE "FleetRecovery = off\n", err,
+			    sizeof(err)) == 0, "%s", err);
+	ck_assert(!c.fleet_recovery);
 	config_free(&c);
 }
 END_TEST
@@ -536,6 +543,13 @@ static const struct bad_conf bad[] = {
 	  "invalid SessionTable `254' (expected a routing table number "
 	  "1-4294967295 but 253-255 (default, main, local))" },
 	{ IFACE "SessionTable = 253\n", 0, 3, "invalid SessionTable `253'" },
+	{ IFACE "FleetRecovery = yes\n", 0, 3,
+	  "invalid FleetRecovery `yes' (expected on or off)" },
+	{ IFACE "FleetRecovery = \n", 0, 3, "FleetRecovery" },
+	{ IFACE "FleetRecovery = on\nFleetRecovery = on\n", 0, 4,
+	  "FleetRecovery" },
+	{ IFACE PEER "FleetRecovery = on\n", 0, 5,
+	  "misplaced key `FleetRecovery'" },
 	{ IFACE "SessionTable = 255\n", 0, 3, "invalid SessionTable `255'" },
 	{ IFACE "SessionTable = 0\n", 0, 3, "invalid SessionTable `0'" },
 	{ IFACE "SessionTable = main\n", 0, 3,

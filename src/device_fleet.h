@@ -1,0 +1,50 @@
+/* FleetRecovery's part of the device (ringvpn(8), MANY GATEWAYS): the
+ * fleet key that the private key gives every gateway alike, the peers by
+ * their slot, and the session indexes handed out in the fleet's form
+ * (crypto/fleet_index.h), so that another gateway can tell whose a lost
+ * session was. Off (the default) the device has none of it and indexes
+ * stay fully random. */
+#ifndef RINGVPN_SRC_DEVICE_FLEET_H
+#define RINGVPN_SRC_DEVICE_FLEET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/fleet_index.h"
+#include "src/fleet_slots.h"
+
+struct device;
+struct peer;
+
+struct device_fleet {
+	/* Workers read it, to pass on only unknown indexes that pass the
+	 * check byte: replaced, never changed in place, when the private
+	 * key changes, the old one freed (wiped) after an epoch. NULL
+	 * without a private key. */
+	_Atomic(struct fleet_key *) key;
+	struct fleet_slots slots; /* control thread only */
+	uint64_t initiations; /* sent by fleet recovery (control thread) */
+};
+
+/* Turns fleet indexes on for dev: its peers so far join their slots.
+ * Before the workers start. 0 or -ENOMEM. */
+int device_fleet_enable(struct device *dev);
+/* Frees it all (no reader left); harmless when off. */
+void device_fleet_destroy(struct device *dev);
+/* The private key changed: a new fleet key, and every peer's slot anew.
+ * 0, or -ENOMEM, after which indexes are random (no fleet key). */
+int device_fleet_rekey(struct device *dev);
+void device_fleet_add_peer(struct device *dev, struct peer *peer);
+void device_fleet_remove_peer(struct device *dev, struct peer *peer);
+
+/* A new local index for peer in the table, in the fleet's form when on
+ * (random when its slot is crowded). 0 or -ENOMEM. */
+int device_fleet_add_index(struct device *dev, struct peer *peer,
+			   uint32_t *index);
+
+/* Any thread: whether index, unknown here, may be a fleet index of
+ * another gateway (its check byte holds); false when off. */
+bool device_fleet_may_know(const struct device *dev, uint32_t index);
+
+#endif

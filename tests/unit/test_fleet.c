@@ -1,0 +1,368 @@
+/* FleetRecovery's pieces: the keyed permutation of indexes (a bijection
+ * that decodes what it encodes), the check byte (about 1 in 256 indexes
+ * made without the key pass it), the fleet key and slots (the same from
+ * the same private key), the slot map, the device's fleet indexes (their
+ * slot survives a change of private key; a crowded slot falls back to
+ * random indexes) and the choice of peers for an unknown index. */
+#include <check.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/fleet_index.h"
+#include "crypto/keys.h"
+#include "src/device.h"
+#include "src/fleet_recovery.h"
+#include "src/fleet_slots.h"
+#include "tests/unit/check_main.h"
+
+#define NS_PER_SEC 1000000000ULL
+
+static void random_key(struct fleet_key *k)
+{
+	uint8_t priv[WG_KEY_LEN];
+
+	key_generate_private(priv);
+	fleet_key_derive(k, priv);
+	sodium_memzero(priv, sizeof(priv));
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* 2^20 inputs: each comes back through the inverse, no two outputs are
+ * alike, and few stay where they were (a random permutation keeps
+ * about one). */
+START_TEST(test_permutation)
+{
+	enum { N = 1 << 20 };
+	uint32_t *out = malloc(N * sizeof(*out));
+	struct fleet_key k;
+	unsigned fixed = 0;
+
+	ck_assert_ptr_nonnull(out);
+	random_key(&k);
+	for (uint32_t x = 0; x < N; x++) {
+		out[x] = fleet_permute(&k, x);
+		ck_assert_uint_eq(fleet_unpermute(&k, out[x]), x);
+		fixed += out[x] == x;
+	}
+	ck_assert_uint_lt(fixed, 8);
+	qsort(out, N, sizeof(*out), cmp_u32);
+	for (uint32_t i = 1; i < N; i++)
+		ck_assert_uint_ne(out[i - 1], out[i]);
+	free(out);
+}
+END_TEST
+
+/* Every slot with a few random bytes decodes to itself. */
+START_TEST(test_encode_decode)
+{
+	struct fleet_key k;
+	uint16_t slot;
+
+	random_key(&k);
+	for (uint32_t s = 0; s < FLEET_SLOTS; s++) {
+		for (unsigned r = 0; r < 256; r += 85) {
+			uint32_t idx = fleet_index_encode(&k, (uint16_t)s,
+							  (uint8_t)r);
+
+			slot = (uint16_t)~s;
+			ck_assert(fleet_index_decode(&k, idx, &slot));
+			ck_assert_uint_eq(slot, s);
+		}
+	}
+}
+END_TEST
+
+/* About 1 in 256 of the indexes another key made, or random ones, pass
+ * the check byte: 390.6 of 100,000 expected, with a standard deviation
+ * of about 20; the bounds are 8 of them away. */
+START_TEST(test_wrong_key)
+{
+	enum { N = 100000 };
+	struct fleet_key a, b;
+	unsigned other = 0, random = 0;
+	uint16_t slot;
+
+	random_key(&a);
+	random_key(&b);
+	for (unsigned i = 0; i < N; i++) {
+		uint32_t idx = fleet_index_encode(&a,
+				(uint16_t)randombytes_uniform(FLEET_SLOTS),
+				(uint8_t)randombytes_uniform(256));
+
+		other += fleet_index_decode(&b, idx, &slot);
+		random += fleet_index_decode(&a, randombytes_random(), &slot);
+	}
+	ck_assert_uint_ge(other, 230);
+	ck_assert_uint_le(other, 550);
+	ck_assert_uint_ge(random, 230);
+	ck_assert_uint_le(random, 550);
+}
+END_TEST
+
+/* The same private key gives the same key (and so the same slots) on
+ * every gateway; another private key gives another. */
+START_TEST(test_key_stable)
+{
+	uint8_t priv[WG_KEY_LEN], other[WG_KEY_LEN], pub[WG_KEY_LEN];
+	struct fleet_key k1, k2, k3;
+	unsigned same_slot = 0;
+
+	key_generate_private(priv);
+	key_generate_private(other);
+	fleet_key_derive(&k1, priv);
+	fleet_key_derive(&k2, priv);
+	fleet_key_derive(&k3, other);
+	ck_assert_mem_eq(&k1, &k2, sizeof(k1));
+	ck_assert(memcmp(&k1, &k3, sizeof(k1)));
+	for (unsigned i = 0; i < 1000; i++) {
+		randombytes_buf(pub, sizeof(pub));
+		ck_assert_uint_eq(fleet_slot(&k1, pub), fleet_slot(&k2, pub));
+		same_slot += fleet_slot(&k1, pub) == fleet_slot(&k3, pub);
+	}
+	ck_assert_uint_lt(same_slot, 5);
+	fleet_key_clear(&k1);
+	ck_assert(sodium_is_zero((const uint8_t *)&k1, sizeof(k1)));
+}
+END_TEST
+
+/* Members of one slot, and of another slot in the same bucket. */
+START_TEST(test_slots_map)
+{
+	struct fleet_member m[5];
+	struct fleet_slots s;
+	const uint16_t a = 7, b = 7 + FLEET_SLOTS_BUCKETS;
+	struct fleet_member *it;
+	unsigned n;
+
+	memset(m, 0, sizeof(m));
+	ck_assert_int_eq(fleet_slots_init(&s), 0);
+	ck_assert_ptr_null(fleet_slots_first(&s, a));
+	fleet_slots_add(&s, &m[0], a);
+	fleet_slots_add(&s, &m[1], b);
+	fleet_slots_add(&s, &m[2], a);
+	fleet_slots_add(&s, &m[3], a);
+	fleet_slots_add(&s, &m[4], 9);
+	ck_assert_uint_eq(s.count, 5);
+	n = 0;
+	for (it = fleet_slots_first(&s, a); it; it = fleet_slots_next(it)) {
+		ck_assert(it == &m[0] || it == &m[2] || it == &m[3]);
+		n++;
+	}
+	ck_assert_uint_eq(n, 3);
+	ck_assert_ptr_eq(fleet_slots_first(&s, b), &m[1]);
+	ck_assert_ptr_null(fleet_slots_next(&m[1]));
+	/* the middle, the head, then the last of slot a */
+	fleet_slots_remove(&s, &m[2]);
+	fleet_slots_remove(&s, &m[3]);
+	ck_assert(!fleet_slots_has(&m[3]));
+	fleet_slots_remove(&s, &m[3]); /* harmless */
+	ck_assert_ptr_eq(fleet_slots_first(&s, a), &m[0]);
+	ck_assert_ptr_null(fleet_slots_next(&m[0]));
+	fleet_slots_remove(&s, &m[0]);
+	ck_assert_ptr_null(fleet_slots_first(&s, a));
+	ck_assert_ptr_eq(fleet_slots_first(&s, b), &m[1]);
+	ck_assert_ptr_eq(fleet_slots_first(&s, 9), &m[4]);
+	ck_assert_uint_eq(s.count, 2);
+	fleet_slots_destroy(&s);
+}
+END_TEST
+
+static struct peer *add_peer(struct device *dev)
+{
+	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	struct peer *peer;
+
+	key_generate_private(priv);
+	ck_assert_int_eq(key_public_from_private(pub, priv), 0);
+	ck_assert_int_eq(device_add_peer(dev, pub, NULL, &peer), 0);
+	return peer;
+}
+
+static void fleet_device(struct device *dev, bool fleet)
+{
+	uint8_t priv[WG_KEY_LEN];
+
+	ck_assert_int_eq(device_init(dev, NULL), 0);
+	if (fleet)
+		ck_assert_int_eq(device_fleet_enable(dev), 0);
+	key_generate_private(priv);
+	ck_assert_int_eq(device_set_private_key(dev, priv), 0);
+}
+
+static const struct fleet_key *dev_key(const struct device *dev)
+{
+	return atomic_load(&dev->fleet->key);
+}
+
+/* The index a peer's handshake gets decodes to the peer's slot. */
+static void check_index(struct device *dev, struct peer *peer)
+{
+	const struct fleet_key *k = dev_key(dev);
+	uint32_t idx;
+	uint16_t slot;
+
+	ck_assert_uint_eq(peer->fleet.slot,
+			  fleet_slot(k, peer_public_key(peer)));
+	ck_assert_int_eq(device_new_handshake_index(dev, peer, &idx), 0);
+	peer->handshake.state = HANDSHAKE_CREATED_INITIATION;
+	peer->handshake.local_index = idx;
+	ck_assert(fleet_index_decode(k, idx, &slot));
+	ck_assert_uint_eq(slot, peer->fleet.slot);
+	ck_assert(device_fleet_may_know(dev, idx));
+}
+
+/* Peers join their slots as they come, before or after the key, follow
+ * a new private key, and leave with their removal. */
+START_TEST(test_device_indexes)
+{
+	struct peer *early, *peers[100];
+	uint8_t priv[WG_KEY_LEN];
+	struct device dev;
+
+	ck_assert_int_eq(device_init(&dev, NULL), 0);
+	ck_assert_int_eq(device_fleet_enable(&dev), 0);
+	early = add_peer(&dev); /* no key yet: no slot */
+	ck_assert(!fleet_slots_has(&early->fleet));
+	ck_assert(!device_fleet_may_know(&dev, 1234));
+	key_generate_private(priv);
+	ck_assert_int_eq(device_set_private_key(&dev, priv), 0);
+	ck_assert(fleet_slots_has(&early->fleet));
+	for (unsigned i = 0; i < 100; i++)
+		peers[i] = add_peer(&dev);
+	ck_assert_uint_eq(dev.fleet->slots.count, 101);
+	check_index(&dev, early);
+	for (unsigned i = 0; i < 100; i++)
+		check_index(&dev, peers[i]);
+	key_generate_private(priv);
+	ck_assert_int_eq(device_set_private_key(&dev, priv), 0);
+	ck_assert_uint_eq(dev.fleet->slots.count, 101);
+	for (unsigned i = 0; i < 100; i++)
+		check_index(&dev, peers[i]);
+	device_remove_peer(&dev, early);
+	ck_assert_uint_eq(dev.fleet->slots.count, 100);
+	device_destroy(&dev);
+}
+END_TEST
+
+/* Off, the device has no fleet and no index is another gateway's. */
+START_TEST(test_device_off)
+{
+	struct device dev;
+	struct peer *peer;
+	uint32_t idx;
+
+	fleet_device(&dev, false);
+	peer = add_peer(&dev);
+	ck_assert_ptr_null(dev.fleet);
+	ck_assert_int_eq(device_new_handshake_index(&dev, peer, &idx), 0);
+	ck_assert(!device_fleet_may_know(&dev, idx));
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, NS_PER_SEC, &peer,
+					      1), 0);
+	device_destroy(&dev);
+}
+END_TEST
+
+/* A slot has 256 fleet indexes: one peer holding 300 gets them all but
+ * a few (the last free ones are hard to hit), and random ones beyond. */
+START_TEST(test_crowded_slot)
+{
+	enum { N = 300 };
+	struct device dev;
+	struct peer *peer;
+	unsigned in_slot = 0;
+	uint32_t idx[N];
+	uint16_t slot;
+
+	fleet_device(&dev, true);
+	peer = add_peer(&dev);
+	for (unsigned i = 0; i < N; i++) {
+		ck_assert_int_eq(device_fleet_add_index(&dev, peer, &idx[i]),
+				 0);
+		in_slot += fleet_index_decode(dev_key(&dev), idx[i], &slot) &&
+			   slot == peer->fleet.slot;
+	}
+	ck_assert_uint_ge(in_slot, 200);
+	ck_assert_uint_le(in_slot, 256);
+	qsort(idx, N, sizeof(idx[0]), cmp_u32);
+	for (unsigned i = 1; i < N; i++)
+		ck_assert_uint_ne(idx[i - 1], idx[i]);
+	device_destroy(&dev);
+}
+END_TEST
+
+/* An index of the peer's slot picks it, once per REKEY_TIMEOUT; one
+ * that fails the check byte picks nobody; a peer whose session with us
+ * is alive is left alone. */
+START_TEST(test_recovery_pick)
+{
+	const uint64_t t0 = 100 * NS_PER_SEC;
+	struct peer *out[FLEET_RECOVERY_MAX_PEERS], *peer;
+	struct keypair *kp;
+	struct device dev;
+	uint32_t idx, bad;
+	uint16_t slot;
+
+	fleet_device(&dev, true);
+	peer = add_peer(&dev);
+	idx = fleet_index_encode(dev_key(&dev), peer->fleet.slot, 42);
+	do
+		bad = randombytes_random();
+	while (fleet_index_decode(dev_key(&dev), bad, &slot));
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, bad, t0, out, 8), 0);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0, out, 8), 1);
+	ck_assert_ptr_eq(out[0], peer);
+	timers_lone_initiation_sent(&peer->timers, t0);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + NS_PER_SEC, out,
+					      8), 0);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx,
+			  t0 + REKEY_TIMEOUT * NS_PER_SEC, out, 8), 1);
+	/* A session that carried a packet a second ago. */
+	kp = keypair_new();
+	ck_assert_ptr_nonnull(kp);
+	kp->birth = t0;
+	atomic_store(&peer->keypairs.current, kp);
+	peer_fact(peer, FACT_AUTH_RECEIVED, t0 + 9 * NS_PER_SEC);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 10 * NS_PER_SEC,
+					      out, 8), 0);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 15 * NS_PER_SEC,
+					      out, 8), 1);
+	atomic_store(&peer->keypairs.current, NULL);
+	keypair_free(kp);
+	device_destroy(&dev);
+}
+END_TEST
+
+static Suite *fleet_suite(void)
+{
+	Suite *s = suite_create("fleet");
+	TCase *index = tcase_create("index");
+	TCase *device = tcase_create("device");
+
+	tcase_set_timeout(index, 60);
+	tcase_add_test(index, test_permutation);
+	tcase_add_test(index, test_encode_decode);
+	tcase_add_test(index, test_wrong_key);
+	tcase_add_test(index, test_key_stable);
+	tcase_add_test(device, test_slots_map);
+	tcase_add_test(device, test_device_indexes);
+	tcase_add_test(device, test_device_off);
+	tcase_add_test(device, test_crowded_slot);
+	tcase_add_test(device, test_recovery_pick);
+	suite_add_tcase(s, index);
+	suite_add_tcase(s, device);
+	return s;
+}
+
+int main(void)
+{
+	if (crypto_init())
+		return EXIT_FAILURE;
+	return run_suite(fleet_suite());
+}
