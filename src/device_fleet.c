@@ -7,6 +7,7 @@
 
 #include "src/device.h"
 #include "src/epoch.h"
+#include "src/fleet_recovery.h"
 
 /* A slot's indexes have 8 random bits: with that many taken (a crowded
  * slot, or bad luck), the next ones are fully random, which only costs
@@ -82,6 +83,8 @@ int device_fleet_enable(struct device *dev)
 	if (!dev->fleet)
 		return -ENOMEM;
 	atomic_init(&dev->fleet->key, NULL);
+	token_bucket_init(&dev->fleet->budget, FLEET_RECOVERY_PER_SECOND,
+			  FLEET_RECOVERY_BURST, 0);
 	ret = fleet_slots_init(&dev->fleet->slots);
 	if (!ret)
 		ret = device_fleet_rekey(dev);
@@ -122,12 +125,26 @@ struct pick_ctx {
 	uint16_t slot;
 };
 
+/* A random index that is no fleet index: one that passed the check byte
+ * (1 in 256) would pose as an index of another slot, whose peers another
+ * gateway would then offer a handshake. */
+static uint32_t random_non_fleet(const struct fleet_key *k)
+{
+	uint32_t index;
+	uint16_t slot;
+
+	do
+		index = randombytes_random();
+	while (fleet_index_decode(k, index, &slot));
+	return index;
+}
+
 static uint32_t pick_fleet(void *arg, unsigned tries)
 {
 	const struct pick_ctx *ctx = arg;
 
 	if (tries >= FLEET_PICK_TRIES)
-		return randombytes_random();
+		return random_non_fleet(ctx->key);
 	return fleet_index_encode(ctx->key, ctx->slot,
 				  (uint8_t)randombytes_uniform(256));
 }
@@ -146,13 +163,28 @@ int device_fleet_add_index(struct device *dev, struct peer *peer,
 				      NULL, pick_fleet, &ctx, index);
 }
 
-bool device_fleet_may_know(const struct device *dev, uint32_t index)
+static bool reader_slot(const struct device *dev, uint32_t index,
+			uint16_t *slot)
 {
 	const struct fleet_key *k;
-	uint16_t slot;
 
 	if (!dev->fleet)
 		return false;
 	k = atomic_load_explicit(&dev->fleet->key, memory_order_acquire);
-	return k && fleet_index_decode(k, index, &slot);
+	return k && fleet_index_decode(k, index, slot);
+}
+
+bool device_fleet_may_know(const struct device *dev, uint32_t index)
+{
+	uint16_t slot;
+
+	return reader_slot(dev, index, &slot);
+}
+
+bool device_fleet_report(struct device *dev, uint32_t index, uint64_t now)
+{
+	uint16_t slot;
+
+	return reader_slot(dev, index, &slot) &&
+	       fleet_reports_claim(&dev->fleet->reports, slot, now);
 }

@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #include "crypto/fleet_index.h"
+#include "src/fleet_reports.h"
 #include "src/fleet_slots.h"
+#include "src/token_bucket.h"
 
 struct device;
 struct peer;
@@ -25,6 +27,11 @@ struct device_fleet {
 	_Atomic(struct fleet_key *) key;
 	struct fleet_slots slots; /* control thread only */
 	uint64_t initiations; /* sent by fleet recovery (control thread) */
+	/* Fleet recovery's initiations in all (fleet_recovery_may_send);
+	 * control thread only. */
+	struct token_bucket budget;
+	/* Which slots the workers reported lately (any thread). */
+	struct fleet_reports reports;
 };
 
 /* Turns fleet indexes on for dev: its peers so far join their slots.
@@ -46,5 +53,10 @@ int device_fleet_add_index(struct device *dev, struct peer *peer,
 /* Any thread: whether index, unknown here, may be a fleet index of
  * another gateway (its check byte holds); false when off. */
 bool device_fleet_may_know(const struct device *dev, uint32_t index);
+/* Any thread: whether data under index, unknown here, that came at now
+ * should go to the control thread: it may be a fleet index and its slot
+ * was not reported in the last FLEET_REPORT_INTERVAL_MS (which this
+ * records). */
+bool device_fleet_report(struct device *dev, uint32_t index, uint64_t now);
 
 #endif
