@@ -11,7 +11,10 @@ _Static_assert(FLEET_HASH_KEY_LEN == crypto_shorthash_KEYBYTES,
 /* Versioned, so that another layout of indexes gets other keys. */
 static const char fleet_label[] = "ringvpn fleet index v1";
 
-#define FLEET_ROUNDS 4
+/* Eight: four rounds on a 32-bit domain are below what format-preserving
+ * encryption uses (FF1 has ten); each round costs one SipHash of 3 bytes,
+ * ~6 ns, on every unknown index. */
+#define FLEET_ROUNDS 8
 
 void fleet_key_derive(struct fleet_key *k,
 		      const uint8_t private_key[WG_KEY_LEN])

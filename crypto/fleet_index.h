@@ -5,7 +5,7 @@
  *
  *	index = P(slot16 || check8 || rand8)
  *
- * where P is a keyed permutation of 32-bit numbers (a 4-round Feistel
+ * where P is a keyed permutation of 32-bit numbers (an 8-round Feistel
  * network on 16-bit halves, SipHash-2-4 as its round function), slot16 a
  * keyed hash of the peer's public key, check8 a constant and rand8
  * random. A gateway that gets data under an index it never handed out

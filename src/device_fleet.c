@@ -43,7 +43,9 @@ static void free_key(void *mem)
 }
 
 /* The next key, or NULL (no private key, or no memory), for readers
- * from now on; the old one waits for them to pass. */
+ * from now on; the old one waits for them to pass (or, if even that
+ * cannot be allocated, is kept for good: epoch_retire never frees what a
+ * worker may be decoding with). */
 static void publish_key(struct device *dev, struct fleet_key *k)
 {
 	struct fleet_key *old = writer_key(dev);
