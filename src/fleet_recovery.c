@@ -30,15 +30,11 @@ static bool may_initiate(struct peer *peer, uint64_t now)
 size_t fleet_recovery_pick(struct device *dev, uint32_t index, uint64_t now,
 			   struct peer **out, size_t max)
 {
-	const struct fleet_key *k;
 	struct fleet_member *m;
 	uint16_t slot;
 	size_t n = 0;
 
-	if (!dev->fleet)
-		return 0;
-	k = atomic_load_explicit(&dev->fleet->key, memory_order_relaxed);
-	if (!k || !fleet_index_decode(k, index, &slot))
+	if (!device_fleet_slot_of(dev, index, &slot))
 		return 0;
 	for (m = fleet_slots_first(&dev->fleet->slots, slot); m && n < max;
 	     m = fleet_slots_next(m)) {

@@ -458,6 +458,10 @@ uint64_t control_tick(struct tunnel *tn, uint64_t now)
 	struct tick_ctx ctx = { tn, now, 0 };
 
 	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
+	/* Ticks come at least every 100 ms: a new period's keys are in
+	 * use that soon after it begins. Without memory the old keys stay,
+	 * and the next tick tries again. */
+	device_fleet_rotate(&tn->dev, (uint64_t)time(NULL));
 	epoch_reclaim_after(&tn->epoch, drain_before_free, tn);
 	return ctx.next;
 }

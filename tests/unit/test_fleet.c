@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/fleet_index.h"
 #include "crypto/keys.h"
@@ -25,7 +26,7 @@ static void random_key(struct fleet_key *k)
 	uint8_t priv[WG_KEY_LEN];
 
 	key_generate_private(priv);
-	fleet_key_derive(k, priv);
+	fleet_key_derive(k, priv, 493000);
 	sodium_memzero(priv, sizeof(priv));
 }
 
@@ -118,11 +119,16 @@ START_TEST(test_key_stable)
 
 	key_generate_private(priv);
 	key_generate_private(other);
-	fleet_key_derive(&k1, priv);
-	fleet_key_derive(&k2, priv);
-	fleet_key_derive(&k3, other);
+	fleet_key_derive(&k1, priv, 7);
+	fleet_key_derive(&k2, priv, 7);
+	fleet_key_derive(&k3, other, 7);
 	ck_assert_mem_eq(&k1, &k2, sizeof(k1));
 	ck_assert(memcmp(&k1, &k3, sizeof(k1)));
+	/* Another period: another permutation, the same slots. */
+	fleet_key_derive(&k2, priv, 8);
+	ck_assert(memcmp(k1.round, k2.round, sizeof(k1.round)));
+	ck_assert_mem_eq(k1.slot, k2.slot, sizeof(k1.slot));
+	fleet_key_derive(&k2, priv, 7);
 	for (unsigned i = 0; i < 1000; i++) {
 		randombytes_buf(pub, sizeof(pub));
 		ck_assert_uint_eq(fleet_slot(&k1, pub), fleet_slot(&k2, pub));
@@ -200,7 +206,12 @@ static void fleet_device(struct device *dev, bool fleet)
 
 static const struct fleet_key *dev_key(const struct device *dev)
 {
-	return atomic_load(&dev->fleet->key);
+	return &atomic_load(&dev->fleet->keys)->cur;
+}
+
+static uint64_t dev_period(const struct device *dev)
+{
+	return atomic_load(&dev->fleet->keys)->period;
 }
 
 /* The index a peer's handshake gets decodes to the peer's slot. */
@@ -294,7 +305,7 @@ START_TEST(test_crowded_slot)
 	ck_assert_uint_le(in_slot, 256);
 	/* The random ones are no fleet index: none poses as another slot's. */
 	for (unsigned i = 0; i < N; i++)
-		ck_assert(!fleet_index_decode(dev_key(&dev), idx[i], &slot) ||
+		ck_assert(!device_fleet_slot_of(&dev, idx[i], &slot) ||
 			  slot == peer->fleet.slot);
 	qsort(idx, N, sizeof(idx[0]), cmp_u32);
 	for (unsigned i = 1; i < N; i++)
@@ -320,7 +331,7 @@ START_TEST(test_recovery_pick)
 	idx = fleet_index_encode(dev_key(&dev), peer->fleet.slot, 42);
 	do
 		bad = randombytes_random();
-	while (fleet_index_decode(dev_key(&dev), bad, &slot));
+	while (fleet_keys_decode(atomic_load(&dev.fleet->keys), bad, &slot));
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, bad, t0, out, 8), 0);
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0, out, 8), 1);
 	ck_assert_ptr_eq(out[0], peer);
@@ -364,6 +375,44 @@ START_TEST(test_recovery_pick)
 }
 END_TEST
 
+/* The keys follow the period of the wall clock: an index of one period
+ * is read in the next, no longer in the one after, and the index a
+ * session gets in another period is another, while the peer keeps its
+ * slot. */
+START_TEST(test_rotation)
+{
+	struct device dev;
+	struct peer *peer;
+	uint32_t idx, later;
+	uint64_t p;
+	uint16_t slot;
+
+	fleet_device(&dev, true);
+	peer = add_peer(&dev);
+	slot = peer->fleet.slot;
+	p = dev_period(&dev);
+	ck_assert_uint_eq(p, fleet_period((uint64_t)time(NULL)));
+	idx = fleet_index_encode(dev_key(&dev), slot, 9);
+	ck_assert_int_eq(device_fleet_rotate(&dev, p * FLEET_PERIOD_S), 0);
+	ck_assert_uint_eq(dev_period(&dev), p); /* the same period */
+	ck_assert_int_eq(device_fleet_rotate(&dev, (p + 1) * FLEET_PERIOD_S),
+			 0);
+	ck_assert_uint_eq(dev_period(&dev), p + 1);
+	ck_assert_uint_eq(peer->fleet.slot, slot);
+	ck_assert(device_fleet_slot_of(&dev, idx, &slot));
+	ck_assert_uint_eq(slot, peer->fleet.slot);
+	later = fleet_index_encode(dev_key(&dev), slot, 9);
+	ck_assert_uint_ne(later, idx);
+	ck_assert_int_eq(device_fleet_rotate(&dev, (p + 2) * FLEET_PERIOD_S),
+			 0);
+	ck_assert(!device_fleet_slot_of(&dev, idx, &slot) ||
+		  slot != peer->fleet.slot);
+	ck_assert(device_fleet_slot_of(&dev, later, &slot));
+	ck_assert_uint_eq(slot, peer->fleet.slot);
+	device_destroy(&dev);
+}
+END_TEST
+
 /* An index that fails the check byte is nobody's, with a key set. */
 START_TEST(test_may_know)
 {
@@ -376,7 +425,7 @@ START_TEST(test_may_know)
 			fleet_index_encode(dev_key(&dev), 7, 1)));
 	do
 		bad = randombytes_random();
-	while (fleet_index_decode(dev_key(&dev), bad, &slot));
+	while (fleet_keys_decode(atomic_load(&dev.fleet->keys), bad, &slot));
 	ck_assert(!device_fleet_may_know(&dev, bad));
 	ck_assert(!device_fleet_report(&dev, bad, NS_PER_SEC));
 	device_destroy(&dev);
@@ -470,6 +519,7 @@ static Suite *fleet_suite(void)
 	tcase_add_test(device, test_device_off);
 	tcase_add_test(device, test_crowded_slot);
 	tcase_add_test(device, test_recovery_pick);
+	tcase_add_test(device, test_rotation);
 	tcase_add_test(device, test_may_know);
 	tcase_add_test(device, test_reports);
 	tcase_add_test(device, test_device_report);
