@@ -5,10 +5,12 @@
  *
  *	index = P(slot16 || check8 || rand8)
  *
- * where P is a keyed permutation of 32-bit numbers (a 4-round Feistel
+ * where P is a keyed permutation of 32-bit numbers (an 8-round Feistel
  * network on 16-bit halves, SipHash-2-4 as its round function), slot16 a
  * keyed hash of the peer's public key, check8 a constant and rand8
- * random. A gateway that gets data under an index it never handed out
+ * random. P's key changes every FLEET_PERIOD_S of Unix time, so that
+ * indexes of one slot in one period tell nothing of those in another;
+ * the slot's key does not (peers keep their slot). A gateway that gets data under an index it never handed out
  * can still tell which peers it may belong to (those of its slot), while
  * to anyone without the key indexes look random. The check byte lets
  * through 1 in 256 indexes that were never made this way.
@@ -32,9 +34,20 @@ struct fleet_key {
 	uint8_t slot[FLEET_HASH_KEY_LEN];  /* the public keys' slots */
 };
 
-/* The key every holder of private_key derives alike. */
+/* An hour: long next to a session (REJECT_AFTER_TIME, 3 min), so an
+ * index is read with its own period's key or the one before, and short
+ * enough that a slot's indexes do not follow a client for long. */
+#define FLEET_PERIOD_S 3600u
+
+/* The period of a Unix time in seconds. */
+static inline uint64_t fleet_period(uint64_t unix_seconds)
+{
+	return unix_seconds / FLEET_PERIOD_S;
+}
+
+/* The key of period every holder of private_key derives alike. */
 void fleet_key_derive(struct fleet_key *k,
-		      const uint8_t private_key[WG_KEY_LEN]);
+		      const uint8_t private_key[WG_KEY_LEN], uint64_t period);
 void fleet_key_clear(struct fleet_key *k);
 
 /* P and its inverse. */

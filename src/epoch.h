@@ -41,8 +41,9 @@ void epoch_destroy(struct epoch *e);
 /* Writer: free_fn(mem) runs once no reader can hold mem: the one way to
  * free what workers may still read (the kernel's call_rcu). With e NULL
  * (a single-threaded owner: the unit tests, the fuzzers) it runs at once.
- * Returns -ENOMEM (after freeing at once, which is only safe when no
- * reader runs) if the bookkeeping cannot be allocated. */
+ * Returns -ENOMEM if the bookkeeping cannot be allocated, and then
+ * never frees mem: a reader may still hold it, and a leak is the only
+ * safe outcome (freeing at once would be a use-after-free). */
 int epoch_retire(struct epoch *e, void *mem, void (*free_fn)(void *mem));
 /* Writer: how many retired objects wait to be freed, and whether mem is
  * one of them (for tests and statistics). */

@@ -5,10 +5,12 @@
  * network), so an attacker cannot multiply its rate by walking the low
  * bits of its address.
  *
- * Only sources that proved their address with a valid MAC2 ever reach the
- * limiter, so the table holds real hosts, not spoofed ones; it is still
- * bounded (a full table refuses newcomers) and entries idle for
- * RATELIMITER_IDLE_NS are collected. There is no clock and no thread
+ * Handshake messages reach the limiter only from sources that proved
+ * their address with a valid MAC2; FleetRecovery's initiations, whose
+ * destination may be forged, come in at most FLEET_RECOVERY_PER_SECOND
+ * new sources a second (src/fleet_recovery.c). The table is bounded (a
+ * full table refuses newcomers) and entries idle for RATELIMITER_IDLE_NS
+ * are collected. There is no clock and no thread
  * inside: every call is given the caller's monotonic time in ns.
  *
  * Not thread-safe: the control thread owns it. */

@@ -32,7 +32,10 @@
  *
  * zero_key_material
  *   armed:    session_derived, at now + 3 * REJECT_AFTER_TIME (always pushed
- *             out); give-up, at the same offset unless already armed.
+ *             out); give-up and fleet_initiation_sent, at the same offset
+ *             unless already armed (the fleet initiation's ephemeral
+ *             secret must not outlive it, as a retransmit series' would
+ *             not).
  *   disarmed: only by timers_stop.
  *   fires:    ZERO_KEYS: no session has been made for 9 minutes, so every
  *             keypair is long dead; wipe them and the handshake state.
@@ -43,6 +46,13 @@
  *             from 0 to non-zero arms it at now.
  *   disarmed: setting the interval to 0.
  *   fires:    SEND_KEEPALIVE; sending it is a traversal, which re-arms.
+ *
+ * fleet_initiation_sent (FleetRecovery, src/fleet_recovery.h) is an event
+ * apart: it arms no retransmit (the initiation went to a data source, not
+ * to the endpoint) and does not count as one of the peer's own
+ * initiations, so it neither delays nor stops them. Its own rate limit,
+ * timers_may_send_fleet_initiation, allows one per REKEY_TIMEOUT, and
+ * none while the peer's own initiation awaits its retransmit.
  *
  * Timers that fire together are all reported by one timers_expire(), except
  * that a give-up suppresses the keepalive and new-handshake timers it
@@ -146,10 +156,13 @@ void timers_handshake_initiated(struct peer_timers *t, uint64_t now,
 	    now + REKEY_TIMEOUT * NS_PER_SEC + jitter_ns(jitter_ms));
 }
 
-void timers_lone_initiation_sent(struct peer_timers *t, uint64_t now)
+void timers_fleet_initiation_sent(struct peer_timers *t, uint64_t now)
 {
-	t->have_sent_initiation = true;
-	t->last_initiation_sent = now;
+	t->have_sent_fleet_initiation = true;
+	t->last_fleet_initiation = now;
+	if (!armed(t->zero_key_material))
+		arm(&t->zero_key_material,
+		    now + 3 * REJECT_AFTER_TIME * NS_PER_SEC);
 }
 
 void timers_handshake_complete(struct peer_timers *t, uint64_t now)
@@ -287,6 +300,22 @@ bool timers_may_send_initiation(const struct peer_timers *t, uint64_t now)
 	if (!t->have_sent_initiation)
 		return true;
 	return now - t->last_initiation_sent >= REKEY_TIMEOUT * NS_PER_SEC;
+}
+
+bool timers_within_rekey_timeout(uint64_t then, uint64_t now)
+{
+	/* Signed: now - then wraps when then is later than now. */
+	return then && (int64_t)(now - then) < (int64_t)(REKEY_TIMEOUT *
+							 NS_PER_SEC);
+}
+
+bool timers_may_send_fleet_initiation(const struct peer_timers *t,
+				      uint64_t now)
+{
+	if (armed(t->retransmit_handshake))
+		return false;
+	return !t->have_sent_fleet_initiation ||
+	       !timers_within_rekey_timeout(t->last_fleet_initiation, now);
 }
 
 bool timers_claim_lastminute_handshake(struct peer_timers *t)

@@ -39,6 +39,10 @@ struct peer_timers {
 	bool sent_lastminute_handshake;
 	bool have_sent_initiation;
 	uint64_t last_initiation_sent;
+	/* FleetRecovery's initiations have a rate limit of their own, so
+	 * that they never hold back the peer's own ones. */
+	bool have_sent_fleet_initiation;
+	uint64_t last_fleet_initiation;
 	/* When the current series of initiations started; meaningful only
 	 * while one is in progress (retransmit_handshake armed). */
 	uint64_t handshake_first_attempt;
@@ -77,11 +81,11 @@ void timers_any_authenticated_packet_traversal(struct peer_timers *t,
 /* A handshake initiation was sent. */
 void timers_handshake_initiated(struct peer_timers *t, uint64_t now,
 				unsigned jitter_ms);
-/* A lone initiation was sent, to an address that need not be the
- * endpoint (FleetRecovery's): it counts for timers_may_send_initiation
- * but arms nothing, since retransmitting it to the endpoint would
- * only replace it. */
-void timers_lone_initiation_sent(struct peer_timers *t, uint64_t now);
+/* FleetRecovery sent an initiation, to an address that need not be the
+ * endpoint: it counts only for timers_may_send_fleet_initiation, is not
+ * retransmitted (a retransmit to the endpoint would only replace it),
+ * and arms zero_key_material so that its ephemeral secret is wiped. */
+void timers_fleet_initiation_sent(struct peer_timers *t, uint64_t now);
 /* A handshake completed: response consumed (initiator), or first data on a
  * new responder keypair (key confirmation). */
 void timers_handshake_complete(struct peer_timers *t, uint64_t now);
@@ -101,8 +105,18 @@ uint64_t timers_next_deadline(const struct peer_timers *t);
 /* Disarm everything and forget the attempt series, e.g. on peer removal. */
 void timers_stop(struct peer_timers *t);
 
-/* Rate limit for initiations of any origin: at most one per REKEY_TIMEOUT. */
+/* Rate limit for the peer's own initiations: at most one per
+ * REKEY_TIMEOUT. */
 bool timers_may_send_initiation(const struct peer_timers *t, uint64_t now);
+/* Rate limit for FleetRecovery's: at most one per REKEY_TIMEOUT, and none
+ * while an initiation of the peer's own awaits its retransmit (a fleet
+ * one would replace its handshake state). */
+bool timers_may_send_fleet_initiation(const struct peer_timers *t,
+				      uint64_t now);
+/* Whether the event at `then` (0: never) is less than REKEY_TIMEOUT
+ * before now. One in the future counts as recent: a worker may stamp a
+ * fact after the control thread read its clock. */
+bool timers_within_rekey_timeout(uint64_t then, uint64_t now);
 /* For the receive path when keypair_should_rekey_on_receive() holds: true
  * the first time only, until the next timers_handshake_complete(). */
 bool timers_claim_lastminute_handshake(struct peer_timers *t);

@@ -90,21 +90,29 @@ static void send_initiation(struct tunnel *tn, struct peer *peer,
  * initiation, sent there from the address the data came to (the service
  * address), so that the client sees the gateway it knows. The peer's
  * endpoint stays as it is until a response authenticates
- * (on_handshake). */
+ * (on_handshake). Under load none: the source proved nothing, and
+ * public-key work is for those that did. */
 static void recover_session(struct tunnel *tn, const struct msg *m,
-			    uint64_t now)
+			    bool under_load, uint64_t now)
 {
 	struct peer *peers[FLEET_RECOVERY_MAX_PEERS];
 	struct message_handshake_initiation msg;
-	size_t n = fleet_recovery_pick(&tn->dev, m->index, now, peers,
-				       FLEET_RECOVERY_MAX_PEERS);
+	size_t n;
 
+	if (under_load)
+		return;
+	n = fleet_recovery_pick(&tn->dev, m->index, now, peers,
+				FLEET_RECOVERY_MAX_PEERS);
 	for (size_t i = 0; i < n; i++) {
+		if (!fleet_recovery_may_send(&tn->dev,
+					     (const struct sockaddr *)&m->addr,
+					     now))
+			return;
 		if (protocol_create_initiation(&tn->dev, peers[i], now, &msg))
 			continue;
 		send_datagram(tn, &m->addr, m->addr_len, &m->source, &msg,
 			      sizeof(msg));
-		timers_lone_initiation_sent(&peers[i]->timers, now);
+		timers_fleet_initiation_sent(&peers[i]->timers, now);
 		tn->dev.fleet->initiations++;
 	}
 }
@@ -289,7 +297,7 @@ static void on_message(struct tunnel *tn, struct msg *m, bool under_load,
 		forget_source(tn, &m->source);
 		break;
 	case CTL_UNKNOWN_INDEX:
-		recover_session(tn, m, now);
+		recover_session(tn, m, under_load, now);
 		break;
 	case CTL_SEND:
 		break;
@@ -450,6 +458,10 @@ uint64_t control_tick(struct tunnel *tn, uint64_t now)
 	struct tick_ctx ctx = { tn, now, 0 };
 
 	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
+	/* Ticks come at least every 100 ms: a new period's keys are in
+	 * use that soon after it begins. Without memory the old keys stay,
+	 * and the next tick tries again. */
+	device_fleet_rotate(&tn->dev, (uint64_t)time(NULL));
 	epoch_reclaim_after(&tn->epoch, drain_before_free, tn);
 	return ctx.next;
 }

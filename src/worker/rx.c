@@ -71,16 +71,18 @@ static void forward_handshake(struct worker *w, const uint8_t *data,
 /* Data under an index we never gave out: with FleetRecovery, one that
  * another gateway of the fleet may have (its check byte holds: 1 in 256
  * random ones) goes to the control thread, with where it came from and
- * to, which may answer it with a handshake (src/fleet_recovery.h). */
+ * to, which may answer it with a handshake (src/fleet_recovery.h). Only
+ * the first of its slot in FLEET_REPORT_INTERVAL_MS goes: the rest would
+ * take ring slots from handshakes for nothing (src/fleet_reports.h). */
 static void unknown_index(struct worker *w, const uint8_t *msg, size_t len,
-			  const struct rx_view *v)
+			  const struct rx_view *v, uint64_t now)
 {
 	uint64_t counter;
 	uint32_t index;
 	struct msg *m;
 
 	if (data_parse(msg, len, &index, &counter) ||
-	    !device_fleet_may_know(w->dp->dev, index))
+	    !device_fleet_report(w->dp->dev, index, now))
 		return;
 	m = worker_to_control(w, CTL_UNKNOWN_INDEX, NULL);
 	if (!m)
@@ -168,7 +170,7 @@ static void sort_datagram(struct worker *w, struct tw_area *t, uint8_t *msg,
 	}
 	ret = protocol_receive_keypair(w->dp->dev, msg, len, now, &d->kp);
 	if (ret == -ENOENT) {
-		unknown_index(w, msg, len, &t->view);
+		unknown_index(w, msg, len, &t->view, now);
 		drop_bad(w, len, "unknown session index");
 		return;
 	}

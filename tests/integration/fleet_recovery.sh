@@ -15,24 +15,33 @@
 #     3 s; both clients' endpoint is still the service address; G2's
 #     show counts the initiations; and 4 MiB from each client reach G2
 #     with their SHA-256 intact;
+#   - then an attacker, from an address of its own, floods G2 for 10 s
+#     with data under a valid index of each client's slot (what it gets
+#     by copying a client's traffic; tests/interop/fleet_flood makes it
+#     from the key): client 1 keeps pinging G2 and must get no new
+#     handshake from it; client 2, now gone, may get at most one
+#     initiation per 5 s (1 or 2 in all), whatever the flood's rate;
 #   - FleetRecovery = off, the same kill: each client's first reply comes
 #     8 s or more later (the clients' own timeout), which shows that the
 #     fast recovery above is the feature's, not luck.
 # The recovery times are printed. Needs root, ip, ping, ncat, ss, wg,
 # wireguard-go; exits 77 (skip) otherwise or with RINGVPN_SKIP_NETNS set.
-# RINGVPN names the binary.
+# RINGVPN names the binary, FLEET_FLOOD fleet_flood.
 # shellcheck disable=SC2317 # the functions run through check and bg_start
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 lib_init fleet_recovery wg wireguard-go sysctl
+FLEET_FLOOD=${FLEET_FLOOD:-./tests/interop/fleet_flood}
+[ -x "$FLEET_FLOOD" ] || { echo "FAIL: $FLEET_FLOOD not executable"; exit 1; }
 NS_R=rv-fr-r-$$
 NS_G1=rv-fr-g1-$$
 NS_G2=rv-fr-g2-$$
 NS_1=rv-fr-1-$$
 NS_2=rv-fr-2-$$
-for ns in "$NS_R" "$NS_G1" "$NS_G2" "$NS_1" "$NS_2"; do
+NS_X=rv-fr-x-$$
+for ns in "$NS_R" "$NS_G1" "$NS_G2" "$NS_1" "$NS_2" "$NS_X"; do
 	make_netns "$ns"
 done
 # Each on a /24 of its own behind R: R1 is R's side of NS_1's link.
@@ -40,6 +49,10 @@ link_netns "$NS_R" "$NS_1" rvfr$$r1 v1 198.18.1.1/24 198.18.1.2/24
 link_netns "$NS_R" "$NS_2" rvfr$$r2 v2 198.18.2.1/24 198.18.2.2/24
 link_netns "$NS_R" "$NS_G1" rvfr$$g1 vg 198.18.11.1/24 198.18.11.2/24
 link_netns "$NS_R" "$NS_G2" rvfr$$g2 vg 198.18.12.1/24 198.18.12.2/24
+# The attacker, whose flood leaves from a second address of its own.
+link_netns "$NS_R" "$NS_X" rvfr$$x vx 198.18.3.1/24 198.18.3.2/24
+ip -n "$NS_X" addr add 198.18.3.66/24 dev vx
+ip -n "$NS_X" route add default via 198.18.3.1
 ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$NS_1" route add default via 198.18.1.1
 ip -n "$NS_2" route add default via 198.18.2.1
@@ -152,13 +165,68 @@ endpoints_kept() {
 	return 1
 }
 
-# G2's show counts an initiation per client (the field of
-# ringvpn(8), THE OUTPUT OF SHOW).
+# G2's fleet recovery initiations so far (the field of ringvpn(8), THE
+# OUTPUT OF SHOW); nothing without the line.
+fleet_count() {
+	{ rv_show "$G2" || true; } | awk '/^ *fleet recovery:/ { print $3 }'
+}
+
+# G2's show counts an initiation per client.
 counted() {
 	local n
-	n=$(rv_show "$G2" | awk '/^ *fleet recovery:/ { print $3 }')
+	n=$(fleet_count)
 	echo "G2: fleet recovery: ${n:-(no line)} initiations"
 	[ -n "$n" ] && [ "$n" -ge 2 ]
+}
+
+# Long enough that some report of client 2's slot comes 5 s after it
+# went quiet: the workers pass a slot on once per 5 s
+# (src/fleet_reports.h), and the failover's reports may hold the first
+# ones of the flood back.
+FLOOD_S=10
+
+# flood_from_x PUB: FLOOD_S s of 500 data messages a second under a valid
+# index of PUB's slot, from 198.18.3.66 to the service address.
+flood_from_x() {
+	ip netns exec "$NS_X" "$FLEET_FLOOD" "$TMP/gw.key" "$1" 198.18.3.66 \
+		"$SVC:$PORT_G" "$FLOOD_S" 500
+}
+
+# G2's latest handshake with client 1, and client 1's handshake count.
+c1_sessions() {
+	in_rv "$G2" wg show "$G2" latest-handshakes |
+		awk -v k="$PUB_1" '$1 == k { print $2 }'
+	rv_peer_field "$C1" handshakes
+}
+
+# The flood of both clients' slots, client 1 pinging all along and
+# client 2 gone: G2 sends client 2 1 or 2 initiations (to the attacker),
+# client 1 none, and client 1's session stays the one it had.
+flood_bounded() {
+	local before after s1 s1_after p1 p2 pping
+	stop_wggo "$C2"
+	bg_start "$TMP/ping" ip netns exec "$NS_1" ping -q -i 0.2 \
+		-w $((FLOOD_S + 2)) "$TUN_G"
+	pping=$BG_PID
+	sleep 1.2 # a ping or more through, and show's file written
+	before=$(fleet_count)
+	s1=$(c1_sessions)
+	bg_start "$TMP/flood1" flood_from_x "$PUB_1"
+	p1=$BG_PID
+	bg_start "$TMP/flood2" flood_from_x "$PUB_2"
+	p2=$BG_PID
+	bg_wait "$p1" && bg_wait "$p2" || return 1
+	sleep 1.2 # show's file written
+	after=$(fleet_count)
+	s1_after=$(c1_sessions)
+	bg_wait "$pping" || true
+	echo "flood of client 1's slot: $(cat "$TMP/flood1");" \
+		"of client 2's: $(cat "$TMP/flood2");" \
+		"G2's fleet recovery initiations $before -> $after" |
+		tee "$TMP/flood.txt"
+	[ "$s1" = "$s1_after" ] ||
+		{ echo "client 1's session changed: $s1 -> $s1_after"; return 1; }
+	[ $((after - before)) -ge 1 ] && [ $((after - before)) -le 2 ]
 }
 
 transfers() {
@@ -180,6 +248,9 @@ check "FleetRecovery = on: both clients recover within 3 s of $(
 check "both clients' endpoint is still the service address" endpoints_kept
 check "G2 counts its fleet recovery initiations" counted
 check "4 MiB from each client reach G2 intact" transfers
+check "a forged-source flood of valid indexes: at most one initiation $(
+	)per peer per 5 s, none to a client talking to G2" flood_bounded
+cat "$TMP/flood.txt" 2>/dev/null || true
 down
 
 MODE=off

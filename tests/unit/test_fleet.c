@@ -4,10 +4,13 @@
  * the same private key), the slot map, the device's fleet indexes (their
  * slot survives a change of private key; a crowded slot falls back to
  * random indexes) and the choice of peers for an unknown index. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/fleet_index.h"
 #include "crypto/keys.h"
@@ -23,7 +26,7 @@ static void random_key(struct fleet_key *k)
 	uint8_t priv[WG_KEY_LEN];
 
 	key_generate_private(priv);
-	fleet_key_derive(k, priv);
+	fleet_key_derive(k, priv, 493000);
 	sodium_memzero(priv, sizeof(priv));
 }
 
@@ -116,11 +119,16 @@ START_TEST(test_key_stable)
 
 	key_generate_private(priv);
 	key_generate_private(other);
-	fleet_key_derive(&k1, priv);
-	fleet_key_derive(&k2, priv);
-	fleet_key_derive(&k3, other);
+	fleet_key_derive(&k1, priv, 7);
+	fleet_key_derive(&k2, priv, 7);
+	fleet_key_derive(&k3, other, 7);
 	ck_assert_mem_eq(&k1, &k2, sizeof(k1));
 	ck_assert(memcmp(&k1, &k3, sizeof(k1)));
+	/* Another period: another permutation, the same slots. */
+	fleet_key_derive(&k2, priv, 8);
+	ck_assert(memcmp(k1.round, k2.round, sizeof(k1.round)));
+	ck_assert_mem_eq(k1.slot, k2.slot, sizeof(k1.slot));
+	fleet_key_derive(&k2, priv, 7);
 	for (unsigned i = 0; i < 1000; i++) {
 		randombytes_buf(pub, sizeof(pub));
 		ck_assert_uint_eq(fleet_slot(&k1, pub), fleet_slot(&k2, pub));
@@ -198,7 +206,12 @@ static void fleet_device(struct device *dev, bool fleet)
 
 static const struct fleet_key *dev_key(const struct device *dev)
 {
-	return atomic_load(&dev->fleet->key);
+	return &atomic_load(&dev->fleet->keys)->cur;
+}
+
+static uint64_t dev_period(const struct device *dev)
+{
+	return atomic_load(&dev->fleet->keys)->period;
 }
 
 /* The index a peer's handshake gets decodes to the peer's slot. */
@@ -269,11 +282,11 @@ START_TEST(test_device_off)
 }
 END_TEST
 
-/* A slot has 256 fleet indexes: one peer holding 300 gets them all but
+/* A slot has 256 fleet indexes: one peer holding 2000 gets them all but
  * a few (the last free ones are hard to hit), and random ones beyond. */
 START_TEST(test_crowded_slot)
 {
-	enum { N = 300 };
+	enum { N = 2000 };
 	struct device dev;
 	struct peer *peer;
 	unsigned in_slot = 0;
@@ -290,6 +303,10 @@ START_TEST(test_crowded_slot)
 	}
 	ck_assert_uint_ge(in_slot, 200);
 	ck_assert_uint_le(in_slot, 256);
+	/* The random ones are no fleet index: none poses as another slot's. */
+	for (unsigned i = 0; i < N; i++)
+		ck_assert(!device_fleet_slot_of(&dev, idx[i], &slot) ||
+			  slot == peer->fleet.slot);
 	qsort(idx, N, sizeof(idx[0]), cmp_u32);
 	for (unsigned i = 1; i < N; i++)
 		ck_assert_uint_ne(idx[i - 1], idx[i]);
@@ -314,11 +331,11 @@ START_TEST(test_recovery_pick)
 	idx = fleet_index_encode(dev_key(&dev), peer->fleet.slot, 42);
 	do
 		bad = randombytes_random();
-	while (fleet_index_decode(dev_key(&dev), bad, &slot));
+	while (fleet_keys_decode(atomic_load(&dev.fleet->keys), bad, &slot));
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, bad, t0, out, 8), 0);
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0, out, 8), 1);
 	ck_assert_ptr_eq(out[0], peer);
-	timers_lone_initiation_sent(&peer->timers, t0);
+	timers_fleet_initiation_sent(&peer->timers, t0);
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + NS_PER_SEC, out,
 					      8), 0);
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx,
@@ -333,8 +350,155 @@ START_TEST(test_recovery_pick)
 					      out, 8), 0);
 	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 15 * NS_PER_SEC,
 					      out, 8), 1);
+	/* A worker stamped a packet 1 us after the control thread read its
+	 * clock: the peer is talking to us. */
+	peer_fact(peer, FACT_AUTH_RECEIVED, t0 + 20 * NS_PER_SEC + 1000);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 20 * NS_PER_SEC,
+					      out, 8), 0);
 	atomic_store(&peer->keypairs.current, NULL);
+	/* A response of ours a second old, waiting for the peer's first
+	 * packet; then one older than REKEY_TIMEOUT. */
+	kp->birth = t0 + 29 * NS_PER_SEC;
+	atomic_store(&peer->keypairs.next, kp);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 30 * NS_PER_SEC,
+					      out, 8), 0);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 34 * NS_PER_SEC,
+					      out, 8), 1);
+	atomic_store(&peer->keypairs.next, NULL);
 	keypair_free(kp);
+	/* Our own initiation awaits its retransmit: a fleet one would
+	 * replace its handshake. */
+	timers_handshake_initiated(&peer->timers, t0 + 40 * NS_PER_SEC, 0);
+	ck_assert_uint_eq(fleet_recovery_pick(&dev, idx, t0 + 41 * NS_PER_SEC,
+					      out, 8), 0);
+	device_destroy(&dev);
+}
+END_TEST
+
+/* The keys follow the period of the wall clock: an index of one period
+ * is read in the next, no longer in the one after, and the index a
+ * session gets in another period is another, while the peer keeps its
+ * slot. */
+START_TEST(test_rotation)
+{
+	struct device dev;
+	struct peer *peer;
+	uint32_t idx, later;
+	uint64_t p;
+	uint16_t slot;
+
+	fleet_device(&dev, true);
+	peer = add_peer(&dev);
+	slot = peer->fleet.slot;
+	p = dev_period(&dev);
+	ck_assert_uint_eq(p, fleet_period((uint64_t)time(NULL)));
+	idx = fleet_index_encode(dev_key(&dev), slot, 9);
+	ck_assert_int_eq(device_fleet_rotate(&dev, p * FLEET_PERIOD_S), 0);
+	ck_assert_uint_eq(dev_period(&dev), p); /* the same period */
+	ck_assert_int_eq(device_fleet_rotate(&dev, (p + 1) * FLEET_PERIOD_S),
+			 0);
+	ck_assert_uint_eq(dev_period(&dev), p + 1);
+	ck_assert_uint_eq(peer->fleet.slot, slot);
+	ck_assert(device_fleet_slot_of(&dev, idx, &slot));
+	ck_assert_uint_eq(slot, peer->fleet.slot);
+	later = fleet_index_encode(dev_key(&dev), slot, 9);
+	ck_assert_uint_ne(later, idx);
+	ck_assert_int_eq(device_fleet_rotate(&dev, (p + 2) * FLEET_PERIOD_S),
+			 0);
+	ck_assert(!device_fleet_slot_of(&dev, idx, &slot) ||
+		  slot != peer->fleet.slot);
+	ck_assert(device_fleet_slot_of(&dev, later, &slot));
+	ck_assert_uint_eq(slot, peer->fleet.slot);
+	device_destroy(&dev);
+}
+END_TEST
+
+/* An index that fails the check byte is nobody's, with a key set. */
+START_TEST(test_may_know)
+{
+	struct device dev;
+	uint32_t bad;
+	uint16_t slot;
+
+	fleet_device(&dev, true);
+	ck_assert(device_fleet_may_know(&dev,
+			fleet_index_encode(dev_key(&dev), 7, 1)));
+	do
+		bad = randombytes_random();
+	while (fleet_keys_decode(atomic_load(&dev.fleet->keys), bad, &slot));
+	ck_assert(!device_fleet_may_know(&dev, bad));
+	ck_assert(!device_fleet_report(&dev, bad, NS_PER_SEC));
+	device_destroy(&dev);
+}
+END_TEST
+
+/* A slot is reported once per FLEET_REPORT_INTERVAL_MS, whatever else
+ * comes; other slots are not held back. */
+START_TEST(test_reports)
+{
+	struct fleet_reports *r = calloc(1, sizeof(*r));
+	const uint64_t ms = 1000000, t0 = 3600000 * ms;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert(fleet_reports_claim(r, 9, t0));
+	ck_assert(!fleet_reports_claim(r, 9, t0));
+	ck_assert(!fleet_reports_claim(r, 9, t0 + 4999 * ms));
+	ck_assert(fleet_reports_claim(r, 10, t0 + 1 * ms));
+	ck_assert(fleet_reports_claim(r, 9, t0 + 5000 * ms));
+	ck_assert(!fleet_reports_claim(r, 9, t0 + 5001 * ms));
+	/* the first moment of the clock is not "never" */
+	ck_assert(fleet_reports_claim(r, 11, 0));
+	ck_assert(!fleet_reports_claim(r, 11, 1));
+	free(r);
+}
+END_TEST
+
+/* A flood of one valid index reaches the control thread once per
+ * interval: the device's gate. */
+START_TEST(test_device_report)
+{
+	const uint64_t t0 = 100 * NS_PER_SEC;
+	struct device dev;
+	unsigned passed = 0;
+	uint32_t idx;
+
+	fleet_device(&dev, true);
+	idx = fleet_index_encode(dev_key(&dev), 1234, 5);
+	for (unsigned i = 0; i < 10000; i++)
+		passed += device_fleet_report(&dev, idx, t0 + i * 1000000ULL);
+	ck_assert_uint_eq(passed, 2); /* at 0 and 5 s of 10 s */
+	device_destroy(&dev);
+}
+END_TEST
+
+/* The initiations in all and per source: FLEET_RECOVERY_BURST at once
+ * then FLEET_RECOVERY_PER_SECOND a second; one source no more than the
+ * ratelimiter's burst, and its refusals cost the others nothing. */
+START_TEST(test_may_send)
+{
+	const uint64_t t0 = 100 * NS_PER_SEC;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct device dev;
+	unsigned sent = 0;
+
+	fleet_device(&dev, true);
+	to.sin_addr.s_addr = htonl(0xc6120001);
+	for (unsigned i = 0; i < 100; i++)
+		sent += fleet_recovery_may_send(&dev, (struct sockaddr *)&to,
+						t0);
+	ck_assert_uint_eq(sent, RATELIMITER_BURST);
+	sent = 0;
+	for (uint32_t i = 0; i < 1000; i++) {
+		to.sin_addr.s_addr = htonl(0xc6130000 + i);
+		sent += fleet_recovery_may_send(&dev, (struct sockaddr *)&to,
+						t0);
+	}
+	ck_assert_uint_eq(sent, FLEET_RECOVERY_BURST - RATELIMITER_BURST);
+	to.sin_addr.s_addr = htonl(0xc6140000);
+	ck_assert(!fleet_recovery_may_send(&dev, (struct sockaddr *)&to,
+					   t0 + NS_PER_SEC / 200));
+	ck_assert(fleet_recovery_may_send(&dev, (struct sockaddr *)&to,
+					  t0 + NS_PER_SEC / 100));
 	device_destroy(&dev);
 }
 END_TEST
@@ -355,6 +519,11 @@ static Suite *fleet_suite(void)
 	tcase_add_test(device, test_device_off);
 	tcase_add_test(device, test_crowded_slot);
 	tcase_add_test(device, test_recovery_pick);
+	tcase_add_test(device, test_rotation);
+	tcase_add_test(device, test_may_know);
+	tcase_add_test(device, test_reports);
+	tcase_add_test(device, test_device_report);
+	tcase_add_test(device, test_may_send);
 	suite_add_tcase(s, index);
 	suite_add_tcase(s, device);
 	return s;

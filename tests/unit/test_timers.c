@@ -26,6 +26,7 @@ enum op {
 	OP_SESSION,
 	OP_SET_PKA,		/* arg = interval s */
 	OP_STOP,
+	OP_FLEET_SENT,		/* timers_fleet_initiation_sent */
 };
 
 struct step {
@@ -46,6 +47,25 @@ struct scenario {
 #define ZERO TIMER_ZERO_KEYS
 
 static const struct scenario scenarios[] = {
+{ "a fleet initiation arms only the wipe of its ephemeral secret", 0, {
+	{ S(1), OP_FLEET_SENT, 0, 0 },
+	{ S(1), OP_NEXT, 0, S(1) + S(3 * REJECT_AFTER_TIME) },
+	{ S(6), OP_EXPIRE, 0, 0 },
+	{ S(1) + S(3 * REJECT_AFTER_TIME), OP_EXPIRE, 0, ZERO },
+	{ S(1) + S(3 * REJECT_AFTER_TIME), OP_NEXT, 0, 0 },
+	{ 0, OP_END, 0, 0 } } },
+{ "a fleet initiation leaves our own series and an armed wipe alone", 0, {
+	{ S(1), OP_SESSION, 0, 0 },
+	{ S(2), OP_INITIATED, 0, 0 },
+	{ S(3), OP_FLEET_SENT, 0, 0 },
+	{ S(3), OP_NEXT, 0, S(7) },
+	{ S(7), OP_EXPIRE, 0, INIT },
+	{ S(7), OP_INITIATED, 0, 0 },
+	{ S(7), OP_ATTEMPTS, 0, 1 },
+	{ S(12), OP_EXPIRE, 0, INIT },
+	{ S(12), OP_COMPLETE, 0, 0 },
+	{ S(1) + S(3 * REJECT_AFTER_TIME), OP_EXPIRE, 0, ZERO },
+	{ 0, OP_END, 0, 0 } } },
 { "retransmit with jitter fires exactly at its deadline", 0, {
 	{ S(1), OP_INITIATED, 250, 0 },
 	{ S(1), OP_NEXT, 0, S(6) + MS(250) },
@@ -286,6 +306,9 @@ static void run_step(struct peer_timers *t, const struct step *s,
 	case OP_STOP:
 		timers_stop(t);
 		return;
+	case OP_FLEET_SENT:
+		timers_fleet_initiation_sent(t, s->at);
+		return;
 	case OP_END:
 		return;
 	}
@@ -398,6 +421,50 @@ START_TEST(test_may_send_initiation)
 }
 END_TEST
 
+/* The fleet's limit is its own: it holds back neither the peer's own
+ * initiations nor is held back by them, but waits while our own awaits
+ * its retransmit. */
+START_TEST(test_may_send_fleet_initiation)
+{
+	struct peer_timers t;
+
+	timers_init(&t, 0);
+	ck_assert(timers_may_send_fleet_initiation(&t, S(1)));
+	timers_fleet_initiation_sent(&t, S(10));
+	ck_assert(timers_may_send_initiation(&t, S(10)));
+	ck_assert(!timers_may_send_fleet_initiation(&t, S(15) - 1));
+	ck_assert(timers_may_send_fleet_initiation(&t, S(15)));
+	timers_handshake_initiated(&t, S(20), 0);
+	ck_assert(!timers_may_send_fleet_initiation(&t, S(30)));
+	timers_handshake_complete(&t, S(21));
+	ck_assert(timers_may_send_fleet_initiation(&t, S(21)));
+	ck_assert(!timers_may_send_initiation(&t, S(21)));
+}
+END_TEST
+
+/* Numbered rows: then, now, whether then is within REKEY_TIMEOUT. */
+static const struct {
+	uint64_t then, now;
+	bool want;
+} within_rows[] = {
+	/* 0 */ { 0, S(100), false },
+	/* 1 */ { S(100), S(100), true },
+	/* 2 */ { S(95) + 1, S(100), true },
+	/* 3 */ { S(95), S(100), false },
+	/* 4 */ { S(100) + 1000, S(100), true }, /* a fact 1 us ahead */
+	/* 5 */ { UINT64_MAX, 1, true },
+	/* 6 */ { 1, S(100), false },
+};
+
+START_TEST(test_within_rekey_timeout)
+{
+	ck_assert_msg(timers_within_rekey_timeout(within_rows[_i].then,
+						  within_rows[_i].now) ==
+			      within_rows[_i].want,
+		      "row %d", _i);
+}
+END_TEST
+
 START_TEST(test_lastminute_handshake)
 {
 	struct peer_timers t;
@@ -503,6 +570,9 @@ static Suite *timers_suite(void)
 	tcase_add_loop_test(tc, test_scenario, 0, N_SCENARIOS);
 	tcase_add_loop_test(tc, test_give_up, 0, 3);
 	tcase_add_test(tc, test_may_send_initiation);
+	tcase_add_test(tc, test_may_send_fleet_initiation);
+	tcase_add_loop_test(tc, test_within_rekey_timeout, 0,
+			    ROWS(within_rows));
 	tcase_add_test(tc, test_lastminute_handshake);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
