@@ -86,15 +86,29 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table);
 
-/* netlink_route_add and _del for a route of another protocol
+/* A route through ifindex as netlink_route_add's, of another protocol
  * (rtm_protocol, e.g. one that a routing daemon filters on) than
- * static; deletion matches it too. */
-int netlink_proto_route_add(struct netlink *nl, int ifindex, int family,
-			    const void *dst, uint8_t prefixlen,
-			    uint32_t table, uint8_t protocol, bool *existed);
-int netlink_proto_route_del(struct netlink *nl, int ifindex, int family,
-			    const void *dst, uint8_t prefixlen,
-			    uint32_t table, uint8_t protocol);
+ * static, at a metric (RTA_PRIORITY; 0: the kernel's default). Routes
+ * that differ in the metric alone are two routes. */
+struct netlink_proto_route {
+	int ifindex;
+	int family;
+	const void *dst;
+	uint8_t prefixlen;
+	uint32_t table;
+	uint8_t protocol;
+	uint32_t metric;
+};
+
+/* netlink_route_add and _del for r; a route of the same prefix and
+ * metric through the device but of another protocol is not r (add
+ * returns -EEXIST). Deletion matches the protocol, and the metric
+ * unless it is 0. */
+int netlink_proto_route_add(struct netlink *nl,
+			    const struct netlink_proto_route *r,
+			    bool *existed);
+int netlink_proto_route_del(struct netlink *nl,
+			    const struct netlink_proto_route *r);
 /* Removes every route of both families in table that goes through
  * ifindex and has protocol; none is success. */
 int netlink_route_flush(struct netlink *nl, int ifindex, uint32_t table,

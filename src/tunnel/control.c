@@ -157,7 +157,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 				  (uint64_t)wall.tv_nsec;
 	control_short_key(who, peer_public_key(peer));
 	log_info("%s: peer %s: handshake completed", tn->ifname, who);
-	session_table_established(tn, peer, now);
+	session_table_established(tn, peer, now, (uint64_t)wall.tv_sec);
 	/* The responder cannot send until our first packet confirms the
 	 * session: give it one even when we have nothing to say. */
 	if (!flush_staged(tn, peer, now) && initiator)
@@ -421,7 +421,12 @@ uint64_t control_tick(struct tunnel *tn, uint64_t now)
 {
 	struct tick_ctx ctx = { tn, now, 0 };
 
+	uint64_t gone;
+
 	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
+	gone = session_table_tick_gone(tn, now);
+	if (gone && (!ctx.next || gone < ctx.next))
+		ctx.next = gone;
 	epoch_reclaim_after(&tn->epoch, drain_before_free, tn);
 	return ctx.next;
 }

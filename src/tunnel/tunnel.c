@@ -162,7 +162,7 @@ static int setup_network(struct tunnel *tn, int *fds, char *err,
 	tn->netconf_done = !ret;
 	/* No session yet: this only learns the peers' AllowedIPs. */
 	if (!ret)
-		ret = session_table_init(tn, tn->cfg->session_table);
+		session_table_init(tn, tn->cfg->session_table, !plan.ipv6_off);
 	return ret;
 }
 
