@@ -352,50 +352,48 @@ int netlink_route_del(struct netlink *nl, int ifindex, int family,
 	return netlink_proto_route_del(nl, &r);
 }
 
-/* The routes a flush deletes, gathered by a dump first: the socket
- * cannot take a request while it is in the middle of a dump. */
-struct flush_find {
+/* The routes of a kind, gathered by a dump: for a list, and for a
+ * flush, since the socket cannot take a request while it is in the
+ * middle of a dump. */
+struct gather {
 	struct netlink_find f; /* first: the match gets its address */
 	const struct route_key *want; /* ifindex, family, table, protocol */
-	struct flush_dst {
-		uint8_t dst[16];
-		uint8_t prefixlen;
-		uint32_t metric; /* so that each is deleted, not its twin */
-	} *v;
+	struct netlink_route_item *v;
 	size_t n, cap;
 };
 
-static int flush_keep(struct flush_find *ff, const struct nlattr **tb,
-		      uint8_t prefixlen)
+static int gather_keep(struct gather *g, const struct nlattr **tb,
+		       uint8_t prefixlen)
 {
 	const struct nlattr *dst = tb[RTA_DST];
-	size_t len = netlink_addr_len(ff->want->family);
+	size_t len = netlink_addr_len(g->want->family);
 
-	if (ff->n == ff->cap) {
-		size_t cap = ff->cap ? 2 * ff->cap : 16;
-		void *v = realloc(ff->v, cap * sizeof(*ff->v));
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		void *v = realloc(g->v, cap * sizeof(*g->v));
 
 		if (!v) {
 			errno = ENOMEM;
 			return MNL_CB_ERROR;
 		}
-		ff->v = v;
-		ff->cap = cap;
+		g->v = v;
+		g->cap = cap;
 	}
-	memset(&ff->v[ff->n], 0, sizeof(ff->v[ff->n]));
+	memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
 	/* The kernel leaves RTA_DST out of a default route. */
 	if (dst && mnl_attr_get_payload_len(dst) == len)
-		memcpy(ff->v[ff->n].dst, mnl_attr_get_payload(dst), len);
-	ff->v[ff->n].metric = route_metric(tb);
-	ff->v[ff->n++].prefixlen = prefixlen;
+		memcpy(g->v[g->n].dst, mnl_attr_get_payload(dst), len);
+	/* So that a flush deletes each, not its twin at another metric. */
+	g->v[g->n].metric = route_metric(tb);
+	g->v[g->n++].prefixlen = prefixlen;
 	return MNL_CB_OK;
 }
 
-static int flush_match_cb(const struct nlmsghdr *nlh, void *data)
+static int gather_match_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	struct flush_find *ff = data;
-	const struct route_key *k = ff->want;
+	struct gather *g = data;
+	const struct route_key *k = g->want;
 	const struct rtmsg *rtm;
 	int ret = route_parse(nlh, &rtm, tb);
 
@@ -403,23 +401,65 @@ static int flush_match_cb(const struct nlmsghdr *nlh, void *data)
 		return ret < 0 ? ret : MNL_CB_OK;
 	if (!route_of_kind(k, rtm, tb) || rtm->rtm_protocol != k->protocol)
 		return MNL_CB_OK;
-	return flush_keep(ff, tb, rtm->rtm_dst_len);
+	return gather_keep(g, tb, rtm->rtm_dst_len);
+}
+
+/* k's kind of routes into *v (to free), *n. */
+static int gather_routes(struct netlink *nl, const struct route_key *k,
+			 struct netlink_route_item **v, size_t *n)
+{
+	struct gather g = { .f = { .match = gather_match_cb }, .want = k };
+	int ret = route_dump(nl, k->family, k->table, &g.f);
+
+	if (ret) {
+		free(g.v);
+		return ret;
+	}
+	*v = g.v;
+	*n = g.n;
+	return 0;
+}
+
+/* The key of every route through ifindex in table with protocol. */
+static int kind_key(struct route_key *k, int ifindex, int family,
+		    uint32_t table, uint8_t protocol)
+{
+	static const uint8_t any[16];
+	int ret = route_key_init(k, ifindex, family, any, 0, table);
+
+	k->protocol = protocol;
+	return ret;
+}
+
+int netlink_proto_route_list(struct netlink *nl, int ifindex, int family,
+			     uint32_t table, uint8_t protocol,
+			     struct netlink_route_item **v, size_t *n)
+{
+	struct route_key k;
+	int ret = kind_key(&k, ifindex, family, table, protocol);
+
+	*v = NULL;
+	*n = 0;
+	return ret ? ret : gather_routes(nl, &k, v, n);
 }
 
 static int flush_family(struct netlink *nl, struct route_key *k)
 {
-	struct flush_find ff = { .f = { .match = flush_match_cb }, .want = k };
-	int ret = route_dump(nl, k->family, k->table, &ff.f);
+	struct netlink_route_item *v;
+	size_t n;
+	int ret = gather_routes(nl, k, &v, &n);
 
-	for (size_t i = 0; !ret && i < ff.n; i++) {
-		k->dst = ff.v[i].dst;
-		k->prefixlen = ff.v[i].prefixlen;
-		k->metric = ff.v[i].metric;
+	if (ret)
+		return ret;
+	for (size_t i = 0; !ret && i < n; i++) {
+		k->dst = v[i].dst;
+		k->prefixlen = v[i].prefixlen;
+		k->metric = v[i].metric;
 		ret = route_del(nl, k);
 		if (ret == -ENOENT) /* went meanwhile */
 			ret = 0;
 	}
-	free(ff.v);
+	free(v);
 	return ret;
 }
 
@@ -427,18 +467,15 @@ int netlink_route_flush(struct netlink *nl, int ifindex, uint32_t table,
 			uint8_t protocol)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
-	static const uint8_t any[16];
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < sizeof(families) / sizeof(*families);
 	     i++) {
 		struct route_key k;
 
-		ret = route_key_init(&k, ifindex, families[i], any, 0, table);
-		if (ret)
-			return ret;
-		k.protocol = protocol;
-		ret = flush_family(nl, &k);
+		ret = kind_key(&k, ifindex, families[i], table, protocol);
+		if (!ret)
+			ret = flush_family(nl, &k);
 	}
 	return ret;
 }

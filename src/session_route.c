@@ -27,11 +27,6 @@ void session_route_established(struct session_route *r, uint64_t now,
 		r->metric = metric;
 }
 
-void session_route_forget(struct session_route *r)
-{
-	r->n_have = 0;
-}
-
 bool session_route_live(const struct session_route *r, uint64_t now)
 {
 	return r->live_until && now < r->live_until;
@@ -164,6 +159,35 @@ int session_route_sync(struct session_route *r, uint64_t now,
 	int grown = session_route_grow(r, now, ops, ctx);
 
 	return pruned ? pruned : grown;
+}
+
+/* Prefix, then metric. */
+static int held_cmp(const void *a, const void *b)
+{
+	const struct session_held *x = a, *y = b;
+	int r = prefix_cmp(&x->p, &y->p);
+
+	return r ? r : (x->metric > y->metric) - (x->metric < y->metric);
+}
+
+void session_held_sort(struct session_held *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), held_cmp);
+}
+
+size_t session_route_lost(struct session_route *r,
+			  const struct session_held *kernel, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->n_have; i++)
+		if (n && bsearch(&r->have[i], kernel, n, sizeof(*kernel),
+				 held_cmp))
+			r->have[kept++] = r->have[i];
+	n = r->n_have - kept;
+	r->n_have = kept;
+	return n;
 }
 
 void session_route_free(struct session_route *r)

@@ -75,9 +75,7 @@ uint32_t session_route_metric(uint64_t wall_s);
  * SESSION_METRIC_STEP_S). The next grow moves the routes to it. */
 void session_route_established(struct session_route *r, uint64_t now,
 			       uint64_t wall_s);
-/* The kernel lost the routes (their link went down, the table was
- * flushed): none is held, and the next grow adds them again. */
-void session_route_forget(struct session_route *r);
+
 /* Whether the session is live at now. */
 bool session_route_live(const struct session_route *r, uint64_t now);
 /* Takes the peer's AllowedIPs (copied, masked, sorted; duplicates
@@ -99,6 +97,14 @@ int session_route_grow(struct session_route *r, uint64_t now,
 /* prune, then grow: the first failure of either. */
 int session_route_sync(struct session_route *r, uint64_t now,
 		       const struct session_route_ops *ops, void *ctx);
+
+/* Sorts routes the kernel holds for session_route_lost. */
+void session_held_sort(struct session_held *v, size_t n);
+/* Of the held routes, drops those the kernel lost (not in kernel, which
+ * is sorted): a route flushed behind our back, or through a link that
+ * went down. The next grow adds them again. Returns how many. */
+size_t session_route_lost(struct session_route *r,
+			  const struct session_held *kernel, size_t n);
 
 /* Frees the lists; the kernel's routes are the caller's business. */
 void session_route_free(struct session_route *r);

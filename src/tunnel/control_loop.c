@@ -232,7 +232,7 @@ static int run_loop(struct tunnel *tn)
 			last_stats = now;
 			if (lost_interface(tn))
 				return 0;
-			session_table_check_link(tn);
+			session_table_watch(tn);
 		}
 	}
 }

@@ -186,6 +186,18 @@ static struct session_entry *entry_new(struct tunnel *tn, struct peer *peer)
 	return e;
 }
 
+static struct session_held held_of(int family,
+				   const struct netlink_route_item *it)
+{
+	struct session_held h = {
+		.p = { .family = family, .cidr = it->prefixlen },
+		.metric = it->metric,
+	};
+
+	memcpy(h.p.addr, it->dst, sizeof(h.p.addr));
+	return h;
+}
+
 static void entry_free(struct session_entry *e)
 {
 	session_route_free(&e->route);
@@ -287,9 +299,17 @@ static void apply_wants(struct tunnel *tn, uint64_t now)
 
 void session_table_init(struct tunnel *tn, uint32_t table, bool ipv6)
 {
-	tn->sessions.table = table;
-	tn->sessions.ipv6 = ipv6;
-	tn->sessions.link_up = true; /* netconf_up has just set it up */
+	struct session_table *st = &tn->sessions;
+	int ret;
+
+	st->table = table;
+	st->ipv6 = ipv6;
+	st->link_up = true; /* netconf_up has just set it up */
+	st->reconcile_at = monotonic_ns() + SESSION_RECONCILE_S * NS_PER_S;
+	if (table && (ret = netlink_link_monitor_open(&st->links)))
+		log_warn("%s: no link events (%s): session routes lost to a "
+			 "link down are back within %u s", tn->ifname,
+			 strerror(-ret), SESSION_RECONCILE_S);
 	session_table_refresh(tn);
 }
 
@@ -353,27 +373,105 @@ uint64_t session_table_tick_gone(struct tunnel *tn, uint64_t now)
 	return next;
 }
 
-void session_table_check_link(struct tunnel *tn)
+/* What the kernel holds of the table: both families' routes of our
+ * protocol through the device (IPv6 when on), sorted. */
+static int kernel_routes(struct tunnel *tn, struct session_held **out,
+			 size_t *n_out)
 {
-	unsigned int mtu;
-	bool up, was = tn->sessions.link_up;
-	uint64_t now = tunnel_now(tn);
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct session_held *v = NULL;
+	size_t n = 0;
+	int ret = 0;
 
-	if (!tn->sessions.table ||
-	    netlink_link_state(&tn->nl, tn->tun.ifindex, &mtu, &up))
+	for (size_t f = 0; !ret && f < 2; f++) {
+		struct netlink_route_item *items;
+		size_t n_items;
+		void *more;
+
+		if (families[f] == AF_INET6 && !tn->sessions.ipv6)
+			continue;
+		ret = netlink_proto_route_list(&tn->nl, tn->tun.ifindex,
+					       families[f], tn->sessions.table,
+					       NETCONF_SESSION_PROTOCOL,
+					       &items, &n_items);
+		if (ret)
+			break;
+		more = realloc(v, (n + n_items + 1) * sizeof(*v));
+		if (more) {
+			v = more;
+			for (size_t i = 0; i < n_items; i++)
+				v[n++] = held_of(families[f], &items[i]);
+		}
+		ret = more ? 0 : -ENOMEM;
+		free(items);
+	}
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	session_held_sort(v, n);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* The held routes the kernel does not have are added again. */
+static void reconcile(struct tunnel *tn)
+{
+	struct session_held *v;
+	size_t n, lost = 0;
+	uint64_t now = tunnel_now(tn);
+	int ret = kernel_routes(tn, &v, &n);
+
+	if (ret) {
+		log_warn("%s: cannot read table %u to check the session "
+			 "routes: %s", tn->ifname, tn->sessions.table,
+			 strerror(-ret));
 		return;
-	tn->sessions.link_up = up;
-	if (!up || was)
-		return;
-	/* Down took every route through the device; the kernel says
-	 * "existed" for one that stayed (IPv6 keeps some). */
-	log_info("%s: up again: its session routes go back into table %u",
-		 tn->ifname, tn->sessions.table);
+	}
 	for (struct session_entry *e = tn->sessions.all; e; e = e->next) {
-		session_route_forget(&e->route);
-		if (e->peer)
+		size_t k = session_route_lost(&e->route, v, n);
+
+		lost += k;
+		if (k && e->peer)
 			sync_entry(tn, e, now);
 	}
+	free(v);
+	free_done(tn);
+	if (lost)
+		log_info("%s: %zu session route(s) were gone from table %u: "
+			 "added again", tn->ifname, lost, tn->sessions.table);
+}
+
+static void on_link(int ifindex, bool up, void *arg)
+{
+	struct tunnel *tn = arg;
+
+	if (ifindex != tn->tun.ifindex)
+		return;
+	tn->sessions.link_up = up;
+	if (!up)
+		tn->sessions.link_lost = true;
+}
+
+void session_table_watch(struct tunnel *tn)
+{
+	struct session_table *st = &tn->sessions;
+	uint64_t now = monotonic_ns();
+	int ret;
+
+	if (!st->table)
+		return;
+	ret = st->links.sock ?
+		      netlink_link_monitor_read(&st->links, on_link, tn) : 0;
+	/* Events dropped: whatever they said, the table is checked. */
+	if (ret)
+		st->link_lost = true;
+	if (!st->link_up || (!st->link_lost && now < st->reconcile_at))
+		return;
+	st->link_lost = false;
+	st->reconcile_at = now + SESSION_RECONCILE_S * NS_PER_S;
+	reconcile(tn);
 }
 
 bool session_table_routed(const struct peer *peer)
@@ -394,5 +492,6 @@ void session_table_clear(struct tunnel *tn)
 			e->peer->session_routes = NULL;
 		entry_free(e);
 	}
+	netlink_close(&tn->sessions.links);
 	tn->sessions.table = 0;
 }

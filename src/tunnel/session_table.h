@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "netlink/rtnl.h"
+
 struct peer;
 struct session_entry;
 struct tunnel;
@@ -31,11 +33,17 @@ struct tunnel;
 /* How long after a failed route change it is tried again: real seconds
  * (the test clock's faster engine time is scaled to match). */
 #define SESSION_RETRY_S 5
+/* How often the table is compared with the kernel's (real seconds): a
+ * dump of the table alone (strict checking), cheap at this rate. */
+#define SESSION_RECONCILE_S 60
 
 struct session_table {
 	uint32_t table;			/* 0: no SessionTable */
 	bool ipv6;			/* off: the host has IPv6 disabled */
-	bool link_up;			/* as the last look saw it */
+	struct netlink links;		/* link events (monitor) */
+	bool link_up;			/* as its events said last */
+	bool link_lost;			/* it went down: routes lost */
+	uint64_t reconcile_at;		/* monotonic ns */
 	bool table_failed;		/* a whole-table failure was logged */
 	struct session_entry *all;	/* one per peer of the device, and
 					 * one per gone peer whose routes
@@ -61,9 +69,12 @@ uint64_t session_table_tick(struct tunnel *tn, struct peer *peer,
 /* The tick's turn for the routes of peers that are gone but whose
  * removal failed: tried again. Returns the next engine time, 0: none. */
 uint64_t session_table_tick_gone(struct tunnel *tn, uint64_t now);
-/* Looks at the link (once a second is enough): one that came up again
- * gets its routes back. */
-void session_table_check_link(struct tunnel *tn);
+/* Once a second: the kernel's losses made good. A link that went down
+ * (its link events say so, however short) lost every route through it,
+ * and the table is compared with the kernel's when it is up again, and
+ * every SESSION_RECONCILE_S for a flush behind our back; the lost
+ * routes are added again. */
+void session_table_watch(struct tunnel *tn);
 /* Whether the peer's routes are in the table (for show). */
 bool session_table_routed(const struct peer *peer);
 /* Removes every route it added and frees: the way down. */

@@ -258,12 +258,20 @@ START_TEST(test_metric_follows_handshakes)
 	ck_assert_uint_eq(k.n, 2);
 	ck_assert_uint_eq(k.v[0].metric, session_route_metric(WALL(t2)));
 	ck_assert_uint_eq(k.v[1].metric, session_route_metric(WALL(t2)));
-	/* the kernel lost them (link down): added again */
+	/* the kernel lost one (a flush), then both (link down): what it
+	 * still has stays held, the others are added again */
+	k.n = 1;
+	session_held_sort(k.v, k.n);
+	ck_assert_uint_eq(session_route_lost(&r, k.v, k.n), 1);
+	ck_assert_uint_eq(r.n_have, 1);
+	ck_assert_int_eq(session_route_sync(&r, t2 + S, &ops, &k), 0);
+	ck_assert_uint_eq(k.n, 2);
 	k.n = 0;
-	session_route_forget(&r);
+	ck_assert_uint_eq(session_route_lost(&r, k.v, k.n), 2);
 	ck_assert_int_eq(session_route_sync(&r, t2 + S, &ops, &k), 0);
 	ck_assert_uint_eq(k.n, 2);
 	ck_assert_uint_eq(r.n_have, 2);
+	ck_assert_uint_eq(k.adds, 7);
 	session_route_free(&r);
 }
 END_TEST
