@@ -380,8 +380,8 @@ lan_gw() {
 # router has, the best one first, each with its MED: "gK (MED m)".
 lan_announcers() {
 	birdc_in lan show route all for "$(fl_cl_t4 "$1")/32" | awk '
-		/ via 10\.101\./ { if (g) printf "%s%s", sep, g; sep = ", "
-			g = $0; sub(/.* via 10\.101\./, "", g)
+		/[ \t]via 10\.101\./ { if (g) { printf "%s%s", sep, g; sep = ", " }
+			g = $0; sub(/.*via 10\.101\./, "", g)
 			sub(/\..*/, "", g); g = "g" g }
 		/BGP.med:/ { g = g " (MED " $2 ")" }
 		END { if (g) printf "%s%s", sep, g; print "" }'
