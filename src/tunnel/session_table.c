@@ -174,7 +174,9 @@ static struct session_entry *entry_new(struct tunnel *tn, struct peer *peer)
 {
 	struct session_entry *e = find_gone(tn, peer_public_key(peer));
 
-	if (!e) {
+	if (e) {
+		tn->sessions.n_gone--;
+	} else {
 		if (!(e = calloc(1, sizeof(*e))))
 			return NULL;
 		memcpy(e->key, peer_public_key(peer), WG_KEY_LEN);
@@ -254,9 +256,10 @@ static int collect_prefix(void *arg, int family, const uint8_t *addr,
 static void take_wants(struct tunnel *tn)
 {
 	for (struct session_entry *e = tn->sessions.all; e; e = e->next) {
-		if (!e->seen) {
+		if (!e->seen && e->peer) {
 			e->peer = NULL;
 			e->route.live_until = 0;
+			tn->sessions.n_gone++;
 		}
 		if (e->short_of_memory ||
 		    session_route_want(&e->route, e->scratch,
@@ -278,6 +281,7 @@ static void free_done(struct tunnel *tn)
 		}
 		*pp = e->next;
 		entry_free(e);
+		tn->sessions.n_gone--;
 	}
 }
 
@@ -361,6 +365,9 @@ uint64_t session_table_tick_gone(struct tunnel *tn, uint64_t now)
 {
 	uint64_t next = 0;
 
+	/* Not a walk of every peer's entry per round for nothing. */
+	if (!tn->sessions.n_gone)
+		return 0;
 	for (struct session_entry *e = tn->sessions.all; e; e = e->next) {
 		if (e->peer)
 			continue;
@@ -493,5 +500,6 @@ void session_table_clear(struct tunnel *tn)
 		entry_free(e);
 	}
 	netlink_close(&tn->sessions.links);
+	tn->sessions.n_gone = 0;
 	tn->sessions.table = 0;
 }

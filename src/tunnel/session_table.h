@@ -22,6 +22,7 @@
 #define RINGVPN_SRC_TUNNEL_SESSION_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "netlink/rtnl.h"
@@ -48,6 +49,7 @@ struct session_table {
 	struct session_entry *all;	/* one per peer of the device, and
 					 * one per gone peer whose routes
 					 * are not gone yet */
+	size_t n_gone;			/* those of gone peers */
 };
 
 /* Starts with table (0: off) and the device's peers as they are; IPv6
