@@ -679,10 +679,36 @@ times_ok() {
 	return "$rc"
 }
 
+# lan_pingers_start: the LAN host pings every client every 0.2 s (90 s
+# at most), so that a moved client's old gateway, which the LAN router
+# uses until the new one has a session, keeps sending it traffic: the
+# case where a gateway that chased a quiet client kept it from ever
+# making a session with its new gateway. FL_LAN_PINGS: their PIDs.
+declare -a FL_LAN_PINGS=()
+lan_pingers_start() {
+	local n
+	FL_LAN_PINGS=()
+	for ((n = 1; n <= FLEET_CLIENTS; n++)); do
+		ip netns exec "$FL_H" ping -n -q -i 0.2 -w 90 "$(fl_cl_t4 "$n")" \
+			>/dev/null 2>&1 &
+		lib_track_pid "$!"
+		FL_LAN_PINGS+=("$!")
+	done
+}
+
+lan_pingers_stop() {
+	local pid
+	for pid in "${FL_LAN_PINGS[@]}"; do
+		lib_stop_pid "$pid"
+	done
+	FL_LAN_PINGS=()
+}
+
 # disturb ACTION...: every client starts sending 8 MiB (1 MiB per
-# 400 ms), then, a second later, ACTION runs (FL_T0: when) and every
-# client starts pinging the LAN host (pingers). FL_BEFORE[n]: the
-# gateway ECMP sent client n to before.
+# 400 ms) and the LAN host starts pinging every client
+# (lan_pingers_start), then, a second later, ACTION runs (FL_T0: when)
+# and every client starts pinging the LAN host (pingers). FL_BEFORE[n]:
+# the gateway ECMP sent client n to before.
 declare -a FL_BEFORE=()
 disturb() {
 	local n
@@ -690,6 +716,7 @@ disturb() {
 		FL_BEFORE[n]=$(route_gw "$n" "${FL_PORT[$n]}")
 	done
 	transfers_from "$(all_clients)" $((8 << 20)) 400
+	lan_pingers_start
 	sleep 1
 	FL_T0=$(now_ms)
 	"$@" || return 1
@@ -745,6 +772,7 @@ outcome() {
 		transfers_ok "$FL_MOVED"
 	check "each moved client's newest session is on its new gateway, the LAN router routes it there" \
 		moved_ok "$FL_MOVED"
+	lan_pingers_stop
 }
 
 # fleet_kill K: kill -9 of gateway K's ringvpn during transfers. Its

@@ -338,6 +338,17 @@ void session_table_established(struct tunnel *tn, struct peer *peer,
 	sync_entry(tn, e, now);
 }
 
+void session_table_ended(struct tunnel *tn, struct peer *peer,
+			 uint64_t now)
+{
+	struct session_entry *e = peer->session_routes;
+
+	if (!tn->sessions.table || !e)
+		return;
+	e->route.live_until = 0;
+	sync_entry(tn, e, now);
+}
+
 /* Whether e has work at now: a failed change is tried again when its
  * time comes (not every round), routes of an ended session go. */
 static bool entry_due(const struct session_entry *e, uint64_t now)

@@ -63,6 +63,10 @@ void session_table_refresh(struct tunnel *tn);
  * wall clock. */
 void session_table_established(struct tunnel *tn, struct peer *peer,
 			       uint64_t now, uint64_t wall_s);
+/* The peer's session ended before its time (let go, control.c): its
+ * routes go now. */
+void session_table_ended(struct tunnel *tn, struct peer *peer,
+			 uint64_t now);
 /* The peer's turn in the control tick: its routes go when its session
  * ended; a failed change is tried again. Returns the engine time of the
  * peer's next such event, 0 for none. */

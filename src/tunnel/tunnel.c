@@ -217,6 +217,7 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 	tn->signal_fd = tn->dp.control_event = -1;
 	tn->n_workers = tunnel_worker_count(cfg);
 	tn->fwmark = cfg->fwmark;
+	tn->anycast = cfg->n_service_addresses > 0;
 	if (datapath_disabled_from_env(&tn->disabled, bad, sizeof(bad))) {
 		snprintf(err, err_len, "RINGVPN_DISABLE: unknown feature "
 			 "'%s'", bad);
