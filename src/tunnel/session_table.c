@@ -18,28 +18,8 @@
 #include "src/netconf/netconf.h"
 #include "src/session_route.h"
 #include "src/tunnel/control.h"
+#include "src/tunnel/session_entry.h"
 #include "src/tunnel/state.h"
-
-struct session_entry {
-	struct session_route route;
-	/* Compared with what the device finds under key, never followed
-	 * once the peer may be gone (refresh): a removed peer waits for
-	 * the workers' epoch, so it is valid until the next tick. NULL
-	 * once the peer is gone and the entry waits for its routes to. */
-	struct peer *peer;
-	uint8_t key[WG_KEY_LEN];
-	/* refresh: the peer is still the device's; its AllowedIPs so far,
-	 * or short of memory for them (short: its routes stay as they
-	 * were until the next refresh). */
-	bool seen, short_of_memory;
-	struct prefix *scratch;
-	size_t n_scratch;
-	/* The last change failed: tried again at retry_at (engine ns).
-	 * logged: a line said so; the next success says it is over. */
-	bool failed, logged;
-	uint64_t retry_at;
-	struct session_entry *next;
-};
 
 /* What the ops need, and what went wrong, for the one log line. */
 struct route_ctx {
@@ -142,8 +122,8 @@ static void note_result(struct tunnel *tn, struct session_entry *e,
 	log_failure(tn, e, c, ret);
 }
 
-static void sync_entry(struct tunnel *tn, struct session_entry *e,
-		       uint64_t now)
+void session_entry_sync(struct tunnel *tn, struct session_entry *e,
+			uint64_t now)
 {
 	struct route_ctx c = { .tn = tn };
 	int ret = session_route_sync(&e->route, now, &kernel_ops, &c);
@@ -186,18 +166,6 @@ static struct session_entry *entry_new(struct tunnel *tn, struct peer *peer)
 	e->peer = peer;
 	peer->session_routes = e;
 	return e;
-}
-
-static struct session_held held_of(int family,
-				   const struct netlink_route_item *it)
-{
-	struct session_held h = {
-		.p = { .family = family, .cidr = it->prefixlen },
-		.metric = it->metric,
-	};
-
-	memcpy(h.p.addr, it->dst, sizeof(h.p.addr));
-	return h;
 }
 
 static void entry_free(struct session_entry *e)
@@ -269,8 +237,7 @@ static void take_wants(struct tunnel *tn)
 	}
 }
 
-/* Entries of gone peers whose routes are gone too. */
-static void free_done(struct tunnel *tn)
+void session_entries_free_done(struct tunnel *tn)
 {
 	struct session_entry **pp = &tn->sessions.all, *e;
 
@@ -295,25 +262,21 @@ static void apply_wants(struct tunnel *tn, uint64_t now)
 		prune_entry(tn, e, now);
 	for (e = tn->sessions.all; e; e = e->next) {
 		if (e->seen)
-			sync_entry(tn, e, now);
+			session_entry_sync(tn, e, now);
 		e->seen = false;
 	}
-	free_done(tn);
+	session_entries_free_done(tn);
 }
 
 void session_table_init(struct tunnel *tn, uint32_t table, bool ipv6)
 {
 	struct session_table *st = &tn->sessions;
-	int ret;
 
 	st->table = table;
 	st->ipv6 = ipv6;
 	st->link_up = true; /* netconf_up has just set it up */
-	st->reconcile_at = monotonic_ns() + SESSION_RECONCILE_S * NS_PER_S;
-	if (table && (ret = netlink_link_monitor_open(&st->links)))
-		log_warn("%s: no link events (%s): session routes lost to a "
-			 "link down are back within %u s", tn->ifname,
-			 strerror(-ret), SESSION_RECONCILE_S);
+	if (table)
+		session_watch_start(tn);
 	session_table_refresh(tn);
 }
 
@@ -335,7 +298,7 @@ void session_table_established(struct tunnel *tn, struct peer *peer,
 	if (!tn->sessions.table || !e)
 		return;
 	session_route_established(&e->route, now, wall_s);
-	sync_entry(tn, e, now);
+	session_entry_sync(tn, e, now);
 }
 
 void session_table_ended(struct tunnel *tn, struct peer *peer,
@@ -346,7 +309,7 @@ void session_table_ended(struct tunnel *tn, struct peer *peer,
 	if (!tn->sessions.table || !e)
 		return;
 	e->route.live_until = 0;
-	sync_entry(tn, e, now);
+	session_entry_sync(tn, e, now);
 }
 
 /* Whether e has work at now: a failed change is tried again when its
@@ -366,7 +329,7 @@ uint64_t session_table_tick(struct tunnel *tn, struct peer *peer,
 	if (!tn->sessions.table || !e)
 		return 0;
 	if (entry_due(e, now))
-		sync_entry(tn, e, now);
+		session_entry_sync(tn, e, now);
 	if (e->failed)
 		return e->retry_at;
 	return e->route.n_have ? e->route.live_until : 0;
@@ -383,113 +346,12 @@ uint64_t session_table_tick_gone(struct tunnel *tn, uint64_t now)
 		if (e->peer)
 			continue;
 		if (entry_due(e, now))
-			sync_entry(tn, e, now);
+			session_entry_sync(tn, e, now);
 		if (e->failed && (!next || e->retry_at < next))
 			next = e->retry_at;
 	}
-	free_done(tn);
+	session_entries_free_done(tn);
 	return next;
-}
-
-/* What the kernel holds of the table: both families' routes of our
- * protocol through the device (IPv6 when on), sorted. */
-static int kernel_routes(struct tunnel *tn, struct session_held **out,
-			 size_t *n_out)
-{
-	static const int families[] = { AF_INET, AF_INET6 };
-	struct session_held *v = NULL;
-	size_t n = 0;
-	int ret = 0;
-
-	for (size_t f = 0; !ret && f < 2; f++) {
-		struct netlink_route_item *items;
-		size_t n_items;
-		void *more;
-
-		if (families[f] == AF_INET6 && !tn->sessions.ipv6)
-			continue;
-		ret = netlink_proto_route_list(&tn->nl, tn->tun.ifindex,
-					       families[f], tn->sessions.table,
-					       NETCONF_SESSION_PROTOCOL,
-					       &items, &n_items);
-		if (ret)
-			break;
-		more = realloc(v, (n + n_items + 1) * sizeof(*v));
-		if (more) {
-			v = more;
-			for (size_t i = 0; i < n_items; i++)
-				v[n++] = held_of(families[f], &items[i]);
-		}
-		ret = more ? 0 : -ENOMEM;
-		free(items);
-	}
-	if (ret) {
-		free(v);
-		return ret;
-	}
-	session_held_sort(v, n);
-	*out = v;
-	*n_out = n;
-	return 0;
-}
-
-/* The held routes the kernel does not have are added again. */
-static void reconcile(struct tunnel *tn)
-{
-	struct session_held *v;
-	size_t n, lost = 0;
-	uint64_t now = tunnel_now(tn);
-	int ret = kernel_routes(tn, &v, &n);
-
-	if (ret) {
-		log_warn("%s: cannot read table %u to check the session "
-			 "routes: %s", tn->ifname, tn->sessions.table,
-			 strerror(-ret));
-		return;
-	}
-	for (struct session_entry *e = tn->sessions.all; e; e = e->next) {
-		size_t k = session_route_lost(&e->route, v, n);
-
-		lost += k;
-		if (k && e->peer)
-			sync_entry(tn, e, now);
-	}
-	free(v);
-	free_done(tn);
-	if (lost)
-		log_info("%s: %zu session route(s) were gone from table %u: "
-			 "added again", tn->ifname, lost, tn->sessions.table);
-}
-
-static void on_link(int ifindex, bool up, void *arg)
-{
-	struct tunnel *tn = arg;
-
-	if (ifindex != tn->tun.ifindex)
-		return;
-	tn->sessions.link_up = up;
-	if (!up)
-		tn->sessions.link_lost = true;
-}
-
-void session_table_watch(struct tunnel *tn)
-{
-	struct session_table *st = &tn->sessions;
-	uint64_t now = monotonic_ns();
-	int ret;
-
-	if (!st->table)
-		return;
-	ret = st->links.sock ?
-		      netlink_link_monitor_read(&st->links, on_link, tn) : 0;
-	/* Events dropped: whatever they said, the table is checked. */
-	if (ret)
-		st->link_lost = true;
-	if (!st->link_up || (!st->link_lost && now < st->reconcile_at))
-		return;
-	st->link_lost = false;
-	st->reconcile_at = now + SESSION_RECONCILE_S * NS_PER_S;
-	reconcile(tn);
 }
 
 bool session_table_routed(const struct peer *peer)
@@ -503,7 +365,7 @@ void session_table_clear(struct tunnel *tn)
 
 	while ((e = tn->sessions.all)) {
 		e->route.live_until = 0;
-		sync_entry(tn, e, tunnel_now(tn));
+		session_entry_sync(tn, e, tunnel_now(tn));
 		tn->sessions.all = e->next;
 		/* Only a peer the device still has may be touched. */
 		if (e->peer && device_find_peer(&tn->dev, e->key) == e->peer)
