@@ -30,7 +30,9 @@
 #     routes and addresses with the interface, and ringvpn down succeeds
 #     and leaves the namespace as it was before the first up;
 #   - SessionTable = 254 and ServiceAddress = 10.0.0.0/24 are refused
-#     with the line and reason, and nothing is set up.
+#     with the line and reason, and nothing is set up;
+#   - G on a host with IPv6 disabled (its namespace): client 1's session
+#     routes only its IPv4 prefix, and G logs no refused route.
 # Needs root, ip, ping, ncat, ss, wg, wireguard-go; exits 77 (skip)
 # otherwise or with RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
 set -euo pipefail
@@ -389,4 +391,33 @@ check "SessionTable = 254 is refused, nothing set up" refused \
 check "ServiceAddress = 10.0.0.0/24 is refused, nothing set up" refused \
 	"ServiceAddress = 10.0.0.0/24" \
 	"$G.conf:5: invalid ServiceAddress \`10.0.0.0/24' (expected"
+# IPv6 off in G's namespace: the plan leaves IPv6 out, and so does the
+# session table (it used to try, and log the kernel's refusals).
+ipv6_off_session() {
+	ping_ok "$NS_1" 10.61.0.1 && table_is "10.61.0.2/32" || return 1
+	sleep 1
+	if grep -i "cannot" "${RV_LOG[$G]}"; then
+		echo "G logged a refusal"
+		return 1
+	fi
+}
+
+ip netns exec "$NS_G" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.default.disable_ipv6=1
+# IPv4 addresses alone and no AllowedIPs routes (the /24 routes client
+# 1), so that start_ringvpn finds all it looks for; client 1's
+# AllowedIPs still have an IPv6 prefix.
+config_interface "$TMP/$G.conf" g "$PORT_G" "10.61.0.1/24" \
+	"ServiceAddress = $SVC4" "SessionTable = $TABLE" "Table = off"
+config_peer "$TMP/$G.conf" "$PUB_1" "$C1_IPS" ""
+lib_stop_pid "${RV_PID[$C1]}"
+if ! start_ringvpn "$NS_G" "$TMP/$G.conf" || ! start_c1; then
+	report FAIL "G (IPv6 off) and client 1 start"
+	exit 1
+fi
+check "IPv6 off on G: only IPv4 session routes, no refusal logged" \
+	ipv6_off_session
+in_rv "$G" "$RINGVPN" down "$G" || report FAIL "down of G (IPv6 off)"
+ip netns exec "$NS_G" sysctl -q -w net.ipv6.conf.all.disable_ipv6=0 \
+	net.ipv6.conf.default.disable_ipv6=0
 exit "$FAILED"
