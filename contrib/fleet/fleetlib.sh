@@ -53,7 +53,7 @@ FL_R=$FL-r
 FL_L=$FL-l
 FL_H=$FL-h
 declare -A FL_PORT=() FL_KIND=() FL_IF=() FL_PUB=() FL_BIRD=()
-declare -a FL_MEDIAN=()
+FL_MEDIAN= FL_WORST=
 
 fl_gw_ns() { echo "$FL-g$1"; }
 fl_gw_if() { echo "fl$$g$1"; }
