@@ -19,7 +19,8 @@ struct route_key {
 	uint8_t prefixlen;
 	uint32_t table;
 	/* RTN_UNICAST through ifindex, or RTN_UNREACHABLE at metric with
-	 * no device (ifindex 0). */
+	 * no device (ifindex 0). A unicast route's metric is optional: 0
+	 * leaves it to the kernel and matches any on deletion. */
 	uint8_t type;
 	uint32_t metric;
 	uint8_t protocol; /* RTPROT_STATIC unless asked otherwise */
@@ -108,9 +109,11 @@ static struct nlmsghdr *route_msg(void *buf, uint16_t type, uint16_t flags,
 	if (!mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_TABLE, k->table) ||
 	    !mnl_attr_put_check(nlh, NL_MSG_SIZE, RTA_DST, k->len, k->dst))
 		return NULL;
+	if (k->metric &&
+	    !mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_PRIORITY, k->metric))
+		return NULL;
 	if (k->type == RTN_UNREACHABLE)
-		return mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_PRIORITY,
-					      k->metric) ? nlh : NULL;
+		return nlh;
 	if (!mnl_attr_put_u32_check(nlh, NL_MSG_SIZE, RTA_OIF,
 				    (uint32_t)k->ifindex))
 		return NULL;
@@ -177,19 +180,35 @@ static uint32_t route_table(const struct rtmsg *rtm, const struct nlattr **tb)
 	return tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 }
 
-/* A unicast route is told apart by its device, an unreachable one (whose
- * device the kernel reports as lo, or not at all) by its metric. */
+static uint32_t route_metric(const struct nlattr **tb)
+{
+	return tb[RTA_PRIORITY] ? mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0;
+}
+
+/* A unicast route is told apart by its device (and its metric when k
+ * names one), an unreachable one (whose device the kernel reports as
+ * lo, or not at all) by its metric. */
 static bool route_same_target(const struct route_key *k,
 			      const struct nlattr **tb)
 {
+	if (k->metric && route_metric(tb) != k->metric)
+		return false;
 	if (k->type == RTN_UNREACHABLE)
-		return tb[RTA_PRIORITY] &&
-		       mnl_attr_get_u32(tb[RTA_PRIORITY]) == k->metric;
+		return true;
 	return tb[RTA_OIF] &&
 	       mnl_attr_get_u32(tb[RTA_OIF]) == (uint32_t)k->ifindex;
 }
 
-/* An identical route: same prefix, table, type and device or metric. */
+/* A route of k's kind: family, type, table, and device or metric. */
+static bool route_of_kind(const struct route_key *k, const struct rtmsg *rtm,
+			  const struct nlattr **tb)
+{
+	return rtm->rtm_family == k->family && rtm->rtm_type == k->type &&
+	       route_table(rtm, tb) == k->table && route_same_target(k, tb);
+}
+
+/* An identical route: same prefix, kind and, for a protocol of our own,
+ * protocol; a static route of another program's stays its own. */
 static int route_match_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
@@ -200,9 +219,8 @@ static int route_match_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (ret <= 0)
 		return ret < 0 ? ret : MNL_CB_OK;
-	if (rtm->rtm_family != k->family || rtm->rtm_dst_len != k->prefixlen ||
-	    rtm->rtm_type != k->type || route_table(rtm, tb) != k->table ||
-	    !route_same_target(k, tb))
+	if (rtm->rtm_dst_len != k->prefixlen || !route_of_kind(k, rtm, tb) ||
+	    (k->protocol != RTPROT_STATIC && rtm->rtm_protocol != k->protocol))
 		return MNL_CB_OK;
 	/* The kernel leaves RTA_DST out of a default route. */
 	if (!tb[RTA_DST] ||
@@ -281,116 +299,167 @@ static int route_del(struct netlink *nl, const struct route_key *k)
 	return ret == -ESRCH ? -ENOENT : ret;
 }
 
-int netlink_proto_route_add(struct netlink *nl, int ifindex, int family,
-			    const void *dst, uint8_t prefixlen,
-			    uint32_t table, uint8_t protocol, bool *existed)
+static int proto_route_key(struct route_key *k,
+			   const struct netlink_proto_route *r)
+{
+	int ret = route_key_init(k, r->ifindex, r->family, r->dst,
+				 r->prefixlen, r->table);
+
+	k->protocol = r->protocol;
+	k->metric = r->metric;
+	return ret;
+}
+
+int netlink_proto_route_add(struct netlink *nl,
+			    const struct netlink_proto_route *r, bool *existed)
 {
 	struct route_key k;
 	int ret;
 
 	if (existed)
 		*existed = false;
-	ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
-	if (ret)
-		return ret;
-	k.protocol = protocol;
-	return route_add(nl, &k, existed);
+	ret = proto_route_key(&k, r);
+	return ret ? ret : route_add(nl, &k, existed);
 }
 
-int netlink_proto_route_del(struct netlink *nl, int ifindex, int family,
-			    const void *dst, uint8_t prefixlen,
-			    uint32_t table, uint8_t protocol)
+int netlink_proto_route_del(struct netlink *nl,
+			    const struct netlink_proto_route *r)
 {
 	struct route_key k;
-	int ret = route_key_init(&k, ifindex, family, dst, prefixlen, table);
+	int ret = proto_route_key(&k, r);
 
-	if (ret)
-		return ret;
-	k.protocol = protocol;
-	return route_del(nl, &k);
+	return ret ? ret : route_del(nl, &k);
 }
 
 int netlink_route_add(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table,
 		      bool *existed)
 {
-	return netlink_proto_route_add(nl, ifindex, family, dst, prefixlen,
-				       table, RTPROT_STATIC, existed);
+	const struct netlink_proto_route r = {
+		ifindex, family, dst, prefixlen, table, RTPROT_STATIC, 0,
+	};
+
+	return netlink_proto_route_add(nl, &r, existed);
 }
 
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table)
 {
-	return netlink_proto_route_del(nl, ifindex, family, dst, prefixlen,
-				       table, RTPROT_STATIC);
+	const struct netlink_proto_route r = {
+		ifindex, family, dst, prefixlen, table, RTPROT_STATIC, 0,
+	};
+
+	return netlink_proto_route_del(nl, &r);
 }
 
-/* The routes a flush deletes, gathered by a dump first: the socket
- * cannot take a request while it is in the middle of a dump. */
-struct flush_find {
+/* The routes of a kind, gathered by a dump: for a list, and for a
+ * flush, since the socket cannot take a request while it is in the
+ * middle of a dump. */
+struct gather {
 	struct netlink_find f; /* first: the match gets its address */
 	const struct route_key *want; /* ifindex, family, table, protocol */
-	struct flush_dst {
-		uint8_t dst[16];
-		uint8_t prefixlen;
-	} *v;
+	struct netlink_route_item *v;
 	size_t n, cap;
 };
 
-static int flush_keep(struct flush_find *ff, const struct nlattr *dst,
-		      uint8_t prefixlen)
+static int gather_keep(struct gather *g, const struct nlattr **tb,
+		       uint8_t prefixlen)
 {
-	size_t len = netlink_addr_len(ff->want->family);
+	const struct nlattr *dst = tb[RTA_DST];
+	size_t len = netlink_addr_len(g->want->family);
 
-	if (ff->n == ff->cap) {
-		size_t cap = ff->cap ? 2 * ff->cap : 16;
-		void *v = realloc(ff->v, cap * sizeof(*ff->v));
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		void *v = realloc(g->v, cap * sizeof(*g->v));
 
 		if (!v) {
 			errno = ENOMEM;
 			return MNL_CB_ERROR;
 		}
-		ff->v = v;
-		ff->cap = cap;
+		g->v = v;
+		g->cap = cap;
 	}
-	memset(&ff->v[ff->n], 0, sizeof(ff->v[ff->n]));
+	memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
 	/* The kernel leaves RTA_DST out of a default route. */
 	if (dst && mnl_attr_get_payload_len(dst) == len)
-		memcpy(ff->v[ff->n].dst, mnl_attr_get_payload(dst), len);
-	ff->v[ff->n++].prefixlen = prefixlen;
+		memcpy(g->v[g->n].dst, mnl_attr_get_payload(dst), len);
+	/* So that a flush deletes each, not its twin at another metric. */
+	g->v[g->n].metric = route_metric(tb);
+	g->v[g->n++].prefixlen = prefixlen;
 	return MNL_CB_OK;
 }
 
-static int flush_match_cb(const struct nlmsghdr *nlh, void *data)
+static int gather_match_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	struct flush_find *ff = data;
-	const struct route_key *k = ff->want;
+	struct gather *g = data;
+	const struct route_key *k = g->want;
 	const struct rtmsg *rtm;
 	int ret = route_parse(nlh, &rtm, tb);
 
 	if (ret <= 0)
 		return ret < 0 ? ret : MNL_CB_OK;
-	if (rtm->rtm_family != k->family || rtm->rtm_type != RTN_UNICAST ||
-	    rtm->rtm_protocol != k->protocol ||
-	    route_table(rtm, tb) != k->table || !route_same_target(k, tb))
+	if (!route_of_kind(k, rtm, tb) || rtm->rtm_protocol != k->protocol)
 		return MNL_CB_OK;
-	return flush_keep(ff, tb[RTA_DST], rtm->rtm_dst_len);
+	return gather_keep(g, tb, rtm->rtm_dst_len);
+}
+
+/* k's kind of routes into *v (to free), *n. */
+static int gather_routes(struct netlink *nl, const struct route_key *k,
+			 struct netlink_route_item **v, size_t *n)
+{
+	struct gather g = { .f = { .match = gather_match_cb }, .want = k };
+	int ret = route_dump(nl, k->family, k->table, &g.f);
+
+	if (ret) {
+		free(g.v);
+		return ret;
+	}
+	*v = g.v;
+	*n = g.n;
+	return 0;
+}
+
+/* The key of every route through ifindex in table with protocol. */
+static int kind_key(struct route_key *k, int ifindex, int family,
+		    uint32_t table, uint8_t protocol)
+{
+	static const uint8_t any[16];
+	int ret = route_key_init(k, ifindex, family, any, 0, table);
+
+	k->protocol = protocol;
+	return ret;
+}
+
+int netlink_proto_route_list(struct netlink *nl, int ifindex, int family,
+			     uint32_t table, uint8_t protocol,
+			     struct netlink_route_item **v, size_t *n)
+{
+	struct route_key k;
+	int ret = kind_key(&k, ifindex, family, table, protocol);
+
+	*v = NULL;
+	*n = 0;
+	return ret ? ret : gather_routes(nl, &k, v, n);
 }
 
 static int flush_family(struct netlink *nl, struct route_key *k)
 {
-	struct flush_find ff = { .f = { .match = flush_match_cb }, .want = k };
-	int ret = route_dump(nl, k->family, k->table, &ff.f);
+	struct netlink_route_item *v;
+	size_t n;
+	int ret = gather_routes(nl, k, &v, &n);
 
-	for (size_t i = 0; !ret && i < ff.n; i++) {
-		k->dst = ff.v[i].dst;
-		k->prefixlen = ff.v[i].prefixlen;
+	if (ret)
+		return ret;
+	for (size_t i = 0; !ret && i < n; i++) {
+		k->dst = v[i].dst;
+		k->prefixlen = v[i].prefixlen;
+		k->metric = v[i].metric;
 		ret = route_del(nl, k);
 		if (ret == -ENOENT) /* went meanwhile */
 			ret = 0;
 	}
-	free(ff.v);
+	free(v);
 	return ret;
 }
 
@@ -398,18 +467,15 @@ int netlink_route_flush(struct netlink *nl, int ifindex, uint32_t table,
 			uint8_t protocol)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
-	static const uint8_t any[16];
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < sizeof(families) / sizeof(*families);
 	     i++) {
 		struct route_key k;
 
-		ret = route_key_init(&k, ifindex, families[i], any, 0, table);
-		if (ret)
-			return ret;
-		k.protocol = protocol;
-		ret = flush_family(nl, &k);
+		ret = kind_key(&k, ifindex, families[i], table, protocol);
+		if (!ret)
+			ret = flush_family(nl, &k);
 	}
 	return ret;
 }

@@ -32,6 +32,15 @@ void netlink_close(struct netlink *nl);
 /* -ENODEV when there is no such interface, -EINVAL for a name that no
  * interface can have. */
 int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex);
+/* A socket of link events (another context than requests use; closed by
+ * netlink_close), read without blocking: cb gets each link's index and
+ * whether it is up now (false for one deleted). read returns 0 when
+ * none is left, -ENOBUFS when the kernel dropped some (look again). */
+int netlink_link_monitor_open(struct netlink *nl);
+int netlink_monitor_fd(const struct netlink *nl);
+int netlink_link_monitor_read(struct netlink *nl,
+			      void (*cb)(int ifindex, bool up, void *arg),
+			      void *arg);
 /* The link's MTU and whether it is up (IFF_UP; up may be NULL). */
 int netlink_link_state(struct netlink *nl, int ifindex, unsigned int *mtu,
 		       bool *up);
@@ -86,15 +95,42 @@ int netlink_route_add(struct netlink *nl, int ifindex, int family,
 int netlink_route_del(struct netlink *nl, int ifindex, int family,
 		      const void *dst, uint8_t prefixlen, uint32_t table);
 
-/* netlink_route_add and _del for a route of another protocol
+/* A route through ifindex as netlink_route_add's, of another protocol
  * (rtm_protocol, e.g. one that a routing daemon filters on) than
- * static; deletion matches it too. */
-int netlink_proto_route_add(struct netlink *nl, int ifindex, int family,
-			    const void *dst, uint8_t prefixlen,
-			    uint32_t table, uint8_t protocol, bool *existed);
-int netlink_proto_route_del(struct netlink *nl, int ifindex, int family,
-			    const void *dst, uint8_t prefixlen,
-			    uint32_t table, uint8_t protocol);
+ * static, at a metric (RTA_PRIORITY; 0: the kernel's default). Routes
+ * that differ in the metric alone are two routes. */
+struct netlink_proto_route {
+	int ifindex;
+	int family;
+	const void *dst;
+	uint8_t prefixlen;
+	uint32_t table;
+	uint8_t protocol;
+	uint32_t metric;
+};
+
+/* netlink_route_add and _del for r; a route of the same prefix and
+ * metric through the device but of another protocol is not r (add
+ * returns -EEXIST). Deletion matches the protocol, and the metric
+ * unless it is 0. */
+int netlink_proto_route_add(struct netlink *nl,
+			    const struct netlink_proto_route *r,
+			    bool *existed);
+int netlink_proto_route_del(struct netlink *nl,
+			    const struct netlink_proto_route *r);
+/* A route that netlink_proto_route_list found. */
+struct netlink_route_item {
+	uint8_t dst[16];
+	uint8_t prefixlen;
+	uint32_t metric;
+};
+
+/* The routes of family in table through ifindex with protocol, into *v
+ * (the caller frees it) and *n. */
+int netlink_proto_route_list(struct netlink *nl, int ifindex, int family,
+			     uint32_t table, uint8_t protocol,
+			     struct netlink_route_item **v, size_t *n);
+
 /* Removes every route of both families in table that goes through
  * ifindex and has protocol; none is success. */
 int netlink_route_flush(struct netlink *nl, int ifindex, uint32_t table,

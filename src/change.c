@@ -7,6 +7,19 @@
 
 #include "crypto/keys.h"
 
+bool change_moves_allowed_ips(const struct change *c)
+{
+	if (c->replace_peers)
+		return true;
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct peer_change *p = &c->peers[i];
+
+		if (p->remove || p->replace_allowed_ips || p->n_allowed_ips)
+			return true;
+	}
+	return false;
+}
+
 void change_free(struct change *c)
 {
 	for (size_t i = 0; i < c->n_peers; i++) {

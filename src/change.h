@@ -61,6 +61,10 @@ struct change {
 	size_t n_peers;
 };
 
+/* Whether applying c may add, remove or move AllowedIPs: peers removed
+ * or replaced, AllowedIPs given. */
+bool change_moves_allowed_ips(const struct change *c);
+
 /* Wipes the secrets and frees; leaves *c empty. */
 void change_free(struct change *c);
 

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#define NS_PER_MS 1000000ULL
+#define NS_PER_S 1000000000ULL
+
 /* CLOCK_MONOTONIC in nanoseconds. Inline: the data path reads it per
  * batch (share_clock). */
 static inline uint64_t monotonic_ns(void)

@@ -121,13 +121,20 @@ static int fail(struct parser *p, const char *what, const char *text,
 	return -EINVAL;
 }
 
-static int bad_value(struct parser *p, const struct key_def *k,
-		     const char *text)
+/* "invalid KEY `text' (expected ...)". */
+static int refuse(struct parser *p, const struct key_def *k,
+		  const char *text, const char *expected)
 {
 	char what[64];
 
 	snprintf(what, sizeof(what), "invalid %s", k->name);
-	return fail(p, what, text, k->quote, k->expected);
+	return fail(p, what, text, k->quote, expected);
+}
+
+static int bad_value(struct parser *p, const struct key_def *k,
+		     const char *text)
+{
+	return refuse(p, k, text, k->expected);
 }
 
 static int no_memory(struct parser *p)
@@ -313,12 +320,28 @@ static int v_fwmark(struct parser *p, const struct key_def *k, char *v)
 	return 0;
 }
 
+/* Whether v holds x's address, whatever the prefix lengths. An address
+ * in both Address and ServiceAddress would be added twice and removed
+ * by whichever key goes first: refused where the second one stands. */
+static bool has_address(const struct prefix *v, size_t n,
+			const struct prefix *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == x->family &&
+		    !memcmp(v[i].addr, x->addr, sizeof(x->addr)))
+			return true;
+	return false;
+}
+
 static int address_item(struct parser *p, const struct key_def *k, char *v)
 {
 	struct prefix x;
 
 	if (!prefix_parse(&x, v, 0, PREFIX_LEN_OPTIONAL))
 		return bad_value(p, k, v);
+	if (has_address(p->c->service_addresses, p->c->n_service_addresses,
+			&x))
+		return refuse(p, k, v, "an address not in ServiceAddress");
 	return push_prefix(p, &p->c->addresses, &p->c->n_addresses, &x);
 }
 
@@ -363,6 +386,10 @@ static int v_table(struct parser *p, const struct key_def *k, char *v)
 	}
 	if (!parse_uint(v, 10, UINT32_MAX, &n) || !n)
 		return bad_value(p, k, v);
+	/* One table for both would be flushed as one: refused where the
+	 * second of the two stands (and in v_session_table). */
+	if (n == c->session_table)
+		return refuse(p, k, v, "another table than SessionTable's");
 	c->table_id = (uint32_t)n;
 	return 0;
 }
@@ -440,6 +467,8 @@ static int service_address_item(struct parser *p, const struct key_def *k,
 	if (!prefix_parse(&x, v, 0, PREFIX_LEN_OPTIONAL) ||
 	    x.cidr != prefix_addr_len(x.family) * 8)
 		return bad_value(p, k, v);
+	if (has_address(p->c->addresses, p->c->n_addresses, &x))
+		return refuse(p, k, v, "an address not in Address");
 	return push_prefix(p, &p->c->service_addresses,
 			   &p->c->n_service_addresses, &x);
 }
@@ -461,6 +490,8 @@ static int v_session_table(struct parser *p, const struct key_def *k,
 	    (n >= CONFIG_TABLE_RESERVED_FIRST &&
 	     n <= CONFIG_TABLE_RESERVED_LAST))
 		return bad_value(p, k, v);
+	if (p->c->table == CONFIG_TABLE_ID && n == p->c->table_id)
+		return refuse(p, k, v, "another table than Table's");
 	p->c->session_table = (uint32_t)n;
 	return 0;
 }

@@ -9,9 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-void session_route_established(struct session_route *r, uint64_t now)
+uint32_t session_route_metric(uint64_t wall_s)
 {
+	return wall_s < SESSION_METRIC_BASE ?
+		       SESSION_METRIC_BASE - (uint32_t)wall_s : 1;
+}
+
+void session_route_established(struct session_route *r, uint64_t now,
+			       uint64_t wall_s)
+{
+	uint32_t metric = session_route_metric(wall_s);
+
 	r->live_until = now + SESSION_ROUTE_LIFETIME_NS;
+	/* Newer is lower; a clock set back moves it too. */
+	if (!r->metric || metric > r->metric ||
+	    r->metric - metric >= SESSION_METRIC_STEP_S)
+		r->metric = metric;
 }
 
 bool session_route_live(const struct session_route *r, uint64_t now)
@@ -36,6 +49,14 @@ static int prefix_cmp(const void *a, const void *b)
 static bool holds(const struct prefix *v, size_t n, const struct prefix *p)
 {
 	return n && bsearch(p, v, n, sizeof(*v), prefix_cmp);
+}
+
+/* struct session_held starts with its prefix. */
+static struct session_held *held(const struct session_route *r,
+				 const struct prefix *p)
+{
+	return r->n_have ? bsearch(p, r->have, r->n_have, sizeof(*r->have),
+				   prefix_cmp) : NULL;
 }
 
 int session_route_want(struct session_route *r, const struct prefix *v,
@@ -68,26 +89,42 @@ int session_route_prune(struct session_route *r, uint64_t now,
 
 	/* In place: what stays keeps its order. */
 	for (size_t i = 0; i < r->n_have; i++) {
-		const struct prefix *p = &r->have[i];
-		int ret = 0;
+		const struct session_held *h = &r->have[i];
+		bool stays = live && holds(r->want, r->n_want, &h->p);
+		int ret = stays ? 0 : ops->del(ctx, &h->p, h->metric);
 
-		if (!live || !holds(r->want, r->n_want, p))
-			ret = ops->del(ctx, p);
 		if (ret == -ENOENT)
 			continue;
 		if (ret && !first)
 			first = ret;
-		if (ret || (live && holds(r->want, r->n_want, p)))
-			r->have[kept++] = *p;
+		if (ret || stays)
+			r->have[kept++] = *h;
 	}
 	r->n_have = kept;
 	return first;
 }
 
+/* The held route h to r->metric: the new one first. A failed deletion
+ * leaves both; the next try finds the new one there (add's "existed")
+ * and deletes the old one again. */
+static int restamp(struct session_route *r, struct session_held *h,
+		   const struct session_route_ops *ops, void *ctx)
+{
+	int ret = ops->add(ctx, &h->p, r->metric);
+
+	if (!ret)
+		ret = ops->del(ctx, &h->p, h->metric);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (!ret)
+		h->metric = r->metric;
+	return ret;
+}
+
 int session_route_grow(struct session_route *r, uint64_t now,
 		       const struct session_route_ops *ops, void *ctx)
 {
-	struct prefix *have;
+	struct session_held *have, *h;
 	size_t n;
 	int first = 0;
 
@@ -101,14 +138,13 @@ int session_route_grow(struct session_route *r, uint64_t now,
 	n = r->n_have;
 	for (size_t i = 0; i < r->n_want; i++) {
 		const struct prefix *p = &r->want[i];
-		int ret;
+		int ret = 0;
 
-		if (holds(r->have, r->n_have, p))
-			continue;
-		ret = ops->add(ctx, p);
-		if (!ret)
-			r->have[n++] = *p;
-		else if (!first)
+		if ((h = held(r, p)) && h->metric != r->metric)
+			ret = restamp(r, h, ops, ctx);
+		else if (!h && !(ret = ops->add(ctx, p, r->metric)))
+			r->have[n++] = (struct session_held){ *p, r->metric };
+		if (ret && !first)
 			first = ret;
 	}
 	r->n_have = n;
@@ -125,10 +161,40 @@ int session_route_sync(struct session_route *r, uint64_t now,
 	return pruned ? pruned : grown;
 }
 
+/* Prefix, then metric. */
+static int held_cmp(const void *a, const void *b)
+{
+	const struct session_held *x = a, *y = b;
+	int r = prefix_cmp(&x->p, &y->p);
+
+	return r ? r : (x->metric > y->metric) - (x->metric < y->metric);
+}
+
+void session_held_sort(struct session_held *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), held_cmp);
+}
+
+size_t session_route_lost(struct session_route *r,
+			  const struct session_held *kernel, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->n_have; i++)
+		if (n && bsearch(&r->have[i], kernel, n, sizeof(*kernel),
+				 held_cmp))
+			r->have[kept++] = r->have[i];
+	n = r->n_have - kept;
+	r->n_have = kept;
+	return n;
+}
+
 void session_route_free(struct session_route *r)
 {
 	free(r->want);
 	free(r->have);
-	r->want = r->have = NULL;
+	r->want = NULL;
+	r->have = NULL;
 	r->n_want = r->n_have = 0;
 }

@@ -28,7 +28,9 @@
  *             unless already armed: it measures from the oldest unanswered
  *             packet.
  *   disarmed: any_authenticated_packet_received, give-up.
- *   fires:    SEND_INITIATION, starting a fresh series of attempts.
+ *   fires:    SEND_INITIATION, starting a fresh series of attempts, and
+ *             PEER_QUIET, which says why (a fleet gateway lets go
+ *             instead, src/tunnel/control.c).
  *
  * zero_key_material
  *   armed:    session_derived, at now + 3 * REJECT_AFTER_TIME (always pushed
@@ -228,7 +230,7 @@ static unsigned expire_new_handshake(struct peer_timers *t, uint64_t now)
 	disarm(&t->new_handshake);
 	/* A fresh request, even if a retransmit fired in the same call. */
 	t->retry_pending = false;
-	return TIMER_SEND_INITIATION;
+	return TIMER_SEND_INITIATION | TIMER_PEER_QUIET;
 }
 
 static unsigned expire_zero_key_material(struct peer_timers *t, uint64_t now)

@@ -55,6 +55,9 @@ enum timer_action {
 	TIMER_SEND_KEEPALIVE = 2,	/* send an empty data packet */
 	TIMER_ZERO_KEYS = 4,		/* wipe keypairs and handshake */
 	TIMER_GIVE_UP = 8,		/* no more retries: drop staged */
+	/* With SEND_INITIATION: new_handshake fired, the peer has not
+	 * answered what we sent for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT. */
+	TIMER_PEER_QUIET = 16,
 };
 
 /* All timers disarmed. Does not arm the persistent keepalive even if

@@ -21,10 +21,13 @@
 # 10.101.k.2/24 to the LAN router (its side "gk", .1). Its ringvpn
 # interface is fl<pid>gk, all gateways with the same key and peers (the
 # same file, copied: an interface is named after its file, and the UAPI
-# sockets of all namespaces share one directory). Its BIRD announces the
-# service address (protocol direct on the tunnel) to the router and the
-# routes of the session table (protocol kernel, table FLEET_TABLE) to the
-# LAN router, with BFD and hold time 3 on every session.
+# sockets of all namespaces share one directory), with ServiceAddress =
+# the service address and SessionTable = FLEET_TABLE. Its BIRD announces
+# the service address (protocol direct on the tunnel) to the router and
+# the routes of the session table (protocol kernel, table FLEET_TABLE,
+# protocol 82) to the LAN router with their metric as MED, so that the
+# LAN router prefers a client's newest session where two gateways have
+# one; BFD and hold time 3 on every BGP session.
 #
 # Client n (1..FLEET_CLIENTS, and FLEET_CLIENTS + 1, whom the gateways
 # learn of through syncconf): namespace $FL-cn on the router's bridge,
@@ -38,23 +41,6 @@
 declare -F lib_init >/dev/null ||
 	. "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration/lib.sh"
 
-# ---------------------------------------------------------------------------
-# Stand-ins for the two ringvpn keys of issue 17 (another branch).
-# 1: the lab does the key's work itself (marked "STAND-IN" below);
-# 0: the gateways' file carries the key and ringvpn does it.
-#
-# ServiceAddress = 198.19.255.1: the stand-in adds the address to the
-# tunnel after up (`ip addr add`); it goes with the tunnel on kill -9
-# exactly as the key's does.
-FLEET_STANDIN_SERVICE_ADDRESS=${FLEET_STANDIN_SERVICE_ADDRESS:-1}
-# SessionTable = FLEET_TABLE: the stand-in is a watcher per gateway that
-# puts a peer's AllowedIPs into the table once `wg show` has a handshake
-# for it (polled every 0.2 s) and never takes them out: the key's routes
-# live 540 s past the last handshake, longer than the lab. They go with
-# the tunnel on kill -9, as the key's do.
-FLEET_STANDIN_SESSION_TABLE=${FLEET_STANDIN_SESSION_TABLE:-1}
-# ---------------------------------------------------------------------------
-
 FLEET_GATEWAYS=${FLEET_GATEWAYS:-2}
 FLEET_CLIENTS=${FLEET_CLIENTS:-6}
 FLEET_WGGO_EVERY=${FLEET_WGGO_EVERY:-3}
@@ -66,8 +52,8 @@ FL=fl-$$
 FL_R=$FL-r
 FL_L=$FL-l
 FL_H=$FL-h
-declare -A FL_PORT=() FL_KIND=() FL_IF=() FL_PUB=() FL_WATCH=() FL_BIRD=()
-declare -a FL_MEDIAN=()
+declare -A FL_PORT=() FL_KIND=() FL_IF=() FL_PUB=() FL_BIRD=()
+FL_MEDIAN= FL_WORST=
 
 fl_gw_ns() { echo "$FL-g$1"; }
 fl_gw_if() { echo "fl$$g$1"; }
@@ -169,7 +155,10 @@ EOF
 
 # Gateway K: the service address from its tunnel to the router, the
 # session table's routes (next hop self: eBGP's default) to the LAN
-# router. `learn`: the table's routes are ringvpn's, not BIRD's.
+# router. `learn`: the table's routes are ringvpn's (protocol 82), not
+# BIRD's. Their metric, lower the newer the client's latest handshake,
+# goes out as MED: the gateways share one AS, so the LAN router compares
+# it (RFC 4271 9.1.2.2) before the router ID.
 bird_gateway_conf() {
 	local k=$1
 	bird_common "g$k" "$(fl_gw_ul "$k")"
@@ -181,7 +170,7 @@ protocol direct service_address {
 protocol kernel session_table {
 	kernel table $FLEET_TABLE;
 	learn;
-	ipv4 { import all; export none; };
+	ipv4 { import where krt_source = 82; export none; };
 }
 protocol bgp to_router from fleet {
 	local as 65001;
@@ -191,7 +180,14 @@ protocol bgp to_router from fleet {
 protocol bgp to_lan from fleet {
 	local as 65001;
 	neighbor 10.101.$k.1 as 65100;
-	ipv4 { import none; export where proto = "session_table"; };
+	ipv4 {
+		import none;
+		export filter {
+			if proto != "session_table" then reject;
+			bgp_med = krt_metric;
+			accept;
+		};
+	};
 }
 EOF
 }
@@ -246,11 +242,8 @@ fleet_gateway_conf() {
 	FL_PUB[gw]=$(make_key gw)
 	# The pool's prefix on the tunnel routes every client into it, also
 	# those syncconf adds (it adds no routes).
-	config_interface "$conf" gw "$FLEET_PORT" 10.99.0.1/24
-	[ "$FLEET_STANDIN_SERVICE_ADDRESS" = 1 ] ||
-		echo "ServiceAddress = $FLEET_SVC" >>"$conf"
-	[ "$FLEET_STANDIN_SESSION_TABLE" = 1 ] ||
-		echo "SessionTable = $FLEET_TABLE" >>"$conf"
+	config_interface "$conf" gw "$FLEET_PORT" 10.99.0.1/24 \
+		"ServiceAddress = $FLEET_SVC" "SessionTable = $FLEET_TABLE"
 	for ((n = 1; n <= FLEET_CLIENTS; n++)); do
 		FL_PUB[$n]=$(make_key "c$n")
 		config_peer "$conf" "${FL_PUB[$n]}" "$(fl_cl_t4 "$n")/32" ""
@@ -265,48 +258,13 @@ fleet_copy_conf() {
 	done
 }
 
-# session_watch NS IFNAME PID: STAND-IN for SessionTable (see the top).
-session_watch() {
-	local ns=$1 name=$2 pid=$3 key allowed hs
-	local -A done=()
-	while kill -0 "$pid" 2>/dev/null; do
-		while read -r key allowed hs; do
-			[ "$hs" != 0 ] && [ -z "${done[$key]:-}" ] || continue
-			ip -n "$ns" route replace "$allowed" dev "$name" \
-				table "$FLEET_TABLE" 2>/dev/null && done[$key]=1
-		done < <(ip netns exec "$ns" wg show "$name" dump 2>/dev/null |
-			awk 'NR > 1 { print $1, $4, $5 }')
-		sleep 0.2
-	done
-}
-
-# gateway_start K: ringvpn on gateway K (and the stand-ins).
+# gateway_start K: ringvpn on gateway K.
 gateway_start() {
-	local k=$1 ns name
-	ns=$(fl_gw_ns "$k")
-	name=$(fl_gw_if "$k")
-	start_ringvpn "$ns" "$TMP/$name.conf" || return 1
-	if [ "$FLEET_STANDIN_SERVICE_ADDRESS" = 1 ]; then
-		# STAND-IN for ServiceAddress.
-		ip -n "$ns" addr add "$FLEET_SVC/32" dev "$name"
-	fi
-	if [ "$FLEET_STANDIN_SESSION_TABLE" = 1 ]; then
-		session_watch "$ns" "$name" "${RV_PID[$name]}" \
-			>"$TMP/watch-g$k.log" 2>&1 &
-		FL_WATCH[$k]=$!
-		lib_track_pid "$!"
-	fi
+	start_ringvpn "$(fl_gw_ns "$1")" "$TMP/$(fl_gw_if "$1").conf"
 }
 
 # gateway_kill K: kill -9 of gateway K's ringvpn, as a crash would.
-gateway_kill() {
-	kill9_ringvpn "$(fl_gw_if "$1")"
-	if [ -n "${FL_WATCH[$1]:-}" ]; then
-		wait "${FL_WATCH[$1]}" 2>/dev/null || true
-		lib_untrack_pid "${FL_WATCH[$1]}"
-		FL_WATCH[$1]=
-	fi
-}
+gateway_kill() { kill9_ringvpn "$(fl_gw_if "$1")"; }
 
 # fleet_up: the network, the BIRDs, the gateways; waits until every BGP
 # session is up and the router has a path to the service address
@@ -419,11 +377,14 @@ lan_gw() {
 }
 
 # lan_announcers N: the gateways whose BGP routes for client N the LAN
-# router has (the best one first).
+# router has, the best one first, each with its MED: "gK (MED m)".
 lan_announcers() {
-	birdc_in lan show route for "$(fl_cl_t4 "$1")/32" |
-		sed -n 's/.*via 10\.101\.\([0-9]*\)\.2 on .*/\1/p' | tr '\n' ' ' |
-		sed 's/ $//'
+	birdc_in lan show route all for "$(fl_cl_t4 "$1")/32" | awk '
+		/[ \t]via 10\.101\./ { if (g) { printf "%s%s", sep, g; sep = ", " }
+			g = $0; sub(/.*via 10\.101\./, "", g)
+			sub(/\..*/, "", g); g = "g" g }
+		/BGP.med:/ { g = g " (MED " $2 ")" }
+		END { if (g) printf "%s%s", sep, g; print "" }'
 }
 
 # ---------------------------------------------------------------------------
@@ -687,18 +648,22 @@ back_wait() {
 
 back_ms() { cat "$TMP/back.$1"; }
 
+lan_gw_is() { [ "$(lan_gw "$1")" = "$2" ]; }
+
 # moved_ok CLIENTS: each one's session is now on the gateway ECMP
-# chooses for it, and the LAN router sends it there.
+# chooses for it, and the LAN router sends it there, also when its old
+# gateway still announces it (the newer session's lower MED wins).
 moved_ok() {
 	local n want h l rc=0
 	for n in $1; do
 		want=$(route_gw "$n" "${FL_PORT[$n]}")
 		h=$(holder "$n")
+		# BGP takes a moment to carry the new session's route.
+		wait_for 5 lan_gw_is "$n" "$want" || true
 		l=$(lan_gw "$n")
 		echo "client $n: ECMP to g$want, sessions (latest first) on g${h// /, g}," \
-			"LAN router via g${l:-none} (BGP routes from g$(lan_announcers "$n" |
-			sed 's/ /, g/g'))"
-		[ "${h%% *}" = "$want" ] || rc=1
+			"LAN router via g${l:-none} (BGP routes from $(lan_announcers "$n"))"
+		[ "${h%% *}" = "$want" ] && [ "$l" = "$want" ] || rc=1
 	done
 	return "$rc"
 }
@@ -714,10 +679,36 @@ times_ok() {
 	return "$rc"
 }
 
+# lan_pingers_start: the LAN host pings every client every 0.2 s (90 s
+# at most), so that a moved client's old gateway, which the LAN router
+# uses until the new one has a session, keeps sending it traffic: the
+# case where a gateway that chased a quiet client kept it from ever
+# making a session with its new gateway. FL_LAN_PINGS: their PIDs.
+declare -a FL_LAN_PINGS=()
+lan_pingers_start() {
+	local n
+	FL_LAN_PINGS=()
+	for ((n = 1; n <= FLEET_CLIENTS; n++)); do
+		ip netns exec "$FL_H" ping -n -q -i 0.2 -w 90 "$(fl_cl_t4 "$n")" \
+			>/dev/null 2>&1 &
+		lib_track_pid "$!"
+		FL_LAN_PINGS+=("$!")
+	done
+}
+
+lan_pingers_stop() {
+	local pid
+	for pid in "${FL_LAN_PINGS[@]}"; do
+		lib_stop_pid "$pid"
+	done
+	FL_LAN_PINGS=()
+}
+
 # disturb ACTION...: every client starts sending 8 MiB (1 MiB per
-# 400 ms), then, a second later, ACTION runs (FL_T0: when) and every
-# client starts pinging the LAN host (pingers). FL_BEFORE[n]: the
-# gateway ECMP sent client n to before.
+# 400 ms) and the LAN host starts pinging every client
+# (lan_pingers_start), then, a second later, ACTION runs (FL_T0: when)
+# and every client starts pinging the LAN host (pingers). FL_BEFORE[n]:
+# the gateway ECMP sent client n to before.
 declare -a FL_BEFORE=()
 disturb() {
 	local n
@@ -725,6 +716,7 @@ disturb() {
 		FL_BEFORE[n]=$(route_gw "$n" "${FL_PORT[$n]}")
 	done
 	transfers_from "$(all_clients)" $((8 << 20)) 400
+	lan_pingers_start
 	sleep 1
 	FL_T0=$(now_ms)
 	"$@" || return 1
@@ -778,8 +770,9 @@ outcome() {
 		transfers_ok "$FL_STAYED"
 	check "the moved clients: transfers through the $what arrive whole too" \
 		transfers_ok "$FL_MOVED"
-	check "each moved client's newest session is on its new gateway" \
+	check "each moved client's newest session is on its new gateway, the LAN router routes it there" \
 		moved_ok "$FL_MOVED"
+	lan_pingers_stop
 }
 
 # fleet_kill K: kill -9 of gateway K's ringvpn during transfers. Its
@@ -804,8 +797,8 @@ fleet_kill() {
 # fleet_rejoin K: gateway K's ringvpn starts again during transfers. Its
 # path comes back on the router (the time printed), then outcome for the
 # clients ECMP sends to it again. Their old gateway keeps its session
-# and its route until the session expires: the LAN router's choice is
-# printed (moved_ok).
+# and its route until the session expires, but its MED is higher: the
+# LAN router routes them through K (moved_ok).
 fleet_rejoin() {
 	local k=$1 up_r
 	disturb gateway_start "$k"

@@ -17,7 +17,9 @@
 #      moved client's time until its ping works again, the median and
 #      the worst; the others lose nothing; no trace of g2 anywhere;
 #   4. g2 starts again: it rejoins; the clients ECMP sends back to it and
-#      their times.
+#      their times; the LAN router routes each through the gateway of
+#      its newest session (the lower MED) though the old one still
+#      announces it.
 # Installs the package of every command it runs (contrib/need.sh: bird2
 # among them), builds build/ringvpn, and removes everything it made when
 # it ends or is interrupted (the namespaces, every process it started,
@@ -53,9 +55,7 @@ FLEET_KILL=${FLEET_KILL:-2}
 lib_init fleet-lab bird birdc wireguard-go wg sysctl
 t_start=$SECONDS
 echo "== $FLEET_GATEWAYS gateways, $FLEET_CLIENTS clients (every" \
-	"${FLEET_WGGO_EVERY}rd wireguard-go); stand-ins: ServiceAddress" \
-	"$FLEET_STANDIN_SERVICE_ADDRESS, SessionTable" \
-	"$FLEET_STANDIN_SESSION_TABLE (1: the lab does the key's work)"
+	"${FLEET_WGGO_EVERY}rd wireguard-go)"
 check "the fleet comes up: BGP sessions, ECMP over every gateway" fleet_up
 [ "$FAILED" -eq 0 ] || exit 1
 echo "== the router's route to $FLEET_SVC"

@@ -16,7 +16,9 @@ int tunnel_apply(struct tunnel *tn, const struct change *c)
 	if (c->set_fwmark && (ret = tunnel_set_fwmark(tn, c->fwmark)))
 		return ret;
 	ret = device_apply(&tn->dev, c, tunnel_now(tn));
-	/* Also after a failure: the changes before it stay. */
-	session_table_refresh(tn);
+	/* Also after a failure: the changes before it stay. An endpoint or
+	 * a keepalive alone moves no route: no pass over every peer. */
+	if (change_moves_allowed_ips(c))
+		session_table_refresh(tn);
 	return ret;
 }

@@ -190,7 +190,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 				  (uint64_t)wall.tv_nsec;
 	control_short_key(who, peer_public_key(peer));
 	log_info("%s: peer %s: handshake completed", tn->ifname, who);
-	session_table_established(tn, peer, now);
+	session_table_established(tn, peer, now, (uint64_t)wall.tv_sec);
 	/* The responder cannot send until our first packet confirms the
 	 * session: give it one even when we have nothing to say. */
 	if (!flush_staged(tn, peer, now) && initiator)
@@ -376,10 +376,38 @@ static void fold_facts(struct peer *peer)
 	}
 }
 
+/* A gateway behind an anycast address (ServiceAddress) does not chase a
+ * peer that went quiet: the router in front has most likely moved it to
+ * another gateway, which gets its answers to our initiations. Chasing it
+ * (an initiation every REKEY_TIMEOUT for REKEY_ATTEMPT_TIME, and the
+ * data the LAN sends us for it) would keep it hearing us, so that its
+ * own timer, which waits for silence, never makes it handshake with its
+ * new gateway. The session ends here instead (keys, staged packets,
+ * timers, session routes): the peer starts the next one where the
+ * router sends it, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT later. */
+static void let_go(struct tunnel *tn, struct peer *peer, uint64_t now)
+{
+	char who[SHORT_KEY_LEN + 1];
+
+	control_short_key(who, peer_public_key(peer));
+	log_info("%s: peer %s: no answer for %d s: its session ends here "
+		 "(a gateway behind a service address does not chase it)",
+		 tn->ifname, who, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT);
+	device_zero_peer_keys(&tn->dev, peer);
+	peer_drop_staged(peer);
+	timers_stop(&peer->timers);
+	session_table_ended(tn, peer, now);
+}
+
 static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
 		uint64_t now)
 {
 	char who[SHORT_KEY_LEN + 1];
+
+	if ((actions & TIMER_PEER_QUIET) && tn->anycast) {
+		let_go(tn, peer, now);
+		return;
+	}
 
 	if (actions & TIMER_GIVE_UP) {
 		control_short_key(who, peer_public_key(peer));
@@ -456,8 +484,12 @@ static void drain_before_free(void *arg)
 uint64_t control_tick(struct tunnel *tn, uint64_t now)
 {
 	struct tick_ctx ctx = { tn, now, 0 };
+	uint64_t gone;
 
 	peer_table_each(&tn->dev.peers, tick_peer, &ctx);
+	gone = session_table_tick_gone(tn, now);
+	if (gone && (!ctx.next || gone < ctx.next))
+		ctx.next = gone;
 	/* Ticks come at least every 100 ms: a new period's keys are in
 	 * use that soon after it begins. Without memory the old keys stay,
 	 * and the next tick tries again. */

@@ -24,8 +24,6 @@
 #include "src/uapi/uapi.h"
 #include "src/worker/worker.h"
 
-#define NS_PER_MS 1000000ULL
-
 struct key_list {
 	uint8_t (*v)[WG_KEY_LEN];
 	size_t n;
@@ -229,11 +227,12 @@ static int run_loop(struct tunnel *tn)
 		control_drain(tn, now);
 		next = control_tick(tn, now);
 		reresolve_tick(tn, now);
-		if (now - last_stats >= 1000 * NS_PER_MS * tn->dp.clock_scale) {
+		if (now - last_stats >= NS_PER_S * tn->dp.clock_scale) {
 			stats_file_write(tn);
 			last_stats = now;
 			if (lost_interface(tn))
 				return 0;
+			session_table_watch(tn);
 		}
 	}
 }

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/clock.h"
 #include "src/sockaddr.h"
 #include "src/tunnel/apply.h"
 #include "src/tunnel/control.h"
 #include "src/tunnel/state.h"
 
-#define NS_PER_S 1000000000ULL
 #define ANSWERS_PER_ROUND 16
 
 bool reresolve_is_name(const char *host)

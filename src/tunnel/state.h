@@ -43,6 +43,9 @@ struct tunnel {
 	bool netconf_done;
 	uint16_t listen_port;
 	uint32_t fwmark; /* on our sockets: FwMark, or the full tunnel's */
+	/* ServiceAddress: one gateway of a fleet behind an anycast address,
+	 * which lets a quiet peer go rather than chase it (control.c). */
+	bool anycast;
 	unsigned disabled;    /* enum datapath_feature: RINGVPN_DISABLE */
 	unsigned features;    /* what the workers use */
 

@@ -168,7 +168,7 @@ static int setup_network(struct tunnel *tn, int *fds, char *err,
 	tn->netconf_done = !ret;
 	/* No session yet: this only learns the peers' AllowedIPs. */
 	if (!ret)
-		ret = session_table_init(tn, tn->cfg->session_table);
+		session_table_init(tn, tn->cfg->session_table, !plan.ipv6_off);
 	return ret;
 }
 
@@ -223,6 +223,7 @@ int tunnel_up(struct tunnel *tn, struct config *cfg, const char *config_path,
 	tn->signal_fd = tn->dp.control_event = -1;
 	tn->n_workers = tunnel_worker_count(cfg);
 	tn->fwmark = cfg->fwmark;
+	tn->anycast = cfg->n_service_addresses > 0;
 	if (datapath_disabled_from_env(&tn->disabled, bad, sizeof(bad))) {
 		snprintf(err, err_len, "RINGVPN_DISABLE: unknown feature "
 			 "'%s'", bad);

@@ -15,7 +15,9 @@
 #     printed); g1's clients lose nothing; no trace of g2 is left in any
 #     namespace;
 #   - g2 comes back: it rejoins the ECMP route, the clients it gets back
-#     ping again (times printed), the others lose nothing.
+#     ping again (times printed), the others lose nothing, and the LAN
+#     router routes each through the gateway of its newest session,
+#     though the old one still announces it (their MEDs printed).
 # contrib/fleet/lab.sh runs the whole lab (three gateways, twelve
 # clients). Needs root, bird, birdc, wireguard-go, wg, sysctl; exits 77
 # (skip) otherwise or with RINGVPN_SKIP_NETNS set. RINGVPN names the
@@ -32,8 +34,6 @@ lib_init fleet bird birdc wireguard-go wg sysctl
 FLEET_GATEWAYS=2
 FLEET_CLIENTS=6
 t_start=$SECONDS
-echo "stand-ins: ServiceAddress $FLEET_STANDIN_SERVICE_ADDRESS," \
-	"SessionTable $FLEET_STANDIN_SESSION_TABLE (1: the lab does the key's work)"
 check "the fleet comes up: BGP sessions, ECMP over both gateways" fleet_up
 [ "$FAILED" -eq 0 ] || exit 1
 fleet_reach

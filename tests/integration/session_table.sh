@@ -11,10 +11,18 @@
 #     of the clients that made a session (protocol 82), each client's
 #     endpoint is still the service address (a reply from elsewhere would
 #     have moved it) and G says it answers each from there;
+#   - each route's metric is 4000000000 - the wall-clock seconds of its
+#     peer's latest handshake (newest session wins, ringvpn(8));
+#   - G's link down and up: the kernel deletes the routes through it,
+#     and they are back within 3 s;
 #   - syncconf changing client 2's AllowedIPs brings the table in step
 #     while client 1's session goes on (its ping passes, no handshake);
-#     syncconf removing client 2 removes its routes;
-#   - ringvpn down: table 4242 empty and the service addresses gone;
+#     syncconf moving a prefix from client 2 to client 1: it is routed
+#     once, at client 1's metric; syncconf removing client 2 removes
+#     its routes;
+#   - ringvpn down: table 4242 empty and the service addresses gone, the
+#     routes deleted by the daemon (ip monitor shows their deletion
+#     before the link's);
 #   - G and client 1 again (G with Threads = 1), with
 #     RINGVPN_TEST_CLOCK_SCALE=60: client 1's routes are there 5 s (300 s
 #     of G's clock) after its latest handshake, with client 1 stopped,
@@ -22,7 +30,9 @@
 #     routes and addresses with the interface, and ringvpn down succeeds
 #     and leaves the namespace as it was before the first up;
 #   - SessionTable = 254 and ServiceAddress = 10.0.0.0/24 are refused
-#     with the line and reason, and nothing is set up.
+#     with the line and reason, and nothing is set up;
+#   - G on a host with IPv6 disabled (its namespace): client 1's session
+#     routes only its IPv4 prefix, and G logs no refused route.
 # Needs root, ip, ping, ncat, ss, wg, wireguard-go; exits 77 (skip)
 # otherwise or with RINGVPN_SKIP_NETNS set. RINGVPN names the binary.
 set -euo pipefail
@@ -61,15 +71,16 @@ G=rvst$$g C1=rvst$$a C2=rvst$$b
 C1_IPS="10.61.0.2/32, fd61::2/128"
 C2_IPS="10.61.0.3/32, fd61::3/128"
 C2_IPS_NEW="10.61.0.3/32, 10.62.0.0/24"
+MOVED=10.62.0.0/24
 BEFORE=$(net_state "$NS_G")
 
-# gw_config THREADS C2_ALLOWED [EXTRA LINE]: G's file; without
+# gw_config THREADS C2_ALLOWED [C1_ALLOWED]: G's file; without
 # C2_ALLOWED, no client 2.
 gw_config() {
 	config_interface "$TMP/$G.conf" g "$PORT_G" "10.61.0.1/24, fd61::1/64" \
 		"ServiceAddress = $SVC4, $SVC6/128" "SessionTable = $TABLE" \
-		"Threads = $1" ${3:+"$3"}
-	config_peer "$TMP/$G.conf" "$PUB_1" "$C1_IPS" ""
+		"Threads = $1"
+	config_peer "$TMP/$G.conf" "$PUB_1" "${3:-$C1_IPS}" ""
 	[ -z "$2" ] || config_peer "$TMP/$G.conf" "$PUB_2" "$2" ""
 }
 
@@ -126,6 +137,24 @@ table_is() {
 	}
 }
 
+# metric_of DST: the metric of G's route to DST in table 4242, one line
+# per route.
+metric_of() {
+	ip -n "$NS_G" route show table "$TABLE" "$1" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "metric") print $(i + 1) }'
+}
+
+# metric_is_newest PUB DST: the route's metric is 4000000000 - the
+# peer's latest handshake (within SESSION_METRIC_STEP_S, 10 s).
+metric_is_newest() {
+	local hs m d
+	hs=$(g_peer "$1" latest_handshake)
+	m=$(metric_of "$2")
+	d=$((m - (4000000000 - hs)))
+	echo "route $2: metric $m, latest handshake $hs (off by $d s)"
+	[ "$d" -ge 0 ] && [ "$d" -le 10 ]
+}
+
 # g_peer PUB FIELD: FIELD of G's `ringvpn show` line for peer PUB.
 g_peer() {
 	{ rv_show "$G" 2>/dev/null || true; } | awk -v k="$1:" -v f="$2" '
@@ -175,7 +204,8 @@ client1_session() {
 	echo "client 1's endpoint $ep, G answers it from $local_addr"
 	[ "$ep" = "$SVC4:$PORT_G" ] && [ "$local_addr" = "$SVC4" ] &&
 		[ "$(g_peer "$PUB_1" routed)" = yes ] &&
-		[ "$(g_peer "$PUB_2" routed)" != yes ]
+		[ "$(g_peer "$PUB_2" routed)" != yes ] &&
+		metric_is_newest "$PUB_1" 10.61.0.2
 }
 
 client2_session() {
@@ -204,14 +234,59 @@ syncconf_changes_allowed_ips() {
 		table_is "$C1_IPS, $C2_IPS_NEW" && client1_undisturbed "$hs"
 }
 
+# The kernel deletes the routes through a link that goes down; G puts
+# them back when it comes up again.
+link_down_up() {
+	ip -n "$NS_G" link set "$G" down
+	echo "down: '$(table_routes)'"
+	[ -z "$(ip -n "$NS_G" route show table "$TABLE")" ] ||
+		{ echo "IPv4 routes outlived the link's down"; return 1; }
+	ip -n "$NS_G" link set "$G" up
+	wait_for 3 routes_are "$C1_IPS, $C2_IPS" ||
+		{ echo "after up: '$(table_routes)'"; return 1; }
+	table_is "$C1_IPS, $C2_IPS" && ping_ok "$NS_1" 10.61.0.1
+}
+
+# A prefix moved from client 2 to client 1 in one syncconf: removals go
+# before additions, so it ends up routed once, for client 1 (its
+# metric), not lost to client 2's removal.
+syncconf_moves_prefix() {
+	gw_config 2 "10.61.0.3/32" "$C1_IPS, $MOVED"
+	in_rv "$G" "$RINGVPN" syncconf "$G" "$TMP/$G.conf" &&
+		table_is "$C1_IPS, $MOVED, 10.61.0.3/32" || return 1
+	echo "metrics: $MOVED $(metric_of "$MOVED"), client 1's" \
+		"$(metric_of 10.61.0.2)"
+	[ "$(metric_of "$MOVED")" = "$(metric_of 10.61.0.2)" ]
+}
+
 syncconf_removes_peer() {
 	gw_config 2 ""
 	in_rv "$G" "$RINGVPN" syncconf "$G" "$TMP/$G.conf" &&
 		table_is "$C1_IPS"
 }
 
+# ip monitor during down: the daemon deletes its IPv4 routes itself
+# (the kernel's own flush of a deleted link's IPv4 routes says nothing),
+# before the link goes.
 down_leaves_nothing() {
-	in_rv "$G" "$RINGVPN" down "$G" && table_is "" && no_service_addresses
+	local mon
+	ip -n "$NS_G" monitor route link >"$TMP/monitor" 2>&1 &
+	mon=$!
+	lib_track_pid "$mon"
+	sleep 0.3
+	in_rv "$G" "$RINGVPN" down "$G" || return 1
+	sleep 0.3
+	kill "$mon" 2>/dev/null || true
+	wait "$mon" 2>/dev/null || true
+	lib_untrack_pid "$mon"
+	table_is "" && no_service_addresses || return 1
+	awk -v t="table $TABLE" -v g="$G" '
+		/^Deleted / && index($0, t) && $2 !~ /:/ && !del { del = NR }
+		/^Deleted / && $0 ~ ("^Deleted [0-9]+: " g "[:@]") { link = NR }
+		END {
+			print "route deleted at line " del ", link at " link
+			exit !(del && (!link || del < link))
+		}' "$TMP/monitor"
 }
 
 # The routes of client 1's session are there 5 s (300 s of G's clock)
@@ -272,10 +347,15 @@ check "client 1's session: its AllowedIPs alone in table $TABLE, $(
 	)answered from $SVC4" client1_session
 check "client 2's session: both clients' AllowedIPs in table $TABLE, $(
 	)client 2 answered from $SVC6" client2_session
+check "G's link down and up: the kernel's deleted routes are back" \
+	link_down_up
 check "syncconf changes client 2's AllowedIPs: the table follows, $(
 	)client 1's session goes on" syncconf_changes_allowed_ips
+check "syncconf moves $MOVED from client 2 to client 1: routed once, $(
+	)for client 1" syncconf_moves_prefix
 check "syncconf removes client 2: its routes go" syncconf_removes_peer
-check "down: table $TABLE empty, service addresses gone" down_leaves_nothing
+check "down: table $TABLE empty, service addresses gone, the routes $(
+	)deleted before the link" down_leaves_nothing
 lib_untrack_pid "${RV_PID[$G]}"
 wait "${RV_PID[$G]}" 2>/dev/null || true
 
@@ -311,4 +391,33 @@ check "SessionTable = 254 is refused, nothing set up" refused \
 check "ServiceAddress = 10.0.0.0/24 is refused, nothing set up" refused \
 	"ServiceAddress = 10.0.0.0/24" \
 	"$G.conf:5: invalid ServiceAddress \`10.0.0.0/24' (expected"
+# IPv6 off in G's namespace: the plan leaves IPv6 out, and so does the
+# session table (it used to try, and log the kernel's refusals).
+ipv6_off_session() {
+	ping_ok "$NS_1" 10.61.0.1 && table_is "10.61.0.2/32" || return 1
+	sleep 1
+	if grep -i "cannot" "${RV_LOG[$G]}"; then
+		echo "G logged a refusal"
+		return 1
+	fi
+}
+
+ip netns exec "$NS_G" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.default.disable_ipv6=1
+# IPv4 addresses alone and no AllowedIPs routes (the /24 routes client
+# 1), so that start_ringvpn finds all it looks for; client 1's
+# AllowedIPs still have an IPv6 prefix.
+config_interface "$TMP/$G.conf" g "$PORT_G" "10.61.0.1/24" \
+	"ServiceAddress = $SVC4" "SessionTable = $TABLE" "Table = off"
+config_peer "$TMP/$G.conf" "$PUB_1" "$C1_IPS" ""
+lib_stop_pid "${RV_PID[$C1]}"
+if ! start_ringvpn "$NS_G" "$TMP/$G.conf" || ! start_c1; then
+	report FAIL "G (IPv6 off) and client 1 start"
+	exit 1
+fi
+check "IPv6 off on G: only IPv4 session routes, no refusal logged" \
+	ipv6_off_session
+in_rv "$G" "$RINGVPN" down "$G" || report FAIL "down of G (IPv6 off)"
+ip netns exec "$NS_G" sysctl -q -w net.ipv6.conf.all.disable_ipv6=0 \
+	net.ipv6.conf.default.disable_ipv6=0
 exit "$FAILED"

@@ -262,6 +262,31 @@ START_TEST(endpoint_name_follows_the_peer)
 }
 END_TEST
 
+/* Only what may move AllowedIPs calls for a pass over the session
+ * table: not an endpoint or a keepalive alone. */
+START_TEST(moves_allowed_ips)
+{
+	struct peer_change p = { .set_endpoint = true, .set_keepalive = true };
+	struct change c = { .peers = &p, .n_peers = 1 };
+
+	ck_assert(!change_moves_allowed_ips(&c));
+	p.n_allowed_ips = 1;
+	ck_assert(change_moves_allowed_ips(&c));
+	p.n_allowed_ips = 0;
+	p.replace_allowed_ips = true;
+	ck_assert(change_moves_allowed_ips(&c));
+	p.replace_allowed_ips = false;
+	p.remove = true;
+	ck_assert(change_moves_allowed_ips(&c));
+	p.remove = false;
+	c.replace_peers = true;
+	ck_assert(change_moves_allowed_ips(&c));
+	c.replace_peers = false;
+	c.n_peers = 0;
+	ck_assert(!change_moves_allowed_ips(&c));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("change");
@@ -273,6 +298,7 @@ int main(void)
 	tcase_add_test(tc, written_change_parses_back);
 	tcase_add_test(tc, apply_keeps_what_it_does_not_change);
 	tcase_add_test(tc, endpoint_name_follows_the_peer);
+	tcase_add_test(tc, moves_allowed_ips);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

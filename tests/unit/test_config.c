@@ -552,6 +552,18 @@ static const struct bad_conf bad[] = {
 	{ IFACE "SessionTable = -5\n", 0, 3, "invalid SessionTable `-5'" },
 	{ IFACE "SessionTable = 7\nSessionTable = 8\n", 0, 4,
 	  "duplicate SessionTable `8'" },
+	{ IFACE "Address = 198.18.7.1/24\nServiceAddress = 198.18.7.1\n",
+	  0, 4, "invalid ServiceAddress `198.18.7.1' (expected an address "
+	  "not in Address)" },
+	{ IFACE "ServiceAddress = 2001:db8::1\nAddress = 2001:db8::1/64\n",
+	  0, 4, "invalid Address `2001:db8::1/64' (expected an address not "
+	  "in ServiceAddress)" },
+	{ IFACE "Table = 100\nSessionTable = 100\n", 0, 4,
+	  "invalid SessionTable `100' (expected another table than "
+	  "Table's)" },
+	{ IFACE "SessionTable = 100\nTable = 100\n", 0, 4,
+	  "invalid Table `100' (expected another table than "
+	  "SessionTable's)" },
 	{ IFACE "FleetRecovery = yes\n", 0, 3,
 	  "invalid FleetRecovery `yes' (expected on or off)" },
 	{ IFACE "FleetRecovery = \n", 0, 3, "FleetRecovery" },

@@ -701,11 +701,13 @@ static int session_routes(int family)
 static void add_session_route(const char *dst, int plen)
 {
 	struct ip a = parse_ip(dst);
+	const struct netlink_proto_route r = {
+		.ifindex = fx.ifindex, .family = a.family, .dst = a.bytes,
+		.prefixlen = (uint8_t)plen, .table = 4242,
+		.protocol = NETCONF_SESSION_PROTOCOL,
+	};
 
-	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, fx.ifindex, a.family,
-						 a.bytes, (uint8_t)plen, 4242,
-						 NETCONF_SESSION_PROTOCOL,
-						 NULL), 0);
+	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, &r, NULL), 0);
 }
 
 /* ServiceAddress: host addresses without a route but the local one;

@@ -156,6 +156,17 @@ static bool route_dst_is(struct rtnl_route *r, const struct ip *d, int plen)
 	return nl_addr_get_len(dst) ? libnl_addr_is(dst, d) : plen == 0;
 }
 
+/* A route of the family in table through ifindex alone. */
+static bool route_in(struct rtnl_route *r, int family, uint32_t table,
+		     int ifindex)
+{
+	return rtnl_route_get_family(r) == family &&
+	       rtnl_route_get_table(r) == table &&
+	       rtnl_route_get_nnexthops(r) == 1 &&
+	       rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)) ==
+		       ifindex;
+}
+
 /* Routes of the family in table through ifindex; with plen >= 0 only
  * those to d/plen, which must also carry our protocol and scope. */
 static int kernel_routes(int family, uint32_t table, int ifindex,
@@ -169,11 +180,7 @@ static int kernel_routes(int family, uint32_t table, int ifindex,
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_route *r = (struct rtnl_route *)o;
 
-		if (rtnl_route_get_family(r) != family ||
-		    rtnl_route_get_table(r) != table ||
-		    rtnl_route_get_nnexthops(r) != 1 ||
-		    rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)) !=
-			    ifindex)
+		if (!route_in(r, family, table, ifindex))
 			continue;
 		if (plen >= 0 && !route_dst_is(r, d, plen))
 			continue;
@@ -635,6 +642,72 @@ START_TEST(test_route_clash)
 }
 END_TEST
 
+/* The routes in TABLE through the device of protocol 82 at metric. */
+static int metric_routes(int family, uint32_t metric)
+{
+	struct nl_cache *cache;
+	struct nl_object *o;
+	int n = 0;
+
+	ck_assert_int_eq(rtnl_route_alloc_cache(fx.sk, family, 0, &cache), 0);
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+
+		n += route_in(r, family, TABLE, fx.ifindex) &&
+		     rtnl_route_get_protocol(r) == 82 &&
+		     rtnl_route_get_priority(r) == metric;
+	}
+	nl_cache_free(cache);
+	return n;
+}
+
+/* A route of protocol 82: two metrics are two routes, each deleted on
+ * its own; the same route again is "existed"; a static route of that
+ * prefix through the device is not taken for it. */
+static void check_proto_route(const char *dst, uint8_t plen)
+{
+	struct ip d = parse_ip(dst);
+	struct netlink_proto_route r = {
+		.ifindex = fx.ifindex, .family = d.family, .dst = d.bytes,
+		.prefixlen = plen, .table = TABLE, .protocol = 82,
+		.metric = 100,
+	};
+	bool existed = true;
+
+	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, &r, &existed), 0);
+	ck_assert(!existed);
+	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, &r, &existed), 0);
+	ck_assert(existed);
+	r.metric = 200;
+	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, &r, &existed), 0);
+	ck_assert(!existed);
+	ck_assert_int_eq(metric_routes(d.family, 100), 1);
+	ck_assert_int_eq(metric_routes(d.family, 200), 1);
+	r.metric = 100;
+	ck_assert_int_eq(netlink_proto_route_del(&fx.nl, &r), 0);
+	ck_assert_int_eq(netlink_proto_route_del(&fx.nl, &r), -ENOENT);
+	ck_assert_int_eq(metric_routes(d.family, 100), 0);
+	ck_assert_int_eq(metric_routes(d.family, 200), 1);
+	r.metric = 200;
+	ck_assert_int_eq(netlink_proto_route_del(&fx.nl, &r), 0);
+	/* another program's static route where ours would go */
+	r.metric = 0;
+	ck_assert_int_eq(route_add(fx.ifindex, &d, plen, TABLE, NULL), 0);
+	ck_assert_int_eq(netlink_proto_route_add(&fx.nl, &r, &existed),
+			 -EEXIST);
+	ck_assert_int_eq(netlink_proto_route_del(&fx.nl, &r), -ENOENT);
+	ck_assert_int_eq(route_del(fx.ifindex, &d, plen, TABLE), 0);
+}
+
+START_TEST(test_proto_routes)
+{
+	link_up(fx.ifindex);
+	check_proto_route("10.77.0.0", 16);
+	check_proto_route("fd00:77::", 48);
+	ck_assert(!table_in_use(TABLE));
+}
+END_TEST
+
 /* ---- Rules ----------------------------------------------------------- */
 
 static void rule_add(const struct netlink_rule *r, bool want_existed)
@@ -979,6 +1052,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_address_clash);
 	tcase_add_test(tc, test_routes);
 	tcase_add_test(tc, test_route_clash);
+	tcase_add_test(tc, test_proto_routes);
 	tcase_add_test(tc, test_unreachable);
 	tcase_add_test(tc, test_path_mtu);
 	tcase_add_test(tc, test_rules);
