@@ -48,6 +48,10 @@ FLEET_SVC=198.19.255.1
 FLEET_PORT=51820
 FLEET_TABLE=100
 FLEET_LAN_HOST=10.100.0.2
+# FleetRecovery on the gateways (ringvpn.conf(5)): a gateway that gets
+# data under another one's session index offers that client a handshake
+# at once. off: a moved client waits out its own timeout (~15 s).
+FLEET_RECOVERY=${FLEET_RECOVERY:-on}
 FL=fl-$$
 FL_R=$FL-r
 FL_L=$FL-l
@@ -243,7 +247,8 @@ fleet_gateway_conf() {
 	# The pool's prefix on the tunnel routes every client into it, also
 	# those syncconf adds (it adds no routes).
 	config_interface "$conf" gw "$FLEET_PORT" 10.99.0.1/24 \
-		"ServiceAddress = $FLEET_SVC" "SessionTable = $FLEET_TABLE"
+		"ServiceAddress = $FLEET_SVC" "SessionTable = $FLEET_TABLE" \
+		"FleetRecovery = $FLEET_RECOVERY"
 	for ((n = 1; n <= FLEET_CLIENTS; n++)); do
 		FL_PUB[$n]=$(make_key "c$n")
 		config_peer "$conf" "${FL_PUB[$n]}" "$(fl_cl_t4 "$n")/32" ""
@@ -764,8 +769,13 @@ outcome() {
 	FL_WORST=$(max_of "${times[@]}")
 	echo "$what: ${#times[@]} moved client(s), median $FL_MEDIAN ms," \
 		"worst $FL_WORST ms"
-	check "every moved client pings the LAN host again" \
-		times_ok 60000 "$FL_MOVED"
+	if [ "$FLEET_RECOVERY" = on ]; then
+		check "every moved client pings the LAN host again within 3 s (FleetRecovery)" \
+			times_ok 3000 "$FL_MOVED"
+	else
+		check "every moved client pings the LAN host again" \
+			times_ok 60000 "$FL_MOVED"
+	fi
 	check "the clients that stayed: transfers through the $what arrive whole" \
 		transfers_ok "$FL_STAYED"
 	check "the moved clients: transfers through the $what arrive whole too" \

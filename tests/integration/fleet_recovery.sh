@@ -222,8 +222,9 @@ flood_bounded() {
 	bg_wait "$pping" || true
 	echo "flood of client 1's slot: $(cat "$TMP/flood1");" \
 		"of client 2's: $(cat "$TMP/flood2");" \
-		"G2's fleet recovery initiations $before -> $after" |
-		tee "$TMP/flood.txt"
+		"G2's fleet recovery initiations $before -> $after" \
+		>"$TMP/flood.txt"
+	cat "$TMP/flood.txt"
 	[ "$s1" = "$s1_after" ] ||
 		{ echo "client 1's session changed: $s1 -> $s1_after"; return 1; }
 	[ $((after - before)) -ge 1 ] && [ $((after - before)) -le 2 ]
