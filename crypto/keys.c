@@ -44,6 +44,16 @@ void key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN])
 			  sodium_base64_VARIANT_ORIGINAL);
 }
 
+void key_to_short_base64(char out[KEY_SHORT_LEN + 1],
+			 const uint8_t key[WG_KEY_LEN])
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	key_to_base64(b64, key);
+	memcpy(out, b64, KEY_SHORT_LEN);
+	out[KEY_SHORT_LEN] = '\0';
+}
+
 static bool is_base64_digit(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||

@@ -24,6 +24,11 @@ bool key_is_zero(const uint8_t key[WG_KEY_LEN]);
 
 /* out gets WG_KEY_B64_LEN characters and a NUL. */
 void key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN]);
+/* Log lines name a peer by the first KEY_SHORT_LEN characters of its
+ * public key in base64. */
+#define KEY_SHORT_LEN 8
+void key_to_short_base64(char out[KEY_SHORT_LEN + 1],
+			 const uint8_t key[WG_KEY_LEN]);
 /* Accepts exactly 44 characters of canonical base64 for 32 bytes (one '='
  * of padding, no whitespace); returns 0 or -EINVAL. The key is untouched on
  * failure. */

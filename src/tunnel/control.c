@@ -31,15 +31,6 @@ static unsigned jitter_ms(void)
 	return randombytes_uniform(REKEY_TIMEOUT_JITTER_MAX_MS + 1);
 }
 
-void control_short_key(char out[SHORT_KEY_LEN + 1], const uint8_t *key)
-{
-	char b64[WG_KEY_B64_LEN + 1];
-
-	key_to_base64(b64, key);
-	memcpy(out, b64, SHORT_KEY_LEN);
-	out[SHORT_KEY_LEN] = '\0';
-}
-
 /* Hands a datagram to a worker (round robin: any worker's socket sends
  * from the same port), to leave from the local address from. Dropped if
  * that worker's queue is full. */
@@ -180,7 +171,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 			       uint64_t now, bool initiator)
 {
 	struct timespec wall;
-	char who[SHORT_KEY_LEN + 1];
+	char who[KEY_SHORT_LEN + 1];
 
 	timers_handshake_complete(&peer->timers, now);
 	peer->handshakes++;
@@ -188,7 +179,7 @@ static void handshake_complete(struct tunnel *tn, struct peer *peer,
 	clock_gettime(CLOCK_REALTIME, &wall);
 	peer->last_handshake_ns = (uint64_t)wall.tv_sec * 1000000000ULL +
 				  (uint64_t)wall.tv_nsec;
-	control_short_key(who, peer_public_key(peer));
+	key_to_short_base64(who, peer_public_key(peer));
 	log_info("%s: peer %s: handshake completed", tn->ifname, who);
 	session_table_established(tn, peer, now, (uint64_t)wall.tv_sec);
 	/* The responder cannot send until our first packet confirms the
@@ -387,9 +378,9 @@ static void fold_facts(struct peer *peer)
  * router sends it, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT later. */
 static void let_go(struct tunnel *tn, struct peer *peer, uint64_t now)
 {
-	char who[SHORT_KEY_LEN + 1];
+	char who[KEY_SHORT_LEN + 1];
 
-	control_short_key(who, peer_public_key(peer));
+	key_to_short_base64(who, peer_public_key(peer));
 	log_info("%s: peer %s: no answer for %d s: its session ends here "
 		 "(a gateway behind a service address does not chase it)",
 		 tn->ifname, who, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT);
@@ -402,7 +393,7 @@ static void let_go(struct tunnel *tn, struct peer *peer, uint64_t now)
 static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
 		uint64_t now)
 {
-	char who[SHORT_KEY_LEN + 1];
+	char who[KEY_SHORT_LEN + 1];
 
 	if ((actions & TIMER_PEER_QUIET) && tn->anycast) {
 		let_go(tn, peer, now);
@@ -410,7 +401,7 @@ static void act(struct tunnel *tn, struct peer *peer, unsigned actions,
 	}
 
 	if (actions & TIMER_GIVE_UP) {
-		control_short_key(who, peer_public_key(peer));
+		key_to_short_base64(who, peer_public_key(peer));
 		log_info("%s: peer %s: unreachable: no handshake after %d "
 			 "seconds, giving up until there is traffic for it",
 			 tn->ifname, who, REKEY_ATTEMPT_TIME);
@@ -440,7 +431,7 @@ static void log_roaming(struct tunnel *tn, struct peer *peer)
 {
 	uint32_t moves = atomic_load_explicit(&peer->endpoint_moves,
 					      memory_order_relaxed);
-	char who[SHORT_KEY_LEN + 1], where[SOCKADDR_TEXT_MAX];
+	char who[KEY_SHORT_LEN + 1], where[SOCKADDR_TEXT_MAX];
 	struct sockaddr_storage ep;
 	bool first = !peer->endpoint_moves_logged;
 
@@ -449,7 +440,7 @@ static void log_roaming(struct tunnel *tn, struct peer *peer)
 	peer->endpoint_moves_logged = moves + 1;
 	if (first || !peer_get_endpoint(peer, &ep))
 		return;
-	control_short_key(who, peer_public_key(peer));
+	key_to_short_base64(who, peer_public_key(peer));
 	sockaddr_to_text(&ep, where);
 	log_info("%s: peer %s: endpoint changed to %s", tn->ifname, who,
 		 where);

@@ -8,11 +8,6 @@
 
 struct tunnel;
 
-/* Log lines name a peer by the first SHORT_KEY_LEN characters of its
- * public key in base64. */
-#define SHORT_KEY_LEN 8
-void control_short_key(char out[SHORT_KEY_LEN + 1], const uint8_t *key);
-
 /* Drains every worker's queue to the control thread. */
 void control_drain(struct tunnel *tn, uint64_t now);
 /* Folds the workers' facts into the timers and acts on expired ones;

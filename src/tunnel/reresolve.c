@@ -8,7 +8,7 @@
 #include "src/clock.h"
 #include "src/sockaddr.h"
 #include "src/tunnel/apply.h"
-#include "src/tunnel/control.h"
+#include "crypto/keys.h"
 #include "src/tunnel/state.h"
 
 #define ANSWERS_PER_ROUND 16
@@ -28,11 +28,11 @@ static void switch_endpoint(struct tunnel *tn, struct peer *peer,
 				  .endpoint = res->addr,
 				  .endpoint_len = res->len };
 	struct change c = { .peers = &pc, .n_peers = 1 };
-	char who[SHORT_KEY_LEN + 1], text[SOCKADDR_TEXT_MAX];
+	char who[KEY_SHORT_LEN + 1], text[SOCKADDR_TEXT_MAX];
 	int ret;
 
 	memcpy(pc.public_key, peer_public_key(peer), WG_KEY_LEN);
-	control_short_key(who, res->key);
+	key_to_short_base64(who, res->key);
 	sockaddr_to_text(&res->addr, text);
 	ret = tunnel_apply(tn, &c);
 	if (ret)
@@ -48,11 +48,11 @@ static void take_answer(struct tunnel *tn, const struct resolver_result *res)
 	struct peer *peer = peer_table_find(&tn->dev.peers, res->key);
 	struct sockaddr_storage now;
 	socklen_t len;
-	char who[SHORT_KEY_LEN + 1];
+	char who[KEY_SHORT_LEN + 1];
 
 	if (!peer) /* removed meanwhile */
 		return;
-	control_short_key(who, res->key);
+	key_to_short_base64(who, res->key);
 	if (res->ret) {
 		log_warn("%s: peer %s: cannot resolve its Endpoint again: %s; "
 			 "keeping the old one", tn->ifname, who,

@@ -43,8 +43,4 @@ void session_entry_sync(struct tunnel *tn, struct session_entry *e,
 /* Frees the entries of gone peers whose routes are gone too. */
 void session_entries_free_done(struct tunnel *tn);
 
-/* Opens the link events for session_table_watch (a failure is logged:
- * the periodic comparison still runs). */
-void session_watch_start(struct tunnel *tn);
-
 #endif

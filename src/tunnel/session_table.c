@@ -17,7 +17,7 @@
 #include "src/log.h"
 #include "src/netconf/netconf.h"
 #include "src/session_route.h"
-#include "src/tunnel/control.h"
+#include "crypto/keys.h"
 #include "src/tunnel/session_entry.h"
 #include "src/tunnel/state.h"
 
@@ -75,7 +75,7 @@ static bool whole_table_error(int ret)
 static void log_failure(struct tunnel *tn, struct session_entry *e,
 			const struct route_ctx *c, int ret)
 {
-	char who[SHORT_KEY_LEN + 1], ip[INET6_ADDRSTRLEN] = "?";
+	char who[KEY_SHORT_LEN + 1], ip[INET6_ADDRSTRLEN] = "?";
 	bool whole = whole_table_error(ret);
 
 	if (whole ? tn->sessions.table_failed : e->logged)
@@ -84,7 +84,7 @@ static void log_failure(struct tunnel *tn, struct session_entry *e,
 		tn->sessions.table_failed = true;
 	else
 		e->logged = true;
-	control_short_key(who, e->key);
+	key_to_short_base64(who, e->key);
 	inet_ntop(c->bad.family, c->bad.addr, ip, sizeof(ip));
 	log_error("%s: peer %s: cannot %s route %s/%u %s table %u: %s (tried "
 		  "again every %u s%s)", tn->ifname, who,
@@ -96,7 +96,7 @@ static void log_failure(struct tunnel *tn, struct session_entry *e,
 
 static void log_recovery(struct tunnel *tn, struct session_entry *e)
 {
-	char who[SHORT_KEY_LEN + 1];
+	char who[KEY_SHORT_LEN + 1];
 
 	if (tn->sessions.table_failed)
 		log_info("%s: session routes in table %u work again",
@@ -104,7 +104,7 @@ static void log_recovery(struct tunnel *tn, struct session_entry *e)
 	tn->sessions.table_failed = false;
 	if (!e->logged)
 		return;
-	control_short_key(who, e->key);
+	key_to_short_base64(who, e->key);
 	log_info("%s: peer %s: session routes in table %u are right again",
 		 tn->ifname, who, tn->sessions.table);
 	e->logged = false;
@@ -275,8 +275,6 @@ void session_table_init(struct tunnel *tn, uint32_t table, bool ipv6)
 	st->table = table;
 	st->ipv6 = ipv6;
 	st->link_up = true; /* netconf_up has just set it up */
-	if (table)
-		session_watch_start(tn);
 	session_table_refresh(tn);
 }
 

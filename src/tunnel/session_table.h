@@ -81,6 +81,10 @@ uint64_t session_table_tick_gone(struct tunnel *tn, uint64_t now);
  * every SESSION_RECONCILE_S for a flush behind our back; the lost
  * routes are added again. */
 void session_table_watch(struct tunnel *tn);
+/* After session_table_init with a table: opens the link events for
+ * session_table_watch (session_watch.c; a failure is logged, and the
+ * periodic comparison still runs). */
+void session_watch_start(struct tunnel *tn);
 /* Whether the peer's routes are in the table (for show). */
 bool session_table_routed(const struct peer *peer);
 /* Removes every route it added and frees: the way down. */

@@ -167,8 +167,11 @@ static int setup_network(struct tunnel *tn, int *fds, char *err,
 			 tn->journal, NULL, err, err_len);
 	tn->netconf_done = !ret;
 	/* No session yet: this only learns the peers' AllowedIPs. */
-	if (!ret)
-		session_table_init(tn, tn->cfg->session_table, !plan.ipv6_off);
+	if (!ret && tn->cfg->session_table) {
+		session_table_init(tn, tn->cfg->session_table,
+				   !plan.ipv6_off);
+		session_watch_start(tn);
+	}
 	return ret;
 }
 
