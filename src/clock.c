@@ -1,7 +1,5 @@
 #include "src/clock.h"
 
-#define NS_PER_MS 1000000ULL
-
 bool wait_until(bool (*done)(void *), void *arg, unsigned total_ms,
 		unsigned step_ms)
 {

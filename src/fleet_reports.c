@@ -1,6 +1,6 @@
 #include "src/fleet_reports.h"
 
-#define NS_PER_MS 1000000ULL
+#include "src/clock.h"
 
 bool fleet_reports_claim(struct fleet_reports *r, uint16_t slot,
 			 uint64_t now)

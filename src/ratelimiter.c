@@ -16,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_SEC 1000000000ULL
-#define PACKET_COST (NS_PER_SEC / RATELIMITER_PER_SECOND)
+#include "src/clock.h"
+
+#define PACKET_COST (NS_PER_S / RATELIMITER_PER_SECOND)
 #define TOKEN_MAX (PACKET_COST * RATELIMITER_BURST)
 #define MAX_ENTRIES_LIMIT (1u << 24)
 

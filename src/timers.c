@@ -65,8 +65,7 @@
 
 #include <string.h>
 
-#define NS_PER_MS 1000000ULL
-#define NS_PER_SEC 1000000000ULL
+#include "src/clock.h"
 
 static uint64_t jitter_ns(unsigned jitter_ms)
 {
@@ -108,7 +107,7 @@ void timers_data_sent(struct peer_timers *t, uint64_t now, unsigned jitter_ms)
 	if (armed(t->new_handshake))
 		return;
 	arm(&t->new_handshake,
-	    now + (KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) * NS_PER_SEC +
+	    now + (KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) * NS_PER_S +
 		    jitter_ns(jitter_ms));
 }
 
@@ -118,7 +117,7 @@ void timers_data_received(struct peer_timers *t, uint64_t now)
 		t->need_another_keepalive = true;
 		return;
 	}
-	arm(&t->send_keepalive, now + KEEPALIVE_TIMEOUT * NS_PER_SEC);
+	arm(&t->send_keepalive, now + KEEPALIVE_TIMEOUT * NS_PER_S);
 }
 
 void timers_any_authenticated_packet_sent(struct peer_timers *t, uint64_t now)
@@ -138,7 +137,7 @@ void timers_any_authenticated_packet_traversal(struct peer_timers *t,
 	if (!t->persistent_keepalive_interval)
 		return;
 	arm(&t->persistent_keepalive,
-	    now + t->persistent_keepalive_interval * NS_PER_SEC);
+	    now + t->persistent_keepalive_interval * NS_PER_S);
 }
 
 void timers_handshake_initiated(struct peer_timers *t, uint64_t now,
@@ -155,7 +154,7 @@ void timers_handshake_initiated(struct peer_timers *t, uint64_t now,
 	t->have_sent_initiation = true;
 	t->last_initiation_sent = now;
 	arm(&t->retransmit_handshake,
-	    now + REKEY_TIMEOUT * NS_PER_SEC + jitter_ns(jitter_ms));
+	    now + REKEY_TIMEOUT * NS_PER_S + jitter_ns(jitter_ms));
 }
 
 void timers_fleet_initiation_sent(struct peer_timers *t, uint64_t now)
@@ -164,7 +163,7 @@ void timers_fleet_initiation_sent(struct peer_timers *t, uint64_t now)
 	t->last_fleet_initiation = now;
 	if (!armed(t->zero_key_material))
 		arm(&t->zero_key_material,
-		    now + 3 * REJECT_AFTER_TIME * NS_PER_SEC);
+		    now + 3 * REJECT_AFTER_TIME * NS_PER_S);
 }
 
 void timers_handshake_complete(struct peer_timers *t, uint64_t now)
@@ -177,7 +176,7 @@ void timers_handshake_complete(struct peer_timers *t, uint64_t now)
 
 void timers_session_derived(struct peer_timers *t, uint64_t now)
 {
-	arm(&t->zero_key_material, now + 3 * REJECT_AFTER_TIME * NS_PER_SEC);
+	arm(&t->zero_key_material, now + 3 * REJECT_AFTER_TIME * NS_PER_S);
 }
 
 void timers_set_persistent_keepalive(struct peer_timers *t, uint16_t interval,
@@ -211,7 +210,7 @@ static unsigned expire_retransmit_handshake(struct peer_timers *t,
 	t->need_another_keepalive = false;
 	if (!armed(t->zero_key_material))
 		arm(&t->zero_key_material,
-		    now + 3 * REJECT_AFTER_TIME * NS_PER_SEC);
+		    now + 3 * REJECT_AFTER_TIME * NS_PER_S);
 	return TIMER_GIVE_UP;
 }
 
@@ -220,7 +219,7 @@ static unsigned expire_send_keepalive(struct peer_timers *t, uint64_t now)
 	disarm(&t->send_keepalive);
 	if (t->need_another_keepalive) {
 		t->need_another_keepalive = false;
-		arm(&t->send_keepalive, now + KEEPALIVE_TIMEOUT * NS_PER_SEC);
+		arm(&t->send_keepalive, now + KEEPALIVE_TIMEOUT * NS_PER_S);
 	}
 	return TIMER_SEND_KEEPALIVE;
 }
@@ -301,14 +300,14 @@ bool timers_may_send_initiation(const struct peer_timers *t, uint64_t now)
 {
 	if (!t->have_sent_initiation)
 		return true;
-	return now - t->last_initiation_sent >= REKEY_TIMEOUT * NS_PER_SEC;
+	return now - t->last_initiation_sent >= REKEY_TIMEOUT * NS_PER_S;
 }
 
 bool timers_within_rekey_timeout(uint64_t then, uint64_t now)
 {
 	/* Signed: now - then wraps when then is later than now. */
 	return then && (int64_t)(now - then) < (int64_t)(REKEY_TIMEOUT *
-							 NS_PER_SEC);
+							 NS_PER_S);
 }
 
 bool timers_may_send_fleet_initiation(const struct peer_timers *t,
@@ -333,20 +332,20 @@ bool keypair_should_rekey_on_send(uint64_t age_ns, uint64_t send_counter,
 {
 	if (send_counter >= REKEY_AFTER_MESSAGES)
 		return true;
-	return i_am_initiator && age_ns >= REKEY_AFTER_TIME * NS_PER_SEC;
+	return i_am_initiator && age_ns >= REKEY_AFTER_TIME * NS_PER_S;
 }
 
 bool keypair_should_rekey_on_receive(uint64_t age_ns, bool i_am_initiator)
 {
 	const uint64_t limit =
 		(REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT) *
-		NS_PER_SEC;
+		NS_PER_S;
 
 	return i_am_initiator && age_ns >= limit;
 }
 
 bool keypair_expired(uint64_t age_ns, uint64_t send_counter)
 {
-	return age_ns >= REJECT_AFTER_TIME * NS_PER_SEC ||
+	return age_ns >= REJECT_AFTER_TIME * NS_PER_S ||
 	       send_counter >= REJECT_AFTER_MESSAGES;
 }

@@ -1,11 +1,11 @@
 #include "src/token_bucket.h"
 
-#define NS_PER_SEC 1000000000ULL
+#include "src/clock.h"
 
 void token_bucket_init(struct token_bucket *b, uint32_t per_second,
 		       uint32_t burst, uint64_t now)
 {
-	b->cost = NS_PER_SEC / per_second;
+	b->cost = NS_PER_S / per_second;
 	b->max = b->cost * burst;
 	b->credit = b->max;
 	b->last = now;
