@@ -50,11 +50,6 @@ int netlink_link_monitor_open(struct netlink *nl)
 	return 0;
 }
 
-int netlink_monitor_fd(const struct netlink *nl)
-{
-	return nl->sock ? mnl_socket_get_fd(nl->sock) : -1;
-}
-
 int netlink_link_monitor_read(struct netlink *nl,
 			      void (*cb)(int ifindex, bool up, void *arg),
 			      void *arg)

@@ -35,9 +35,10 @@ int netlink_link_index(struct netlink *nl, const char *ifname, int *ifindex);
 /* A socket of link events (another context than requests use; closed by
  * netlink_close), read without blocking: cb gets each link's index and
  * whether it is up now (false for one deleted). read returns 0 when
- * none is left, -ENOBUFS when the kernel dropped some (look again). */
+ * none is left, -ENOBUFS when the kernel dropped some (look again). Its
+ * one reader, the session table's watch, drains it once a second, not
+ * when it becomes readable: the events only queue until then. */
 int netlink_link_monitor_open(struct netlink *nl);
-int netlink_monitor_fd(const struct netlink *nl);
 int netlink_link_monitor_read(struct netlink *nl,
 			      void (*cb)(int ifindex, bool up, void *arg),
 			      void *arg);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "src/clock.h"
+#include "src/token_bucket.h"
 
 #define PACKET_COST (NS_PER_S / RATELIMITER_PER_SECOND)
 #define TOKEN_MAX (PACKET_COST * RATELIMITER_BURST)
@@ -144,18 +145,10 @@ static bool insert(struct ratelimiter *rl, const struct source *s,
 	return true;
 }
 
-/* Refills for the time since the last message, then pays for this one. A
- * clock that went backwards refills nothing. */
+/* Refills for the time since the last message, then pays for this one. */
 static bool take(struct ratelimiter_entry *e, uint64_t now)
 {
-	uint64_t elapsed = now > e->last ? now - e->last : 0;
-
-	if (now > e->last)
-		e->last = now;
-	/* Clamped first: a source idle for years must not overflow. */
-	e->tokens += elapsed < TOKEN_MAX ? elapsed : TOKEN_MAX;
-	if (e->tokens > TOKEN_MAX)
-		e->tokens = TOKEN_MAX;
+	token_refill(&e->tokens, &e->last, TOKEN_MAX, now);
 	if (e->tokens < PACKET_COST)
 		return false;
 	e->tokens -= PACKET_COST;

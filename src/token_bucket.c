@@ -11,19 +11,9 @@ void token_bucket_init(struct token_bucket *b, uint32_t per_second,
 	b->last = now;
 }
 
-/* Time since the last look is credit, up to a full bucket. A clock that
- * went back (now < last) adds nothing. */
-static void refill(struct token_bucket *b, uint64_t now)
-{
-	uint64_t gained = now > b->last ? now - b->last : 0;
-
-	b->last = now > b->last ? now : b->last;
-	b->credit = gained >= b->max - b->credit ? b->max : b->credit + gained;
-}
-
 bool token_bucket_ready(struct token_bucket *b, uint64_t now)
 {
-	refill(b, now);
+	token_refill(&b->credit, &b->last, b->max, now);
 	return b->credit >= b->cost;
 }
 

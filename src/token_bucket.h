@@ -16,6 +16,20 @@ struct token_bucket {
 	uint64_t last;   /* ns: when credit was last brought up to date */
 };
 
+/* Brings *credit (ns, at most max) up to date at now, from *last: the
+ * time since is credit. A clock that went back (now < *last) adds
+ * nothing. The arithmetic of every bucket here, the per-source ones of
+ * src/ratelimiter.c too, which keep only these two words per source. */
+static inline void token_refill(uint64_t *credit, uint64_t *last,
+				uint64_t max, uint64_t now)
+{
+	uint64_t gained = now > *last ? now - *last : 0;
+
+	if (now > *last)
+		*last = now;
+	*credit = gained >= max - *credit ? max : *credit + gained;
+}
+
 /* Full at now. per_second and burst >= 1. */
 void token_bucket_init(struct token_bucket *b, uint32_t per_second,
 		       uint32_t burst, uint64_t now);

@@ -81,7 +81,8 @@ static void unknown_index(struct worker *w, const uint8_t *msg, size_t len,
 	uint32_t index;
 	struct msg *m;
 
-	if (data_parse(msg, len, &index, &counter) ||
+	/* Without FleetRecovery, nothing to read in the header again. */
+	if (!w->dp->dev->fleet || data_parse(msg, len, &index, &counter) ||
 	    !device_fleet_report(w->dp->dev, index, now))
 		return;
 	m = worker_to_control(w, CTL_UNKNOWN_INDEX, NULL);
