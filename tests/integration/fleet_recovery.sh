@@ -182,8 +182,10 @@ counted() {
 # Long enough that some report of client 2's slot comes 5 s after it
 # went quiet: the workers pass a slot on once per 5 s
 # (src/fleet_reports.h), and the failover's reports may hold the first
-# ones of the flood back.
-FLOOD_S=10
+# ones of the flood back. 10 s left one window: in one suite run under
+# load, client 2 got no initiation at all; 12 s leaves two (and allows
+# at most two, which the check below accepts).
+FLOOD_S=12
 
 # flood_from_x PUB: FLOOD_S s of 500 data messages a second under a valid
 # index of PUB's slot, from 198.18.3.66 to the service address.
