@@ -502,13 +502,15 @@ test_clock_said() {
 		"${RV_LOG[$1]}"
 }
 
-# rv_peer_field NAME FIELD: FIELD of the first peer line of `ringvpn show`
-# (rx_bytes, tx_bytes, handshakes, latest_handshake, endpoint); nothing
-# (and status 0: callers use it in assignments under set -e) if show
-# fails. awk reads all its input: no SIGPIPE for show under pipefail.
+# rv_peer_field NAME FIELD [PUB]: FIELD of the first peer line of
+# `ringvpn show` (rx_bytes, tx_bytes, handshakes, latest_handshake,
+# endpoint, local, routed), or of peer PUB's; nothing (and status 0:
+# callers use it in assignments under set -e) if show fails. awk reads
+# all its input: no SIGPIPE for show under pipefail.
 rv_peer_field() {
-	{ rv_show "$1" 2>/dev/null || true; } | awk -v f="$2" '
-		$1 == "peer" && !done {
+	{ rv_show "$1" 2>/dev/null || true; } |
+		awk -v f="$2" -v k="${3:+$3:}" '
+		$1 == "peer" && !done && (k == "" || $2 == k) {
 			for (i = 3; i < NF; i++)
 				if ($i == f) { print $(i + 1); done = 1; break }
 		}'

@@ -148,19 +148,11 @@ metric_of() {
 # peer's latest handshake (within SESSION_METRIC_STEP_S, 10 s).
 metric_is_newest() {
 	local hs m d
-	hs=$(g_peer "$1" latest_handshake)
+	hs=$(rv_peer_field "$G" latest_handshake "$1")
 	m=$(metric_of "$2")
 	d=$((m - (4000000000 - hs)))
 	echo "route $2: metric $m, latest handshake $hs (off by $d s)"
 	[ "$d" -ge 0 ] && [ "$d" -le 10 ]
-}
-
-# g_peer PUB FIELD: FIELD of G's `ringvpn show` line for peer PUB.
-g_peer() {
-	{ rv_show "$G" 2>/dev/null || true; } | awk -v k="$1:" -v f="$2" '
-		$1 == "peer" && $2 == k {
-			for (i = 3; i < NF; i++) if ($i == f) print $(i + 1)
-		}'
 }
 
 # endpoint_of CMD...: the endpoint of G in CMD's `wg show endpoints`.
@@ -200,11 +192,11 @@ client1_session() {
 		table_is "$C1_IPS" || return 1
 	local ep local_addr
 	ep=$(endpoint_of in_rv "$C1" wg show "$C1" endpoints)
-	local_addr=$(g_peer "$PUB_1" local)
+	local_addr=$(rv_peer_field "$G" local "$PUB_1")
 	echo "client 1's endpoint $ep, G answers it from $local_addr"
 	[ "$ep" = "$SVC4:$PORT_G" ] && [ "$local_addr" = "$SVC4" ] &&
-		[ "$(g_peer "$PUB_1" routed)" = yes ] &&
-		[ "$(g_peer "$PUB_2" routed)" != yes ] &&
+		[ "$(rv_peer_field "$G" routed "$PUB_1")" = yes ] &&
+		[ "$(rv_peer_field "$G" routed "$PUB_2")" != yes ] &&
 		metric_is_newest "$PUB_1" 10.61.0.2
 }
 
@@ -213,7 +205,7 @@ client2_session() {
 		table_is "$C1_IPS, $C2_IPS" || return 1
 	local ep local_addr
 	ep=$(endpoint_of ip netns exec "$NS_2" wg show "$C2" endpoints)
-	local_addr=$(g_peer "$PUB_2" local)
+	local_addr=$(rv_peer_field "$G" local "$PUB_2")
 	echo "client 2's endpoint $ep, G answers it from $local_addr"
 	[ "$ep" = "[$SVC6]:$PORT_G" ] && [ "$local_addr" = "$SVC6" ]
 }
@@ -221,14 +213,14 @@ client2_session() {
 client1_undisturbed() {
 	local hs=$1 now
 	ping_ok "$NS_1" 10.61.0.1 || { echo "client 1's ping failed"; return 1; }
-	now=$(g_peer "$PUB_1" handshakes)
+	now=$(rv_peer_field "$G" handshakes "$PUB_1")
 	echo "G's handshakes with client 1: $hs before, $now after"
 	[ "$now" = "$hs" ]
 }
 
 syncconf_changes_allowed_ips() {
 	local hs
-	hs=$(g_peer "$PUB_1" handshakes)
+	hs=$(rv_peer_field "$G" handshakes "$PUB_1")
 	gw_config 2 "$C2_IPS_NEW"
 	in_rv "$G" "$RINGVPN" syncconf "$G" "$TMP/$G.conf" &&
 		table_is "$C1_IPS, $C2_IPS_NEW" && client1_undisturbed "$hs"
@@ -293,7 +285,7 @@ down_leaves_nothing() {
 # after its latest handshake and go at 540 s (9 s) once it is stopped.
 expiry() {
 	local hs gone
-	hs=$(g_peer "$PUB_1" latest_handshake)
+	hs=$(rv_peer_field "$G" latest_handshake "$PUB_1")
 	stop_ringvpn "$C1" || return 1
 	while [ "$(date +%s)" -lt $((hs + 5)) ]; do sleep 0.2; done
 	table_is "$C1_IPS" || { echo "gone too early"; return 1; }

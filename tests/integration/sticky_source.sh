@@ -71,14 +71,6 @@ addr_add() {
 	esac
 }
 
-# g_peer PUB FIELD: FIELD of G's `ringvpn show` line for peer PUB.
-g_peer() {
-	{ rv_show "$G" 2>/dev/null || true; } | awk -v k="$1:" -v f="$2" '
-		$1 == "peer" && $2 == k {
-			for (i = 3; i < NF; i++) if ($i == f) print $(i + 1)
-		}'
-}
-
 # endpoint_is WHAT EXPECTED CMD...: CMD's `wg show IF endpoints` line for
 # G is exactly "PUB_G<TAB>EXPECTED".
 endpoint_is() {
@@ -97,12 +89,12 @@ c2_endpoint_is() {
 # local_is PUB ADDR: G answers peer PUB from ADDR.
 local_is() {
 	local got
-	got=$(g_peer "$1" local)
+	got=$(rv_peer_field "$G" local "$1")
 	echo "G answers ${1:0:8} from $got, expected $2"
 	[ "$got" = "$2" ]
 }
 
-g_endpoint_is() { [ "$(g_peer "$1" endpoint)" = "$2" ]; }
+g_endpoint_is() { [ "$(rv_peer_field "$G" endpoint "$1")" = "$2" ]; }
 
 start_all() {
 	local f=$1 t=10.99.$1
@@ -159,7 +151,7 @@ own_address_replaced() {
 	addr_add "$NS_1" v1 "$C1NEW/$plen"
 	ip -n "$NS_1" addr del "$C1_ADDR/$plen" dev v1
 	if ! wait_for 5 g_endpoint_is "$PUB_1" "$want"; then
-		echo "G still sees client 1 at $(g_peer "$PUB_1" endpoint)"
+		echo "G still sees client 1 at $(rv_peer_field "$G" endpoint "$PUB_1")"
 		return 1
 	fi
 	ping_ok "$NS_1" "$t.1" && transfer "$NS_1" "$NS_G" "$t.1" "$MIB8" &&
