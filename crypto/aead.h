@@ -1,14 +1,15 @@
-/* The transport-data AEAD: ChaCha20-Poly1305 (RFC 8439) through OpenSSL's
- * EVP, whose AVX-512 code is ~1.6x libsodium's on 1420-byte messages here
- * (contrib/bench/aead_speed). The handshake's AEADs stay in libsodium
- * (crypto/noise.c); both are checked against RFC 8439.
+/* The transport-data AEAD: ChaCha20-Poly1305 (RFC 8439) from OpenSSL's
+ * ChaCha20 and Poly1305, whose AVX-512 code is ~1.4x libsodium's on
+ * 1420-byte messages here, and ~1.8x with the message's keystream made
+ * in one call (crypto/aead.c says why; contrib/bench/aead_speed
+ * measures). The handshake's AEADs stay in libsodium (crypto/noise.c);
+ * both are checked against RFC 8439.
  *
- * A context is keyed once, for one direction; each message then sets only
- * its nonce: 32 zero bits and the 64-bit counter, little-endian, as
- * WireGuard builds it. Setting the key per message costs a fifth of the
- * speed, which is why a context is kept per key. A context is not
- * thread-safe: one per thread per key (crypto/aead_cache.h keeps them).
- * No associated data: transport messages have none. */
+ * A context is keyed once; each message then sets only its nonce: 32
+ * zero bits and the 64-bit counter, little-endian, as WireGuard builds
+ * it. Setting the key per message costs a fifth of the speed, which is
+ * why a context is kept per key. A context is not thread-safe: one per
+ * thread per key (crypto/data.c keeps them). */
 #ifndef RINGVPN_CRYPTO_AEAD_H
 #define RINGVPN_CRYPTO_AEAD_H
 
@@ -22,10 +23,12 @@
 #define AEAD_NONCE_LEN 12
 
 struct aead {
-	void *ctx; /* EVP_CIPHER_CTX */
+	void *stream; /* EVP_CIPHER_CTX: ChaCha20, keyed */
+	void *mac;    /* EVP_MAC_CTX: Poly1305, keyed per message */
 };
 
-/* Keys a new context for sealing (encrypt) or opening: 0 or -ENOMEM. */
+/* Keys a new context for sealing (encrypt) or opening (the two are the
+ * same here; the flag says what the caller uses it for): 0 or -ENOMEM. */
 int aead_init(struct aead *a, const uint8_t key[NOISE_SYMMETRIC_KEY_LEN],
 	      bool encrypt);
 /* Wipes the key schedule and frees; safe on a context never made. */

@@ -39,7 +39,7 @@ static struct keypair_aead *take_aead(struct keypair_aead *lanes,
 		if (atomic_flag_test_and_set_explicit(&a->busy,
 						      memory_order_acquire))
 			continue;
-		if (a->aead.ctx || !aead_init(&a->aead, key, encrypt))
+		if (a->aead.stream || !aead_init(&a->aead, key, encrypt))
 			return a;
 		atomic_flag_clear_explicit(&a->busy, memory_order_release);
 		return NULL;

@@ -123,14 +123,14 @@ START_TEST(test_evp_and_sodium_interoperate)
 		ck_assert_mem_eq(buf + 16, data, sizeof(data));
 	}
 	kp = keypairs_current(&p.peer[1]->keypairs);
-	ck_assert(kp->use_evp && kp->seal[0].aead.ctx && kp->open[0].aead.ctx);
-	ck_assert(!keypairs_current(&p.peer[0]->keypairs)->seal[0].aead.ctx);
+	ck_assert(kp->use_evp && kp->seal[0].aead.stream && kp->open[0].aead.stream);
+	ck_assert(!keypairs_current(&p.peer[0]->keypairs)->seal[0].aead.stream);
 	/* Lane 0 busy, as another worker sealing this session holds it:
 	 * the next lane's context is made and used. */
 	ck_assert(!atomic_flag_test_and_set(&kp->seal[0].busy));
 	len = pair_encrypt(&p, 1, buf, data, sizeof(data));
 	ck_assert_int_gt(len, 0);
-	ck_assert_ptr_nonnull(kp->seal[1].aead.ctx);
+	ck_assert_ptr_nonnull(kp->seal[1].aead.stream);
 	ck_assert_int_eq(pair_decrypt(&p, 0, buf, (size_t)len, &out), 0);
 	ck_assert_mem_eq(buf + 16, data, sizeof(data));
 	/* Every lane busy: libsodium seals it, and it still opens. */
@@ -140,7 +140,7 @@ START_TEST(test_evp_and_sodium_interoperate)
 	for (int i = 0; i < KEYPAIR_AEAD_LANES; i++)
 		atomic_flag_clear(&kp->seal[i].busy);
 	ck_assert_int_gt(len, 0);
-	ck_assert_ptr_null(kp->seal[2].aead.ctx);
+	ck_assert_ptr_null(kp->seal[2].aead.stream);
 	ck_assert_int_eq(pair_decrypt(&p, 0, buf, (size_t)len, &out), 0);
 	ck_assert_mem_eq(buf + 16, data, sizeof(data));
 	engine_pair_destroy(&p);

@@ -269,6 +269,60 @@ START_TEST(test_chacha20poly1305_rfc8439_2_8_2_evp)
 }
 END_TEST
 
+/* crypto/aead.c builds the AEAD from ChaCha20 and Poly1305 itself, with
+ * a scratch block for the head of a message and the rest in place: every
+ * length around its edges (whole blocks, the scratch's end at 1984 bytes,
+ * the tag's padding) and associated data of several lengths must give
+ * libsodium's bytes, open what libsodium sealed, and refuse a flipped bit
+ * anywhere, leaving the message as it was. */
+START_TEST(test_chacha20poly1305_evp_matches_sodium)
+{
+	static const size_t ad_lens[] = { 0, 1, 13, 16, 17 };
+	enum { MAX = 4200 };
+	uint8_t key[32], nonce[12], ad[17], *plain = malloc(MAX);
+	uint8_t *ours = malloc(MAX + AEAD_TAG_LEN);
+	uint8_t *theirs = malloc(MAX + AEAD_TAG_LEN);
+	struct aead seal, open;
+
+	ck_assert(plain && ours && theirs);
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(ad, sizeof(ad));
+	randombytes_buf(plain, MAX);
+	ck_assert_int_eq(aead_init(&seal, key, true), 0);
+	ck_assert_int_eq(aead_init(&open, key, false), 0);
+	for (size_t len = 0; len <= MAX; len += len < 2200 ? 1 : 61) {
+		size_t ad_len = ad_lens[len % 5];
+		size_t at = (len * 7919 + 3) % (len + AEAD_TAG_LEN);
+		unsigned long long out;
+
+		randombytes_buf(nonce, sizeof(nonce));
+		memcpy(ours, plain, len);
+		ck_assert_int_eq(aead_seal_nonce(&seal, ours, len, nonce, ad,
+						 ad_len), 0);
+		crypto_aead_chacha20poly1305_ietf_encrypt(
+			theirs, &out, plain, len, ad, ad_len, NULL, nonce, key);
+		ck_assert_uint_eq(out, len + AEAD_TAG_LEN);
+		ck_assert_mem_eq(ours, theirs, len + AEAD_TAG_LEN);
+
+		theirs[at] ^= 0x80;
+		ck_assert_int_eq(aead_open_nonce(&open, theirs,
+						 len + AEAD_TAG_LEN, nonce,
+						 ad, ad_len), -EBADMSG);
+		theirs[at] ^= 0x80;
+		ck_assert_mem_eq(theirs, ours, len + AEAD_TAG_LEN);
+		ck_assert_int_eq(aead_open_nonce(&open, theirs,
+						 len + AEAD_TAG_LEN, nonce,
+						 ad, ad_len), 0);
+		ck_assert_mem_eq(theirs, plain, len);
+	}
+	aead_free(&seal);
+	aead_free(&open);
+	free(plain);
+	free(ours);
+	free(theirs);
+}
+END_TEST
+
 START_TEST(test_xchacha20poly1305_draft03_a_3_1)
 {
 	static const struct aead_ops ops = {
@@ -396,6 +450,7 @@ static Suite *primitives_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_chacha20poly1305_rfc8439_2_8_2);
 	tcase_add_test(tc, test_chacha20poly1305_rfc8439_2_8_2_evp);
+	tcase_add_test(tc, test_chacha20poly1305_evp_matches_sodium);
 	tcase_add_test(tc, test_xchacha20poly1305_draft03_a_3_1);
 	suite_add_tcase(s, tc);
 
