@@ -13,7 +13,9 @@
  * both ways). Poly1305 is keyed per message, as the construction needs.
  *
  * Opening checks the tag over the ciphertext before any plaintext is
- * written back, as libsodium does. */
+ * written back, as libsodium does. The scratch block is wiped with
+ * libsodium's wipe, a vector memset here; OPENSSL_cleanse's byte loop
+ * cost a twentieth of the AEAD. */
 #include "crypto/aead.h"
 
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <string.h>
 
 #define BLOCK 64 /* ChaCha20's */
@@ -138,7 +141,7 @@ int aead_seal_nonce(struct aead *a, uint8_t *buf, size_t len,
 		ok = stream_xor(a, buf + head, buf + head, len - head) &&
 		     mac(a, scratch, ad, ad_len, buf, len, buf + len);
 	}
-	OPENSSL_cleanse(scratch, round_up_block(BLOCK + head));
+	sodium_memzero(scratch, round_up_block(BLOCK + head));
 	return ok ? 0 : -EIO;
 }
 
@@ -159,7 +162,7 @@ int aead_open_nonce(struct aead *a, uint8_t *buf, size_t len,
 		memcpy(buf, scratch + BLOCK, head);
 		ok = stream_xor(a, buf + head, buf + head, plain - head);
 	}
-	OPENSSL_cleanse(scratch, round_up_block(BLOCK + head));
+	sodium_memzero(scratch, round_up_block(BLOCK + head));
 	return ok ? 0 : -EBADMSG;
 }
 
