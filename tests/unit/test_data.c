@@ -105,6 +105,7 @@ END_TEST
  * sealed by libsodium instead, and still opens. */
 START_TEST(test_evp_and_sodium_interoperate)
 {
+	static const size_t sizes[] = { 1, 20, 127, 128, 129, 700, 1400 };
 	struct engine_pair p;
 	uint8_t buf[PAIR_BUF], data[1400];
 	struct data_outcome out;
@@ -115,15 +116,18 @@ START_TEST(test_evp_and_sodium_interoperate)
 	p.dev[0].aead_evp = false;
 	pair_handshake(&p, 0);
 	randombytes_buf(data, sizeof(data));
-	for (int from = 0; from < 2; from++) {
-		len = pair_encrypt(&p, from, buf, data, sizeof(data));
-		ck_assert_int_gt(len, 0);
-		ck_assert_int_eq(pair_decrypt(&p, !from, buf, (size_t)len,
-					      &out), 0);
-		ck_assert_mem_eq(buf + 16, data, sizeof(data));
-	}
+	/* Sizes on both sides of EVP_MIN_LEN (128), and full size last. */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (int from = 0; from < 2; from++) {
+			len = pair_encrypt(&p, from, buf, data, sizes[i]);
+			ck_assert_int_gt(len, 0);
+			ck_assert_int_eq(pair_decrypt(&p, !from, buf,
+						      (size_t)len, &out), 0);
+			ck_assert_mem_eq(buf + 16, data, sizes[i]);
+		}
 	kp = keypairs_current(&p.peer[1]->keypairs);
-	ck_assert(kp->use_evp && kp->seal[0].aead.stream && kp->open[0].aead.stream);
+	ck_assert(kp->use_evp && kp->seal[0].aead.stream &&
+		  kp->open[0].aead.stream);
 	ck_assert(!keypairs_current(&p.peer[0]->keypairs)->seal[0].aead.stream);
 	/* Lane 0 busy, as another worker sealing this session holds it:
 	 * the next lane's context is made and used. */
