@@ -72,13 +72,14 @@ void aead_free(struct aead *a)
 }
 
 /* XORs len bytes at in into out with the keystream from where the stream
- * is (len a whole number of blocks, or the message's last bytes). */
+ * is (len a whole number of blocks, or the message's last bytes; at most
+ * INT_MAX, which the callers checked). */
 static bool stream_xor(struct aead *a, uint8_t *out, const uint8_t *in,
 		       size_t len)
 {
 	int done;
 
-	return len <= INT_MAX &&
+	return !len ||
 	       EVP_EncryptUpdate(a->stream, out, &done, in, (int)len) == 1;
 }
 
@@ -103,7 +104,7 @@ static bool stream_start(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN],
 	       stream_xor(a, scratch, scratch, used);
 }
 
-/* The tag of ad and the ciphertext ct under the key in scratch. */
+/* The tag of ad and the ciphertext ct under poly_key (RFC 8439, 2.8). */
 static bool mac(struct aead *a, const uint8_t poly_key[POLY_KEY_LEN],
 		const uint8_t *ad, size_t ad_len, const uint8_t *ct,
 		size_t ct_len, uint8_t tag[NOISE_AUTHTAG_LEN])
@@ -132,9 +133,11 @@ int aead_seal_nonce(struct aead *a, uint8_t *buf, size_t len,
 		    size_t ad_len)
 {
 	uint8_t scratch[SCRATCH];
-	size_t head;
+	size_t head = 0;
 	bool ok;
 
+	if (len > INT_MAX)
+		return -EIO;
 	ok = stream_start(a, nonce, buf, len, scratch, &head);
 	if (ok) {
 		memcpy(buf, scratch + BLOCK, head);
@@ -150,11 +153,12 @@ int aead_open_nonce(struct aead *a, uint8_t *buf, size_t len,
 		    size_t ad_len)
 {
 	uint8_t scratch[SCRATCH], tag[NOISE_AUTHTAG_LEN];
-	size_t plain = len - NOISE_AUTHTAG_LEN, head = 0;
+	size_t plain, head = 0;
 	bool ok;
 
-	if (len < NOISE_AUTHTAG_LEN)
+	if (len < NOISE_AUTHTAG_LEN || len - NOISE_AUTHTAG_LEN > INT_MAX)
 		return -EBADMSG;
+	plain = len - NOISE_AUTHTAG_LEN;
 	ok = stream_start(a, nonce, buf, plain, scratch, &head) &&
 	     mac(a, scratch, ad, ad_len, buf, plain, tag) &&
 	     CRYPTO_memcmp(tag, buf + plain, sizeof(tag)) == 0;
@@ -162,6 +166,8 @@ int aead_open_nonce(struct aead *a, uint8_t *buf, size_t len,
 		memcpy(buf, scratch + BLOCK, head);
 		ok = stream_xor(a, buf + head, buf + head, plain - head);
 	}
+	/* The tag of a forged message would be a valid one for it. */
+	sodium_memzero(tag, sizeof(tag));
 	sodium_memzero(scratch, round_up_block(BLOCK + head));
 	return ok ? 0 : -EBADMSG;
 }

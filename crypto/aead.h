@@ -1,6 +1,6 @@
 /* The transport-data AEAD: ChaCha20-Poly1305 (RFC 8439) from OpenSSL's
  * ChaCha20 and Poly1305, whose AVX-512 code is ~1.4x libsodium's on
- * 1420-byte messages here, and ~1.8x with the message's keystream made
+ * 1420-byte messages here, and ~1.9x with the message's keystream made
  * in one call (crypto/aead.c says why; contrib/bench/aead_speed
  * measures). The handshake's AEADs stay in libsodium (crypto/noise.c);
  * both are checked against RFC 8439.

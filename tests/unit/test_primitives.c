@@ -274,7 +274,8 @@ END_TEST
  * length around its edges (whole blocks, the scratch's end at 1984 bytes,
  * the tag's padding) and associated data of several lengths must give
  * libsodium's bytes, open what libsodium sealed, and refuse a flipped bit
- * anywhere, leaving the message as it was. */
+ * anywhere in the message or the associated data, leaving the message as
+ * it was. */
 START_TEST(test_chacha20poly1305_evp_matches_sodium)
 {
 	static const size_t ad_lens[] = { 0, 1, 13, 16, 17 };
@@ -310,6 +311,15 @@ START_TEST(test_chacha20poly1305_evp_matches_sodium)
 						 ad, ad_len), -EBADMSG);
 		theirs[at] ^= 0x80;
 		ck_assert_mem_eq(theirs, ours, len + AEAD_TAG_LEN);
+		if (ad_len) {
+			ad[len % ad_len] ^= 0x01;
+			ck_assert_int_eq(aead_open_nonce(&open, theirs,
+							 len + AEAD_TAG_LEN,
+							 nonce, ad, ad_len),
+					 -EBADMSG);
+			ad[len % ad_len] ^= 0x01;
+			ck_assert_mem_eq(theirs, ours, len + AEAD_TAG_LEN);
+		}
 		ck_assert_int_eq(aead_open_nonce(&open, theirs,
 						 len + AEAD_TAG_LEN, nonce,
 						 ad, ad_len), 0);
