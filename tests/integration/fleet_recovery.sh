@@ -15,12 +15,12 @@
 #     3 s; both clients' endpoint is still the service address; G2's
 #     show counts the initiations; and 4 MiB from each client reach G2
 #     with their SHA-256 intact;
-#   - then an attacker, from an address of its own, floods G2 for 10 s
+#   - then an attacker, from an address of its own, floods G2 for 17 s
 #     with data under a valid index of each client's slot (what it gets
 #     by copying a client's traffic; tests/interop/fleet_flood makes it
 #     from the key): client 1 keeps pinging G2 and must get no new
 #     handshake from it; client 2, now gone, may get at most one
-#     initiation per 5 s (1 or 2 in all), whatever the flood's rate;
+#     initiation per 5 s (1 to 4 in all), whatever the flood's rate;
 #   - FleetRecovery = off, the same kill: each client's first reply comes
 #     8 s or more later (the clients' own timeout), which shows that the
 #     fast recovery above is the feature's, not luck.
@@ -179,13 +179,17 @@ counted() {
 	[ -n "$n" ] && [ "$n" -ge 2 ]
 }
 
-# Long enough that some report of client 2's slot comes 5 s after it
-# went quiet: the workers pass a slot on once per 5 s
-# (src/fleet_reports.h), and the failover's reports may hold the first
-# ones of the flood back. 10 s left one window: in one suite run under
-# load, client 2 got no initiation at all; 12 s leaves two (and allows
-# at most two, which the check below accepts).
-FLOOD_S=12
+# Long enough for two reports of client 2's slot that come 5 s or more
+# after it went quiet (before that G2 still counts it as talking):
+# the workers pass a slot on once per 5 s from the failover's report on
+# (src/fleet_reports.h), and client 2 stops about 1.5 s after the
+# failover, so the reports at +5 s and earlier find it talking, and one
+# at +10 s was the only chance in a 10 or 12 s flood. Twice, under the
+# suite's load, none came of it (G2's count 2 -> 2; the cause is not
+# known: the same test alone gave 1 in every run); 17 s leaves the
+# reports at +10 and +15 s. The check takes 1 to 4: at most one per
+# 5 s.
+FLOOD_S=17
 
 # flood_from_x PUB: FLOOD_S s of 500 data messages a second under a valid
 # index of PUB's slot, from 198.18.3.66 to the service address.
@@ -202,7 +206,7 @@ c1_sessions() {
 }
 
 # The flood of both clients' slots, client 1 pinging all along and
-# client 2 gone: G2 sends client 2 1 or 2 initiations (to the attacker),
+# client 2 gone: G2 sends client 2 1 to 4 initiations (to the attacker),
 # client 1 none, and client 1's session stays the one it had.
 flood_bounded() {
 	local before after s1 s1_after p1 p2 pping
@@ -229,7 +233,8 @@ flood_bounded() {
 	cat "$TMP/flood.txt"
 	[ "$s1" = "$s1_after" ] ||
 		{ echo "client 1's session changed: $s1 -> $s1_after"; return 1; }
-	[ $((after - before)) -ge 1 ] && [ $((after - before)) -le 2 ]
+	[ $((after - before)) -ge 1 ] &&
+		[ $((after - before)) -le $((FLOOD_S / 5 + 1)) ]
 }
 
 transfers() {
