@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define BLOCK 64 /* ChaCha20's */
@@ -44,12 +45,10 @@ static void nonce_of(uint8_t nonce[AEAD_NONCE_LEN], uint64_t counter)
 		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
 }
 
-int aead_init(struct aead *a, const uint8_t key[NOISE_SYMMETRIC_KEY_LEN],
-	      bool encrypt)
+int aead_init(struct aead *a, const uint8_t key[NOISE_SYMMETRIC_KEY_LEN])
 {
 	EVP_MAC *poly = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_POLY1305, NULL);
 
-	(void)encrypt; /* a stream cipher: both ways are the same XOR */
 	a->stream = EVP_CIPHER_CTX_new();
 	a->mac = poly ? EVP_MAC_CTX_new(poly) : NULL;
 	EVP_MAC_free(poly); /* the context holds its own reference */
@@ -110,20 +109,20 @@ static bool mac(struct aead *a, const uint8_t poly_key[POLY_KEY_LEN],
 		size_t ct_len, uint8_t tag[NOISE_AUTHTAG_LEN])
 {
 	static const uint8_t zeros[16];
-	uint8_t lengths[16];
-	size_t out;
+	/* The ciphertext's zero padding and both lengths, in one update. */
+	uint8_t tail[15 + 16] = { 0 };
+	size_t pad = (16 - ct_len % 16) % 16, out;
 
 	for (int i = 0; i < 8; i++) {
-		lengths[i] = (uint8_t)((uint64_t)ad_len >> (8 * i));
-		lengths[8 + i] = (uint8_t)((uint64_t)ct_len >> (8 * i));
+		tail[pad + i] = (uint8_t)((uint64_t)ad_len >> (8 * i));
+		tail[pad + 8 + i] = (uint8_t)((uint64_t)ct_len >> (8 * i));
 	}
 	return EVP_MAC_init(a->mac, poly_key, POLY_KEY_LEN, NULL) == 1 &&
 	       (!ad_len || (EVP_MAC_update(a->mac, ad, ad_len) == 1 &&
 			    EVP_MAC_update(a->mac, zeros,
 					   (16 - ad_len % 16) % 16) == 1)) &&
 	       EVP_MAC_update(a->mac, ct, ct_len) == 1 &&
-	       EVP_MAC_update(a->mac, zeros, (16 - ct_len % 16) % 16) == 1 &&
-	       EVP_MAC_update(a->mac, lengths, sizeof(lengths)) == 1 &&
+	       EVP_MAC_update(a->mac, tail, pad + 16) == 1 &&
 	       EVP_MAC_final(a->mac, tag, &out, NOISE_AUTHTAG_LEN) == 1 &&
 	       out == NOISE_AUTHTAG_LEN;
 }

@@ -13,7 +13,6 @@
 #ifndef RINGVPN_CRYPTO_AEAD_H
 #define RINGVPN_CRYPTO_AEAD_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +26,8 @@ struct aead {
 	void *mac;    /* EVP_MAC_CTX: Poly1305, keyed per message */
 };
 
-/* Keys a new context for sealing (encrypt) or opening (the two are the
- * same here; the flag says what the caller uses it for): 0 or -ENOMEM. */
-int aead_init(struct aead *a, const uint8_t key[NOISE_SYMMETRIC_KEY_LEN],
-	      bool encrypt);
+/* Keys a new context, which seals and opens alike: 0 or -ENOMEM. */
+int aead_init(struct aead *a, const uint8_t key[NOISE_SYMMETRIC_KEY_LEN]);
 /* Wipes the key schedule and frees; safe on a context never made. */
 void aead_free(struct aead *a);
 

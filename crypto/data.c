@@ -28,7 +28,7 @@ size_t data_padded_len(size_t plain_len, size_t mtu)
  * caller's until put_aead. */
 static struct keypair_aead *take_aead(struct keypair_aead *lanes,
 				      const uint8_t *key, bool use_evp,
-				      bool encrypt, unsigned int lane)
+				      unsigned int lane)
 {
 	if (!use_evp)
 		return NULL;
@@ -39,7 +39,7 @@ static struct keypair_aead *take_aead(struct keypair_aead *lanes,
 		if (atomic_flag_test_and_set_explicit(&a->busy,
 						      memory_order_acquire))
 			continue;
-		if (a->aead.stream || !aead_init(&a->aead, key, encrypt))
+		if (a->aead.stream || !aead_init(&a->aead, key))
 			return a;
 		atomic_flag_clear_explicit(&a->busy, memory_order_release);
 		return NULL;
@@ -104,7 +104,7 @@ int data_seal(struct keypair *kp, uint8_t *msg, size_t msg_len,
 	uint64_t nonce = header_counter(msg);
 	struct keypair_aead *a = take_aead(kp->seal, kp->send_key,
 					   kp->use_evp && len >= EVP_MIN_LEN,
-					   true, lane);
+					   lane);
 	int ret;
 
 	if (!a) {
@@ -153,11 +153,8 @@ int data_open(struct keypair *kp, uint8_t *msg, size_t len,
 	uint8_t *payload = msg + MESSAGE_DATA_HEADER_LEN;
 	size_t enc_len = len - MESSAGE_DATA_HEADER_LEN;
 	uint64_t counter = header_counter(msg);
-	struct keypair_aead *a = take_aead(kp->open, kp->recv_key,
-					   kp->use_evp &&
-						   enc_len >= EVP_MIN_LEN +
-								      NOISE_AUTHTAG_LEN,
-					   false, lane);
+	bool evp = kp->use_evp && enc_len >= EVP_MIN_LEN + NOISE_AUTHTAG_LEN;
+	struct keypair_aead *a = take_aead(kp->open, kp->recv_key, evp, lane);
 	int ret;
 
 	if (!a)

@@ -91,10 +91,10 @@ static double evp_rate(const uint8_t *key, uint8_t *buf, size_t len,
 	uint64_t n = 0;
 	double t0, t;
 
-	if (!sealed || aead_init(&a, key, true) || aead_seal(&a, buf, len, 7))
+	if (!sealed || aead_init(&a, key) || aead_seal(&a, buf, len, 7))
 		abort();
 	memcpy(sealed, buf, len + 16);
-	if (open && (aead_free(&a), aead_init(&a, key, false)))
+	if (open && (aead_free(&a), aead_init(&a, key)))
 		abort();
 	t0 = now();
 	do {
