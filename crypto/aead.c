@@ -38,11 +38,10 @@ static size_t round_up_block(size_t n)
 	return (n + BLOCK - 1) / BLOCK * BLOCK;
 }
 
-static void nonce_of(uint8_t nonce[AEAD_NONCE_LEN], uint64_t counter)
+/* Zero bytes that pad n bytes to Poly1305's 16-byte blocks. */
+static size_t pad16(size_t n)
 {
-	memset(nonce, 0, 4);
-	for (int i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
+	return (16 - n % 16) % 16;
 }
 
 int aead_init(struct aead *a, const uint8_t key[NOISE_SYMMETRIC_KEY_LEN])
@@ -109,18 +108,17 @@ static bool mac(struct aead *a, const uint8_t poly_key[POLY_KEY_LEN],
 		size_t ct_len, uint8_t tag[NOISE_AUTHTAG_LEN])
 {
 	static const uint8_t zeros[16];
-	/* The ciphertext's zero padding and both lengths, in one update. */
+	/* The ciphertext's zero padding and both lengths, little-endian, in
+	 * one update. */
 	uint8_t tail[15 + 16] = { 0 };
-	size_t pad = (16 - ct_len % 16) % 16, out;
+	uint64_t lengths[2] = { htole64(ad_len), htole64(ct_len) };
+	size_t pad = pad16(ct_len), out;
 
-	for (int i = 0; i < 8; i++) {
-		tail[pad + i] = (uint8_t)((uint64_t)ad_len >> (8 * i));
-		tail[pad + 8 + i] = (uint8_t)((uint64_t)ct_len >> (8 * i));
-	}
+	memcpy(tail + pad, lengths, sizeof(lengths));
 	return EVP_MAC_init(a->mac, poly_key, POLY_KEY_LEN, NULL) == 1 &&
 	       (!ad_len || (EVP_MAC_update(a->mac, ad, ad_len) == 1 &&
-			    EVP_MAC_update(a->mac, zeros,
-					   (16 - ad_len % 16) % 16) == 1)) &&
+			    EVP_MAC_update(a->mac, zeros, pad16(ad_len)) ==
+				    1)) &&
 	       EVP_MAC_update(a->mac, ct, ct_len) == 1 &&
 	       EVP_MAC_update(a->mac, tail, pad + 16) == 1 &&
 	       EVP_MAC_final(a->mac, tag, &out, NOISE_AUTHTAG_LEN) == 1 &&
@@ -175,7 +173,7 @@ int aead_seal(struct aead *a, uint8_t *buf, size_t len, uint64_t counter)
 {
 	uint8_t nonce[AEAD_NONCE_LEN];
 
-	nonce_of(nonce, counter);
+	aead_counter_nonce(nonce, counter);
 	return aead_seal_nonce(a, buf, len, nonce, NULL, 0);
 }
 
@@ -183,6 +181,6 @@ int aead_open(struct aead *a, uint8_t *buf, size_t len, uint64_t counter)
 {
 	uint8_t nonce[AEAD_NONCE_LEN];
 
-	nonce_of(nonce, counter);
+	aead_counter_nonce(nonce, counter);
 	return aead_open_nonce(a, buf, len, nonce, NULL, 0);
 }

@@ -18,10 +18,10 @@
 #include "crypto/messages.h"
 #include "crypto/replay.h"
 
-/* One EVP context (crypto/aead.h) of one direction, made on first use by
- * whichever thread gets it: busy makes its use exclusive. Freed, and
- * wiped, with the keypair, which the epoch frees only once no worker can
- * hold it. */
+/* One OpenSSL AEAD context (crypto/aead.h) of one direction, made on
+ * first use by whichever thread gets it: busy makes its use exclusive.
+ * Freed, and wiped, with the keypair, which the epoch frees only once no
+ * worker can hold it. */
 struct keypair_aead {
 	struct aead aead;
 	atomic_flag busy;

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "crypto/aead.h"
 #include "crypto/kdf.h"
 
 static const char noise_protocol_name[] =
@@ -243,20 +244,13 @@ void noise_split(const struct noise_state *st,
 	    NULL, 0);
 }
 
-static void nonce_from_counter(uint8_t nonce[12], uint64_t counter)
-{
-	memset(nonce, 0, 4);
-	for (int i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
-}
-
 void noise_aead_encrypt(uint8_t *out, const uint8_t *in, size_t len,
 			const uint8_t *ad, size_t ad_len, uint64_t nonce,
 			const uint8_t key[NOISE_SYMMETRIC_KEY_LEN])
 {
 	uint8_t n[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
 
-	nonce_from_counter(n, nonce);
+	aead_counter_nonce(n, nonce);
 	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, in, len, ad,
 						  ad_len, NULL, n, key);
 }
@@ -269,7 +263,7 @@ int noise_aead_decrypt(uint8_t *out, const uint8_t *in, size_t len,
 
 	if (len < NOISE_AUTHTAG_LEN)
 		return -EBADMSG;
-	nonce_from_counter(n, nonce);
+	aead_counter_nonce(n, nonce);
 	return crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, in,
 							 len, ad, ad_len, n,
 							 key) ? -EBADMSG : 0;
